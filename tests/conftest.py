@@ -1,0 +1,25 @@
+"""Shared test helpers: float64 gradient checks and the PyTorch oracle."""
+
+import numpy as np
+import pytest
+
+import tinygradnn as tg
+
+try:
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # the oracle tests skip themselves, visibly
+    torch = None
+
+requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed (pip install torch==2.13.0)")
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_default_dtype():
+    tg.manual_seed(0)
+    yield
+    tg.set_default_dtype(np.float32)
+
+
+SHARED_DATA = __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared" / "data"

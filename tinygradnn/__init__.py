@@ -1,0 +1,53 @@
+"""tinygradnn: a small, readable, PyTorch-shaped deep-learning library on NumPy.
+
+``import tinygradnn as tg`` gives tensors with reverse-mode autodiff (``tg.tensor``, ``tg.randn``,
+``Tensor.backward``), and the packages ``tg.nn``, ``tg.optim``, ``tg.data`` and ``tg.datasets``.
+"""
+
+import numpy as _np
+
+from . import ops as _ops_pkg
+from .tensor import Tensor, _install_methods
+
+_install_methods(_ops_pkg)
+
+from . import autograd, random
+from ._dtype import get_default_dtype, set_default_dtype
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import (
+                       arange,
+                       as_tensor,
+                       empty,
+                       eye,
+                       from_numpy,
+                       full,
+                       full_like,
+                       linspace,
+                       ones,
+                       ones_like,
+                       rand,
+                       rand_like,
+                       randint,
+                       randn,
+                       randn_like,
+                       randperm,
+                       tensor,
+                       zeros,
+                       zeros_like,
+)
+from .device import cuda, device
+from .ops import *  # noqa: F403  (every op as a function: tg.exp, tg.cat, tg.where, ...)
+from .random import Generator, get_rng_state, manual_seed, seed, set_rng_state
+
+float32 = _np.float32
+float64 = _np.float64
+float16 = _np.float16
+int32 = _np.int32
+int64 = _np.int64
+uint8 = _np.uint8
+bool = _np.bool_
+float = float32
+double = float64
+long = int64
+
+__version__ = "0.1.0"

@@ -1,0 +1,51 @@
+"""``detect_anomaly``: stop at the first op whose forward or backward produces NaN or Inf."""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+from .grad_mode import _State
+
+
+class detect_anomaly:
+    """Context manager: each op checks its result; the error names the op and where it was created.
+
+    Slows every op down; use it to debug, not to train.
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self._prev = _State.anomaly
+        _State.anomaly = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        _State.anomaly = self._prev
+        return False
+
+
+def _where(ctx) -> str:
+    stack = getattr(ctx, "trace", None)
+    if not stack:
+        return "(creation site unknown: the op was recorded outside detect_anomaly())"
+    return "".join(traceback.format_list(stack))
+
+
+def check_forward(ctx, out: np.ndarray) -> None:
+    ctx.trace = [f for f in traceback.extract_stack()[:-3] if "tinygradnn" not in f.filename] or \
+        traceback.extract_stack()[:-3]
+    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+        raise RuntimeError(f"Function '{ctx.name}' returned nan or inf values in its forward output "
+                           f"(shape {out.shape}). It was called at:\n{_where(ctx)}")
+
+
+def check_backward(ctx, grads) -> None:
+    for i, g in enumerate(grads):
+        arr = getattr(g, "_data", g)
+        if isinstance(arr, np.ndarray) and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise RuntimeError(f"Function '{ctx.name}Backward' returned nan or inf values in its gradient for "
+                               f"input {i} (shape {arr.shape}). The forward op was created at:\n{_where(ctx)}")

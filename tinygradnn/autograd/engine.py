@@ -1,0 +1,169 @@
+"""The backward pass: order the graph, run each node's rule once, accumulate gradients.
+
+The graph is made of Tensors; a non-leaf Tensor ``t`` holds ``t._ctx``, the :class:`Function`
+node that produced it, whose ``inputs`` are the Tensors it was computed from. ``run_backward``
+
+1. orders every Tensor reachable from the roots so that a Tensor comes after all its consumers
+   (iterative depth-first search: linear time, no recursion limit);
+2. walks that order once, calling each node's ``backward`` with the summed gradient of its output
+   and adding what it returns into the gradients of its inputs;
+3. stores the gradients of leaves in ``.grad`` (or returns the ones asked for, for ``autograd.grad``);
+4. frees each node's saved arrays unless ``retain_graph``, so memory goes back at once and a second
+   backward through the same graph is a clear error instead of a wrong number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..tensor import Tensor
+from .grad_mode import _State, enable_grad, no_grad
+
+
+def _topological_order(roots: list[Tensor]) -> list[Tensor]:
+    """Tensors reachable from ``roots`` through recorded nodes, consumers before producers."""
+    order, visited = [], set()
+    stack = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)  # all of t's inputs are already in order
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        ctx = t._ctx
+        if ctx is not None:
+            if ctx.saved is None:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time (through {ctx.name}): its saved "
+                    "values were freed by the first backward. Pass retain_graph=True to the first "
+                    "backward() if you need to differentiate twice.")
+            for p in ctx.inputs:
+                if isinstance(p, Tensor) and p._requires_grad and id(p) not in visited:
+                    stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def _check_versions(ctx, out: Tensor) -> None:
+    """Raise if a tensor that ``ctx`` saved for backward was modified in place since."""
+    for s in ctx.saved:
+        if s is out._data and out._version != 0:
+            bad = out
+        else:
+            bad = next((p for p, v in zip(ctx.inputs, ctx.versions)
+                        if isinstance(p, Tensor) and p._data is s and p._version != v), None)
+        if bad is not None:
+            raise RuntimeError(
+                f"A tensor of shape {bad.shape} needed by {ctx.name} for its gradient was modified by an "
+                f"in-place operation after it was used (version {bad._version}). Use an out-of-place "
+                "operation (x = x + 1 instead of x += 1) or clone() the tensor first.")
+
+
+def _as_tensors(ctx, out: Tensor) -> tuple:
+    """For create_graph: the saved arrays, with each input's or output's data replaced by its Tensor."""
+    by_id = {id(p._data): p for p in ctx.inputs if isinstance(p, Tensor)}
+    by_id[id(out._data)] = out
+    return tuple(by_id.get(id(s), Tensor(s) if isinstance(s, np.ndarray) else s) for s in ctx.saved)
+
+
+def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, inputs=None,
+                 allow_unused=False):
+    """Backpropagate from ``roots`` (seeded with ``grad_roots``).
+
+    With ``inputs=None`` gradients of leaves are accumulated into ``.grad``; otherwise the gradients
+    of ``inputs`` are returned (``autograd.grad``) and no ``.grad`` is touched.
+    """
+    F = ops.TensorOps if create_graph else ops.ArrayOps
+    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    results = [None] * (len(inputs) if inputs is not None else 0)
+    grads: dict[int, object] = {}
+    owned: set[int] = set()  # ids whose gradient buffer we allocated and may add into in place
+    for r, g in zip(roots, grad_roots):
+        _accumulate(grads, owned, r, g, create_graph)
+
+    order = _topological_order(roots)
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        for t in order:
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if t._hooks:
+                g = _run_hooks(t, g, create_graph)
+            if wanted is not None and id(t) in wanted:
+                results[wanted[id(t)]] = g if create_graph else Tensor(g)
+            ctx = t._ctx
+            if wanted is None and (ctx is None or t._retains_grad):
+                _store_grad(t, g, create_graph, ctx is None and id(t) in owned)
+            if ctx is None:
+                continue
+            _check_versions(ctx, t)
+            if create_graph:
+                saved, ctx.saved = ctx.saved, _as_tensors(ctx, t)
+                try:
+                    in_grads = ctx.backward(g, F)
+                finally:
+                    ctx.saved = saved
+            else:
+                in_grads = ctx.backward(g, F)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if _State.anomaly:
+                from .anomaly import check_backward
+
+                check_backward(ctx, in_grads)
+            for p, need, gi in zip(ctx.inputs, ctx.needs_input_grad, in_grads):
+                if need and gi is not None:
+                    if gi.shape != p.shape:
+                        raise RuntimeError(
+                            f"internal error: {ctx.name} returned a gradient of shape {gi.shape} "
+                            f"for an input of shape {p.shape}")
+                    _accumulate(grads, owned, p, gi, create_graph)
+            if not retain_graph:
+                ctx.saved = None
+                ctx.inputs = ()
+    if inputs is not None:
+        for i, r in enumerate(results):
+            if r is None and not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}, shape {inputs[i].shape}) does not "
+                    "appear in the graph of the outputs. Pass allow_unused=True to get None for it.")
+        return tuple(results)
+    return None
+
+
+def _accumulate(grads, owned, t, g, create_graph):
+    key = id(t)
+    prev = grads.get(key)
+    if prev is None:
+        grads[key] = g
+    elif create_graph:
+        grads[key] = prev + g
+    elif key in owned:
+        prev += g
+    else:
+        grads[key] = prev + g
+        owned.add(key)
+
+
+def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:
+    """Add ``g`` into ``t.grad`` (a fresh buffer the first time, so grads never alias each other)."""
+    if create_graph:
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
+        t.grad = Tensor(g if owned else np.array(g, dtype=t._data.dtype))
+    else:
+        t.grad._data = t.grad._data + g
+
+
+def _run_hooks(t: Tensor, g, create_graph):
+    for hook in t._hooks:
+        gt = g if create_graph else Tensor(g)
+        res = hook(gt)
+        if res is not None:
+            g = res if create_graph else res._data
+    return g

@@ -1,0 +1,50 @@
+"""``autograd.grad``: gradients of outputs with respect to chosen inputs, returned instead of stored."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .engine import run_backward
+
+
+def _seed(out: Tensor, gradient, create_graph: bool):
+    """The starting gradient: ``gradient`` checked against ``out``, or ones for a one-element output."""
+    if gradient is None:
+        if out._data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but the output has "
+                               f"shape {out.shape}; pass gradient= (a tensor of that shape) or reduce it first "
+                               "(e.g. .sum())")
+        g = np.ones_like(out._data)
+        return Tensor._wrap(g) if create_graph else g
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor(np.asarray(gradient, dtype=out.dtype))
+    if gradient.shape != out.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output has shape {gradient.shape} and output has shape "
+                           f"{out.shape}")
+    return gradient if create_graph else gradient._data.astype(out.dtype, copy=False)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         allow_unused: bool = False):
+    """Return ``d(outputs)/d(inputs)`` as a tuple of Tensors, one per input (``.grad`` is not touched).
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable (Hessian-vector
+    products, gradient penalties).
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"input {i} (shape {t.shape}) does not require grad")
+    for o in outputs:
+        if not o.requires_grad:
+            raise RuntimeError("an output does not require grad and does not have a grad_fn")
+    seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    return run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs,
+                        allow_unused=allow_unused)

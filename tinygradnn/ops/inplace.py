@@ -1,0 +1,199 @@
+"""In-place ops (``add_``, ``mul_``, ``zero_``, ``x[i] = v``, ...) and the version counter.
+
+Outside the graph (``no_grad``, or no tensor involved requires grad) they write into the array
+directly. Inside the graph, the result is computed out of place and the tensor is *rebased* onto it,
+as in PyTorch: ``x`` becomes the output of the new op. Every in-place change bumps ``x._version``;
+a node that saved ``x`` (or consumed it) raises at backward time instead of using stale values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import _State
+from ..tensor import Tensor
+from . import elementwise as ew
+
+
+def _rebase(x: Tensor, new: Tensor) -> Tensor:
+    """Make ``x`` the result of the recorded op that produced ``new``."""
+    if x._ctx is None and x._requires_grad:
+        raise RuntimeError(f"a leaf tensor of shape {x.shape} that requires grad is being used in an in-place "
+                           "operation; do it under no_grad() (as optimizers do) or use an out-of-place op")
+    x._data, x._ctx, x._requires_grad = new._data, new._ctx, new._requires_grad
+    x._version += 1
+    return x
+
+
+def _records(x, other=None) -> bool:
+    return _State.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+
+
+def _apply(x: Tensor, other, op, ufunc, name):
+    if _records(x, other):
+        return _rebase(x, op(x, other))
+    y = other._data if isinstance(other, Tensor) else other
+    try:
+        ufunc(x._data, y, out=x._data, casting="same_kind")
+    except ValueError as e:
+        raise ValueError(f"{name}: cannot apply a value of shape {np.shape(y)} in place to a tensor of "
+                         f"shape {x.shape}") from e
+    except TypeError as e:
+        raise TypeError(f"{name}: {e}") from None
+    x._version += 1
+    return x
+
+
+def add_(x: Tensor, other, alpha: float = 1) -> Tensor:
+    """``x += alpha * other`` in place."""
+    return _apply(x, other if alpha == 1 else other * alpha, ew.add, np.add, "add_")
+
+
+def sub_(x: Tensor, other, alpha: float = 1) -> Tensor:
+    """``x -= alpha * other`` in place."""
+    return _apply(x, other if alpha == 1 else other * alpha, ew.sub, np.subtract, "sub_")
+
+
+def mul_(x: Tensor, other) -> Tensor:
+    """``x *= other`` in place."""
+    return _apply(x, other, ew.mul, np.multiply, "mul_")
+
+
+def div_(x: Tensor, other) -> Tensor:
+    """``x /= other`` in place."""
+    return _apply(x, other, ew.div, np.true_divide, "div_")
+
+
+def pow_(x: Tensor, other) -> Tensor:
+    """``x **= other`` in place."""
+    return _apply(x, other, ew.pow, np.power, "pow_")
+
+
+def _unary_(fn, name):
+    def method(x: Tensor) -> Tensor:
+        if _records(x):
+            return _rebase(x, fn(x))
+        x._data[...] = fn(Tensor._wrap(x._data))._data
+        x._version += 1
+        return x
+
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{fn.__name__}``."
+    return method
+
+
+exp_ = _unary_(ew.exp, "exp_")
+relu_ = _unary_(ew.relu, "relu_")
+sigmoid_ = _unary_(ew.sigmoid, "sigmoid_")
+tanh_ = _unary_(ew.tanh, "tanh_")
+
+
+def clamp_(x: Tensor, min=None, max=None) -> Tensor:
+    """In-place :func:`clamp`."""
+    if _records(x):
+        return _rebase(x, ew.clamp(x, min, max))
+    np.clip(x._data, min, max, out=x._data)
+    x._version += 1
+    return x
+
+
+def _fill(x: Tensor, values) -> Tensor:
+    """Overwrite every element (no gradient flows to the old values)."""
+    if _records(x):
+        new = ew.where(Tensor._wrap(np.ones(x.shape, bool)), values, x) if isinstance(values, Tensor) else None
+        if new is None:
+            return _rebase(x, Tensor._wrap(np.broadcast_to(np.asarray(values, x.dtype), x.shape).copy()))
+        return _rebase(x, new)
+    try:
+        x._data[...] = values._data if isinstance(values, Tensor) else values
+    except ValueError as e:
+        raise ValueError(f"cannot write a value of shape {np.shape(values)} into a tensor of shape "
+                         f"{x.shape}") from e
+    x._version += 1
+    return x
+
+
+def zero_(x: Tensor) -> Tensor:
+    """Set every element to 0 in place."""
+    return _fill(x, 0)
+
+
+def fill_(x: Tensor, value) -> Tensor:
+    """Set every element to ``value`` in place."""
+    return _fill(x, value.item() if isinstance(value, Tensor) else value)
+
+
+def copy_(x: Tensor, src) -> Tensor:
+    """Copy ``src`` (broadcast to ``x``'s shape) into ``x`` in place; differentiable in ``src``."""
+    if isinstance(src, Tensor) and np.broadcast_shapes(src.shape, x.shape) != x.shape:
+        raise ValueError(f"copy_: source of shape {src.shape} cannot be broadcast to {x.shape}")
+    if isinstance(src, Tensor) and src.dtype != x.dtype:
+        src = src.astype(x.dtype)
+    return _fill(x, src)
+
+
+def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Fill with samples from ``U(a, b)``."""
+    from ..random import get_generator
+
+    return _fill(x, get_generator(generator).uniform(a, b, x.shape))
+
+
+def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    """Fill with samples from ``N(mean, std**2)``."""
+    from ..random import get_generator
+
+    return _fill(x, get_generator(generator).normal(mean, std, x.shape))
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """``value`` where ``mask`` is true, ``x`` elsewhere (mask broadcasts)."""
+    return ew.where(mask, value, x)
+
+
+def masked_fill_(x: Tensor, mask, value) -> Tensor:
+    """In-place :func:`masked_fill`."""
+    if _records(x, value):
+        return _rebase(x, masked_fill(x, mask, value))
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    np.copyto(x._data, value._data if isinstance(value, Tensor) else value, where=np.broadcast_to(m, x.shape))
+    x._version += 1
+    return x
+
+
+def setitem_(x: Tensor, index, value) -> None:
+    """``x[index] = value``; differentiable in ``value`` (and in the rest of ``x``) inside the graph."""
+    from .shape import _normalize_index
+
+    index = _normalize_index(index)
+    if _records(x, value):
+        v = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=x.dtype))
+        mask = np.zeros(x.shape, bool)
+        mask[index] = True
+        placed = _scatter(v, x.shape, index)
+        _rebase(x, ew.where(mask, placed, x))
+        return
+    try:
+        x._data[index] = value._data if isinstance(value, Tensor) else value
+    except (ValueError, IndexError) as e:
+        raise type(e)(f"setitem: cannot assign a value of shape {np.shape(value)} to index "
+                      f"{index!r} of a tensor of shape {x.shape}: {e}") from None
+    x._version += 1
+
+
+def _scatter(v: Tensor, shape, index) -> Tensor:
+    """A tensor of ``shape`` holding ``v`` (broadcast) at ``index`` and 0 elsewhere (differentiable in v)."""
+    from .shape import _IndexAdd, expand
+
+    target = np.empty(shape, bool)[index].shape
+    return _IndexAdd.apply(expand(v, target) if v.shape != target else v, shape, index)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy with its own memory; gradients flow back to ``x``."""
+    return ew.add(x, 0) if x._requires_grad and _State.enabled else Tensor._wrap(x._data.copy())
+
+
+def contiguous(x: Tensor) -> Tensor:
+    """``x`` with C-contiguous memory (a copy only when needed)."""
+    return x if x._data.flags.c_contiguous else clone(x)

@@ -1,0 +1,77 @@
+"""The namespaces a backward rule's ``F`` can be (see :mod:`tinygradnn.autograd.function`).
+
+``ArrayOps`` works on NumPy arrays (plain backward, nothing recorded); ``ops.TensorOps`` has the same
+functions on Tensors (``create_graph=True``: the backward pass is recorded and can be
+differentiated again). A rule that sticks to operators and these helpers serves both.
+"""
+
+import numpy as np
+from scipy import special
+
+
+def sum_to(g, shape, F):
+    """Sum ``g`` over the axes that broadcasting added or stretched, so it gets ``shape``."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = F.sum(g, axes, True)
+    return F.reshape(g, shape) if g.shape != shape else g
+
+
+class ArrayOps:
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tanh = staticmethod(np.tanh)
+    sigmoid = staticmethod(special.expit)
+    erf = staticmethod(special.erf)
+    sign = staticmethod(np.sign)
+    where = staticmethod(np.where)
+    matmul = staticmethod(np.matmul)
+    reshape = staticmethod(np.reshape)
+    broadcast_to = staticmethod(np.broadcast_to)
+    swapaxes = staticmethod(np.swapaxes)
+
+    @staticmethod
+    def permute(x, axes):
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def sum_to(g, shape):
+        return sum_to(g, shape, ArrayOps)
+
+    @staticmethod
+    def index_add(g, shape, index):
+        """Zeros of ``shape`` with ``g`` added at ``index`` (the adjoint of ``x[index]``)."""
+        from .shape import _index_add
+
+        return _index_add(g, shape, index)
+
+    @staticmethod
+    def pad(x, widths, value=0.0):
+        return np.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def getitem(x, index):
+        return x[index]
+
+    @staticmethod
+    def cat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def softmax(x, axis):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+    @staticmethod
+    def cast(x, dtype):
+        return x.astype(dtype)

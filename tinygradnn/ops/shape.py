@@ -1,0 +1,377 @@
+"""Shape ops: reshape, permute, expand, indexing, cat, pad, and what is built from them.
+
+Most PyTorch shape functions are compositions of the five primitives here (Reshape, Permute,
+Expand, GetItem, Cat, plus Pad): ``view``, ``flatten``, ``squeeze``, ``unsqueeze``, ``transpose``,
+``stack``, ``split``, ``chunk``, ``repeat``, ``tile``, ``flip``, ``roll``, ``gather`` need no gradient rule
+of their own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import MaxMin, Tensor
+from .reduce import normalize_dims
+
+
+def _axis(dim, ndim, op):
+    return normalize_dims(dim, ndim, op)[0] if ndim else 0
+
+
+# ----------------------------------------------------------------------------- reshape / permute / expand
+class Reshape(Function):
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(ctx, g, F):
+        return F.reshape(g, ctx.in_shape)
+
+
+class Permute(Function):
+    def forward(ctx, x, axes):
+        ctx.inverse = tuple(np.argsort(axes))
+        return np.transpose(x, axes)
+
+    def backward(ctx, g, F):
+        return F.permute(g, ctx.inverse)
+
+
+class Expand(Function):
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(ctx, g, F):
+        return F.sum_to(g, ctx.in_shape)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """The same data with a new shape (one dim may be -1). Accepts ``reshape(2, 3)`` or ``reshape((2, 3))``."""
+    shape = _shape_arg(shape)
+    if shape == x.shape:
+        return x
+    known = int(np.prod([s for s in shape if s != -1]))
+    if shape.count(-1) > 1 or (-1 not in shape and known != x._data.size) or (
+            -1 in shape and (known == 0 or x._data.size % known)):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x._data.size} elements) "
+                         f"into shape {shape}")
+    return Reshape.apply(x, shape)
+
+
+view = reshape
+
+
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x.reshape(other.shape)``."""
+    return reshape(x, other.shape)
+
+
+reshape_as = view_as
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:]) if x._data.size else reshape(
+        x, x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder dims: ``x.permute(2, 0, 1)``."""
+    dims = _shape_arg(dims)
+    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+    return Permute.apply(x, tuple(d % x.ndim for d in dims)) if x.ndim else x
+
+
+def transpose(x: Tensor, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap two dims."""
+    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    a, b = _axis(dim0, x.ndim, "transpose"), _axis(dim1, x.ndim, "transpose")
+    axes = list(range(x.ndim))
+    axes[a], axes[b] = b, a
+    return Permute.apply(x, tuple(axes))
+
+
+swapaxes = transpose
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Remove size-1 dims (only ``dim`` when given, if it has size 1)."""
+    axes = normalize_dims(dim, x.ndim, "squeeze") if dim is not None else range(x.ndim)
+    drop = {a for a in axes if x.shape[a] == 1}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in drop))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim`` (negative counts from the end of the result)."""
+    n = x.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"unsqueeze: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    d = dim % n
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def expand(x: Tensor, *shape) -> Tensor:
+    """Broadcast to ``shape`` without copying (-1 keeps a dim)."""
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: target shape {shape} has fewer dims than the tensor's {x.shape}")
+    full = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+    try:
+        np.broadcast_shapes(x.shape, full)
+        if np.broadcast_shapes(x.shape, full) != full:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"expand: the tensor of shape {x.shape} cannot be expanded to {shape} "
+                         "(only size-1 dims can grow)") from None
+    return x if full == x.shape else Expand.apply(x, full)
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    """``x.expand(other.shape)``."""
+    return expand(x, other.shape)
+
+
+# ----------------------------------------------------------------------------- indexing
+def _index_add(g, shape, index):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)  # repeated integer indices accumulate
+    return out
+
+
+def _is_basic(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, int | slice | np.integer) for i in items)
+
+
+class GetItem(Function):
+    def forward(ctx, x, index):
+        ctx.in_shape, ctx.index = x.shape, index
+        try:
+            return x[index]
+        except IndexError as e:
+            raise IndexError(f"index {_show(index)} is invalid for a tensor of shape {x.shape}: {e}") from None
+
+    def backward(ctx, g, F):
+        return F.index_add(g, ctx.in_shape, ctx.index)
+
+
+class _IndexAdd(Function):
+    """The adjoint of GetItem (used for its double backward)."""
+
+    def forward(ctx, g, shape, index):
+        ctx.index = index
+        return _index_add(g, shape, index)
+
+    def backward(ctx, gg, F):
+        return F.getitem(gg, ctx.index)
+
+
+def _show(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return "[" + ", ".join(f"array(shape={i.shape})" if isinstance(i, np.ndarray) else repr(i) for i in items) + "]"
+
+
+def _normalize_index(index):
+    """Tensors and lists inside an index become arrays."""
+    if isinstance(index, tuple):
+        return tuple(_normalize_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]``: ints, slices, None, Ellipsis, integer arrays and bool masks (NumPy semantics).
+    Repeated integer indices accumulate their gradients."""
+    index = _normalize_index(index)
+    for i in index if isinstance(index, tuple) else (index,):
+        if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
+            raise IndexError(f"tensors used as indices must be integer or bool, got dtype {i.dtype}")
+    return GetItem.apply(x, index)
+
+
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (PyTorch's gather), differentiable in ``x``."""
+    d = _axis(dim, x.ndim, "gather")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim != x.ndim:
+        raise ValueError(f"gather: index has {idx.ndim} dims but the input of shape {x.shape} has {x.ndim}")
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise IndexError(f"gather: index values must be in [0, {x.shape[d]}) along dim {dim}; got "
+                         f"min {idx.min()}, max {idx.max()}")
+    full = tuple(idx if a == d else np.arange(n).reshape([-1 if b == a else 1 for b in range(idx.ndim)])
+                 for a, n in enumerate(idx.shape))
+    return GetItem.apply(x, full)
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    axes = normalize_dims(dims, x.ndim, "flip")
+    return GetItem.apply(x, tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim)))
+
+
+def roll(x: Tensor, shifts, dims=None) -> Tensor:
+    """Shift elements cyclically along ``dims`` (the flattened tensor when None)."""
+    if dims is None:
+        return reshape(roll(flatten(x), shifts, 0), x.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    for s, d in zip(shifts, dims):
+        d = _axis(d, x.ndim, "roll")
+        n = x.shape[d]
+        idx = (np.arange(n) - s) % n
+        x = GetItem.apply(x, (slice(None),) * d + (idx,))
+    return x
+
+
+# ----------------------------------------------------------------------------- joining and splitting
+class Cat(Function):
+    def forward(ctx, *xs, axis):
+        ctx.axis, ctx.sizes = axis, [x.shape[axis] for x in xs]
+        return np.concatenate(xs, axis=axis)
+
+    def backward(ctx, g, F):
+        bounds = np.cumsum([0] + ctx.sizes)
+        lead = (slice(None),) * ctx.axis
+        return tuple(F.getitem(g, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; all other dims must match."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = _axis(dim, ndim, "cat")
+    ref = tensors[0].shape
+    for t in tensors[1:]:
+        if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != ref[:axis] + ref[axis + 1:]:
+            shapes = ", ".join(str(u.shape) for u in tensors)
+            raise ValueError(f"cat: tensors must have the same shape except in dim {dim}; got {shapes}")
+    return Cat.apply(*tensors, axis=axis)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new dim."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    if any(t.shape != tensors[0].shape for t in tensors):
+        raise ValueError("stack: expects each tensor to be equal size, got "
+                         + ", ".join(str(t.shape) for t in tensors))
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of the given list of sizes."""
+    axis = _axis(dim, x.ndim, "split")
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)} but dim {dim} has size {n}")
+    bounds = np.cumsum([0] + sizes)
+    lead = (slice(None),) * axis
+    return tuple(GetItem.apply(x, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """Split into ``chunks`` pieces of (almost) equal size."""
+    n = x.shape[_axis(dim, x.ndim, "chunk")]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple:
+    """The slices along ``dim``, as a tuple."""
+    axis = _axis(dim, x.ndim, "unbind")
+    return tuple(GetItem.apply(x, (slice(None),) * axis + (i,)) for i in range(x.shape[axis]))
+
+
+# ----------------------------------------------------------------------------- pad / repeat / tile
+class _Pad(Function):
+    def forward(ctx, x, widths, value):
+        ctx.crop = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, constant_values=value)
+
+    def backward(ctx, g, F):
+        return F.getitem(g, ctx.crop)
+
+
+def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad with a constant, PyTorch style: ``pad=(left, right, top, bottom, ...)`` starts at the last dim."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: padding {tuple(pad)} must have an even length of at most 2 * {x.ndim}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
+        if lo < 0 or hi < 0:
+            raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+        widths[x.ndim - 1 - i] = (lo, hi)
+    return _Pad.apply(x, tuple(widths), value)
+
+
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """Tile the tensor ``sizes[i]`` times along dim ``i`` (PyTorch's ``repeat``, NumPy's ``tile``)."""
+    reps = _shape_arg(sizes)
+    if len(reps) < x.ndim:
+        raise ValueError(f"repeat: number of repeat dims {len(reps)} can not be smaller than the number of "
+                         f"tensor dims {x.ndim}")
+    shape = (1,) * (len(reps) - x.ndim) + x.shape
+    inter = tuple(v for s in shape for v in (1, s))
+    big = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    return reshape(expand(reshape(x, inter), big), tuple(r * s for r, s in zip(reps, shape)))
+
+
+def tile(x: Tensor, dims) -> Tensor:
+    """Like :func:`repeat`, with missing leading entries of ``dims`` taken as 1."""
+    dims = _shape_arg((dims,) if isinstance(dims, int) else dims)
+    return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
+
+
+# ----------------------------------------------------------------------------- sorting
+def sort(x: Tensor, dim: int = -1, descending: bool = False):
+    """``(values, indices)`` sorted along ``dim`` (stable)."""
+    axis = _axis(dim, x.ndim, "sort")
+    idx = np.argsort(-x._data if descending else x._data, axis=axis, kind="stable")
+    return MaxMin(gather(x, axis, idx) if x.ndim else x, Tensor._wrap(idx.astype(np.int64)))
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    axis = _axis(dim, x.ndim, "topk")
+    if not 0 <= k <= x.shape[axis]:
+        raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[axis]}")
+    idx = np.take(np.argsort(-x._data if largest else x._data, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    return MaxMin(gather(x, axis, idx), Tensor._wrap(idx.astype(np.int64)))

@@ -1,0 +1,429 @@
+"""``Tensor``: a NumPy array that remembers how it was computed.
+
+A Tensor holds
+
+* ``_data``: the NumPy array (``.numpy()`` returns it, sharing memory);
+* ``requires_grad``: whether gradients should flow to it;
+* ``_ctx``: the :class:`~tinygradnn.autograd.function.Function` node that produced it (``None`` for
+  leaves: tensors created by the user);
+* ``grad``: after ``backward()``, the accumulated gradient of a leaf (a Tensor of the same shape).
+
+Every operation lives in :mod:`tinygradnn.ops` with its forward and backward side by side; the
+methods here only forward to it, so ``x.exp()`` and ``tinygradnn.exp(x)`` are the same call.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from . import _dtype
+
+_ops = None  # tinygradnn.ops, bound at the end of tinygradnn/__init__ (ops import Tensor)
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+def _to_array(data, dtype=None) -> np.ndarray:
+    """Turn Python data or an array into an ndarray with the library's dtype conventions."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if dtype is not None:
+        return np.array(data, dtype=_np_dtype(dtype))
+    arr = np.array(data)
+    if arr.dtype == np.float64 and not isinstance(data, np.ndarray | np.generic):
+        arr = arr.astype(_dtype.get_default_dtype())  # Python floats -> default dtype, like torch.tensor
+    elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray | np.generic):
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "biuf":
+        raise TypeError(f"tensor() cannot hold data of dtype {arr.dtype} (got {type(data).__name__}); "
+                        "use numbers, bools, nested lists of them or a numeric NumPy array")
+    return arr
+
+
+def _np_dtype(dtype) -> np.dtype:
+    return np.dtype(getattr(dtype, "np", dtype))
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("_data", "_requires_grad", "_ctx", "grad", "_version", "_hooks", "_retains_grad",
+                 "__weakref__")
+    __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of looping in NumPy
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        self._data = _to_array(data, dtype)
+        self._ctx = None
+        self.grad = None
+        self._version = 0
+        self._hooks = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, arr) -> Tensor:
+        """A new leaf Tensor around ``arr`` without copying (the fast path used by every op)."""
+        t = object.__new__(Tensor)
+        t._data = arr if type(arr) is np.ndarray else np.asarray(arr)
+        t._requires_grad = False
+        t._ctx = None
+        t.grad = None
+        t._version = 0
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- autograd attributes
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only floating point tensors can require gradients, got dtype "
+                               f"{self._data.dtype}; convert with .float() first")
+        if not value and self._ctx is not None:
+            raise RuntimeError("you can only change requires_grad of leaf tensors; use .detach() instead")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (``None`` for leaves)."""
+        return self._ctx
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._ctx is not None:
+            self._retains_grad = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        hooks = self._hooks
+
+        class _Handle:
+            def remove(self_inner):
+                if hook in hooks:
+                    hooks.remove(hook)
+
+        return _Handle()
+
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` (same shape as self) is required unless self has exactly one element.
+        """
+        from .autograd.functional import _seed
+
+        if not self._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
+                               "nothing to differentiate (did you forget requires_grad=True, or run it "
+                               "under no_grad()?)")
+        g = _seed(self, gradient, create_graph)
+        from .autograd.engine import run_backward
+
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = run_backward([self], [g], retain_graph=retain_graph, create_graph=create_graph,
+                                 inputs=inputs, allow_unused=True)
+            for t, gi in zip(inputs, grads):
+                if gi is not None:
+                    t.grad = gi if t.grad is None else t.grad + gi
+            return
+        run_backward([self], [g], retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        return Tensor._wrap(self._data)
+
+    def detach_(self) -> Tensor:
+        self._ctx = None
+        self._requires_grad = False
+        return self
+
+    # ----------------------------------------------------------------- data access
+    @property
+    def data(self) -> Tensor:
+        """A detached tensor sharing storage (``p.data`` as in PyTorch); assignment replaces the array."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied). Raises if the tensor requires grad, like PyTorch."""
+        if self._requires_grad:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; use .detach().numpy()")
+        return self._data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(f"only one-element tensors can be converted to Python scalars, got shape "
+                             f"{self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def device(self):
+        from .device import device
+
+        return device("cpu")
+
+    def size(self, dim: int | None = None):
+        """The shape, or its length along ``dim``."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        extra = ""
+        if self._data.dtype.kind != "f" or self._data.dtype != _dtype.get_default_dtype():
+            if not (self._data.dtype == np.int64 and self._data.size) and self._data.dtype != np.bool_:
+                extra += f", dtype={self._data.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn={self._ctx!r}"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ----------------------------------------------------------------- dtype conversions
+    def astype(self, dtype) -> Tensor:
+        """A copy converted to ``dtype`` (differentiable between float dtypes)."""
+        return _ops.cast(self, _np_dtype(dtype))
+
+    to_dtype = astype
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def int(self) -> Tensor:
+        return self.astype(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(np.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.astype(other.dtype)
+
+    # ----------------------------------------------------------------- arithmetic operators
+    def __add__(self, o):
+        return _ops.add(self, o)
+
+    def __radd__(self, o):
+        return _ops.add(o, self)
+
+    def __sub__(self, o):
+        return _ops.sub(self, o)
+
+    def __rsub__(self, o):
+        return _ops.sub(o, self)
+
+    def __mul__(self, o):
+        return _ops.mul(self, o)
+
+    def __rmul__(self, o):
+        return _ops.mul(o, self)
+
+    def __truediv__(self, o):
+        return _ops.div(self, o)
+
+    def __rtruediv__(self, o):
+        return _ops.div(o, self)
+
+    def __pow__(self, o):
+        return _ops.pow(self, o)
+
+    def __rpow__(self, o):
+        return _ops.pow(o, self)
+
+    def __matmul__(self, o):
+        return _ops.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return _ops.matmul(o, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _ops.setitem_(self, index, value)
+
+    # comparisons: not differentiable, return bool tensors
+    def __eq__(self, o):
+        return _ops.eq(self, o)
+
+    def __ne__(self, o):
+        return _ops.ne(self, o)
+
+    def __lt__(self, o):
+        return _ops.lt(self, o)
+
+    def __le__(self, o):
+        return _ops.le(self, o)
+
+    def __gt__(self, o):
+        return _ops.gt(self, o)
+
+    def __ge__(self, o):
+        return _ops.ge(self, o)
+
+    def __invert__(self):
+        return _ops.logical_not(self)
+
+    def __and__(self, o):
+        return _ops.logical_and(self, o)
+
+    def __or__(self, o):
+        return _ops.logical_or(self, o)
+
+    def __xor__(self, o):
+        return _ops.logical_xor(self, o)
+
+    # in-place operators: x += y is x.add_(y)
+    def __iadd__(self, o):
+        return self.add_(o)
+
+    def __isub__(self, o):
+        return self.sub_(o)
+
+    def __imul__(self, o):
+        return self.mul_(o)
+
+    def __itruediv__(self, o):
+        return self.div_(o)
+
+    @property
+    def T(self) -> Tensor:
+        """All dimensions reversed (the matrix transpose for 2-D)."""
+        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        return _ops.transpose(self, -2, -1)
+
+
+_NAMED_METHODS = """
+add sub mul div pow matmul neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu
+softplus erf clamp clip maximum minimum sign square
+sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
+reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
+split chunk swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
+clone contiguous
+add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ exp_ relu_ sigmoid_ tanh_
+""".split()
+
+
+def _install_methods(ops) -> None:
+    """Bind ``tinygradnn.ops`` and add each name above as a Tensor method sharing its docstring."""
+    global _ops
+    _ops = ops
+    for name in _NAMED_METHODS:
+        fn = getattr(ops, name)
+
+        def method(self, *args, _fn=fn, **kwargs):
+            return _fn(self, *args, **kwargs)
+
+        method.__name__, method.__qualname__, method.__doc__ = name, f"Tensor.{name}", fn.__doc__
+        setattr(Tensor, name, method)
