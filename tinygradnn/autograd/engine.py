@@ -49,18 +49,23 @@ def _topological_order(roots: list[Tensor]) -> list[Tensor]:
 
 
 def _check_versions(ctx, out: Tensor) -> None:
-    """Raise if a tensor that ``ctx`` saved for backward was modified in place since."""
-    for s in ctx.saved:
-        if s is out._data and out._version != 0:
-            bad = out
-        else:
-            bad = next((p for p, v in zip(ctx.inputs, ctx.versions)
-                        if isinstance(p, Tensor) and p._data is s and p._version != v), None)
-        if bad is not None:
-            raise RuntimeError(
-                f"A tensor of shape {bad.shape} needed by {ctx.name} for its gradient was modified by an "
-                f"in-place operation after it was used (version {bad._version}). Use an out-of-place "
-                "operation (x = x + 1 instead of x += 1) or clone() the tensor first.")
+    """Raise if a tensor that ``ctx`` used was modified in place since (PyTorch's version counter).
+
+    Stricter than PyTorch in one case: a changed input that the node did not save also raises,
+    because the graph links tensors (not nodes) and could otherwise follow the new history.
+    """
+    versions = ctx.versions or (0,) * len(ctx.inputs)
+    if out._version == ctx.out_version and all(
+            not isinstance(p, Tensor) or p._version == v for p, v in zip(ctx.inputs, versions)):
+        return
+    bad = out if out._version != ctx.out_version else next(
+        p for p, v in zip(ctx.inputs, versions) if isinstance(p, Tensor) and p._version != v)
+    if bad is out and not any(s is out._data for s in ctx.saved):
+        return  # the output was changed after ctx made it, but ctx's rule does not read it
+    raise RuntimeError(
+        f"A tensor of shape {bad.shape} needed by {ctx.name} for its gradient was modified by an "
+        f"in-place operation after it was used (version {bad._version}). Use an out-of-place "
+        "operation (x = x + 1 instead of x += 1) or clone() the tensor first.")
 
 
 def _as_tensors(ctx, out: Tensor) -> tuple:
@@ -101,7 +106,10 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                 _store_grad(t, g, create_graph, ctx is None and id(t) in owned)
             if ctx is None:
                 continue
-            _check_versions(ctx, t)
+            if ctx.versions is not None or t._version:
+                _check_versions(ctx, t)
+            elif ctx.inputs and any(getattr(p, "_version", 0) for p in ctx.inputs):
+                _check_versions(ctx, t)
             if create_graph:
                 saved, ctx.saved = ctx.saved, _as_tensors(ctx, t)
                 try:
@@ -118,7 +126,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                 check_backward(ctx, in_grads)
             for p, need, gi in zip(ctx.inputs, ctx.needs_input_grad, in_grads):
                 if need and gi is not None:
-                    if gi.shape != p.shape:
+                    if gi.shape != p._data.shape:
                         raise RuntimeError(
                             f"internal error: {ctx.name} returned a gradient of shape {gi.shape} "
                             f"for an input of shape {p.shape}")

@@ -35,6 +35,7 @@ class Function:
     """Base class of every differentiable op. Instances are the nodes of the graph."""
 
     __slots__ = ("inputs", "saved", "versions", "needs_input_grad", "__dict__")
+    out_version = 0  # the output's version when recorded (an in-place op records a node for a changed tensor)
 
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -45,17 +46,25 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
         """Run ``forward`` on the arrays of ``args``; record a node if any input requires grad."""
-        ctx = cls.__new__(cls)
+        ctx = object.__new__(cls)
         ctx.saved = ()
-        out = Tensor._wrap(ctx.forward(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs))
-        if _State.enabled:
-            needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            if any(needs):
-                ctx.inputs = args
-                ctx.needs_input_grad = needs
-                ctx.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
-                out.requires_grad = True
-                out._ctx = ctx
+        arrays, needs, changed = [], [], 0
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                needs.append(a._requires_grad)
+                changed |= a._version
+            else:
+                arrays.append(a)
+                needs.append(False)
+        out = Tensor._wrap(ctx.forward(*arrays, **kwargs))
+        if True in needs and _State.enabled:
+            ctx.inputs = args
+            ctx.needs_input_grad = needs
+            # versions of the inputs now, to detect in-place changes before backward (None: all still 0)
+            ctx.versions = tuple(getattr(a, "_version", 0) for a in args) if changed else None
+            out._requires_grad = True
+            out._ctx = ctx
         if _State.anomaly:
             from .anomaly import check_forward
 

@@ -24,13 +24,16 @@ def _broadcast_error(op, a, b, err):
 
 def _operands(a, b):
     """Check the operand types and apply the promotion rule (see tinygradnn._dtype)."""
+    ta, tb = type(a), type(b)
+    if ta is Tensor and tb is Tensor:
+        return a, b
     for x in (a, b):
-        if not isinstance(x, Tensor | int | float | bool | np.ndarray | np.generic):
+        if not isinstance(x, Tensor | int | float | np.ndarray | np.generic):
             raise TypeError(f"unsupported operand type {type(x).__name__} for a tensor operation")
-    if isinstance(a, Tensor) and type(b) is float and a._data.dtype.kind != "f":
-        a = a.astype(get_default_dtype())
-    elif isinstance(b, Tensor) and type(a) is float and b._data.dtype.kind != "f":
-        b = b.astype(get_default_dtype())
+    if tb is float and isinstance(a, Tensor) and a._data.dtype.kind != "f":
+        a = cast(a, get_default_dtype())
+    elif ta is float and isinstance(b, Tensor) and b._data.dtype.kind != "f":
+        b = cast(b, get_default_dtype())
     return a, b
 
 
@@ -39,7 +42,7 @@ def _kind(x) -> str:
 
 
 def _shape(x):
-    return x.shape if isinstance(x, np.ndarray | Tensor) else ()
+    return getattr(x, "shape", ())  # () for Python numbers
 
 
 # ----------------------------------------------------------------------------- arithmetic

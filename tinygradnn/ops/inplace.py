@@ -15,13 +15,18 @@ from ..tensor import Tensor
 from . import elementwise as ew
 
 
-def _rebase(x: Tensor, new: Tensor) -> Tensor:
-    """Make ``x`` the result of the recorded op that produced ``new``."""
+def _rebase(x: Tensor, fn, *args) -> Tensor:
+    """Record ``fn(x, *args)`` and make ``x`` its result (the tensor object stays, its history moves on)."""
     if x._ctx is None and x._requires_grad:
-        raise RuntimeError(f"a leaf tensor of shape {x.shape} that requires grad is being used in an in-place "
-                           "operation; do it under no_grad() (as optimizers do) or use an out-of-place op")
+        raise RuntimeError(f"a leaf tensor of shape {x.shape} that requires grad is being used in an "
+                           "in-place operation; do it under no_grad() (as optimizers do) or use an out-of-place op")
+    old = Tensor._wrap(x._data)  # takes over x's place in the graph as the op's input
+    old._requires_grad, old._ctx, old._version = x._requires_grad, x._ctx, x._version
+    new = fn(old, *args)
     x._data, x._ctx, x._requires_grad = new._data, new._ctx, new._requires_grad
     x._version += 1
+    if x._ctx is not None:
+        x._ctx.out_version = x._version
     return x
 
 
@@ -31,7 +36,7 @@ def _records(x, other=None) -> bool:
 
 def _apply(x: Tensor, other, op, ufunc, name):
     if _records(x, other):
-        return _rebase(x, op(x, other))
+        return _rebase(x, op, other)
     y = other._data if isinstance(other, Tensor) else other
     try:
         ufunc(x._data, y, out=x._data, casting="same_kind")
@@ -72,7 +77,7 @@ def pow_(x: Tensor, other) -> Tensor:
 def _unary_(fn, name):
     def method(x: Tensor) -> Tensor:
         if _records(x):
-            return _rebase(x, fn(x))
+            return _rebase(x, fn)
         x._data[...] = fn(Tensor._wrap(x._data))._data
         x._version += 1
         return x
@@ -91,7 +96,7 @@ tanh_ = _unary_(ew.tanh, "tanh_")
 def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     """In-place :func:`clamp`."""
     if _records(x):
-        return _rebase(x, ew.clamp(x, min, max))
+        return _rebase(x, ew.clamp, min, max)
     np.clip(x._data, min, max, out=x._data)
     x._version += 1
     return x
@@ -99,11 +104,10 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
 
 def _fill(x: Tensor, values) -> Tensor:
     """Overwrite every element (no gradient flows to the old values)."""
-    if _records(x):
-        new = ew.where(Tensor._wrap(np.ones(x.shape, bool)), values, x) if isinstance(values, Tensor) else None
-        if new is None:
-            return _rebase(x, Tensor._wrap(np.broadcast_to(np.asarray(values, x.dtype), x.shape).copy()))
-        return _rebase(x, new)
+    if _records(x, values):
+        if not isinstance(values, Tensor):
+            values = Tensor._wrap(np.asarray(values, x.dtype))
+        return _rebase(x, lambda old: ew.where(np.ones(x.shape, bool), values, old))
     try:
         x._data[...] = values._data if isinstance(values, Tensor) else values
     except ValueError as e:
@@ -154,7 +158,7 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
 def masked_fill_(x: Tensor, mask, value) -> Tensor:
     """In-place :func:`masked_fill`."""
     if _records(x, value):
-        return _rebase(x, masked_fill(x, mask, value))
+        return _rebase(x, masked_fill, mask, value)
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     np.copyto(x._data, value._data if isinstance(value, Tensor) else value, where=np.broadcast_to(m, x.shape))
     x._version += 1
@@ -171,7 +175,7 @@ def setitem_(x: Tensor, index, value) -> None:
         mask = np.zeros(x.shape, bool)
         mask[index] = True
         placed = _scatter(v, x.shape, index)
-        _rebase(x, ew.where(mask, placed, x))
+        _rebase(x, lambda old: ew.where(mask, placed, old))
         return
     try:
         x._data[index] = value._data if isinstance(value, Tensor) else value
