@@ -51,3 +51,30 @@ double = float64
 long = int64
 
 __version__ = "0.1.0"
+
+
+class _Backends:
+    """``tinygradnn.backends.mps.is_available()`` and friends: no GPU backend exists yet."""
+
+    mps = cudnn = cuda
+    cudnn.benchmark = False
+
+
+backends = _Backends()
+
+
+def is_tensor(obj) -> bool:
+    """True for tinygradnn Tensors."""
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> int:
+    """Number of elements of ``x``."""
+    return x.numel()
+
+
+def __getattr__(name: str):
+    # An unsupported PyTorch name gets an explanation instead of a bare AttributeError.
+    raise AttributeError(
+        f"tinygradnn has no attribute {name!r}: this PyTorch name is not supported yet. "
+        "See docs/pytorch.md for the supported surface and what to use instead.")

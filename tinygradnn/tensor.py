@@ -298,6 +298,29 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.astype(other.dtype)
 
+    def to(self, *args, **kwargs) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(other)`` or ``to(device, dtype)``; only the CPU exists here."""
+        from .device import check_device, device
+
+        dtype = kwargs.pop("dtype", None)
+        check_device(kwargs.pop("device", None))
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str | device):
+                check_device(a)
+            elif a is not None:
+                dtype = a
+        return self if dtype is None or _np_dtype(dtype) == self.dtype else self.astype(dtype)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs) -> Tensor:
+        from .device import check_device
+
+        check_device("cuda")
+
     # ----------------------------------------------------------------- arithmetic operators
     def __add__(self, o):
         return _ops.add(self, o)

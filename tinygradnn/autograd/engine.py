@@ -126,10 +126,13 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                 check_backward(ctx, in_grads)
             for p, need, gi in zip(ctx.inputs, ctx.needs_input_grad, in_grads):
                 if need and gi is not None:
-                    if gi.shape != p._data.shape:
+                    data = p._data
+                    if gi.shape != data.shape:
                         raise RuntimeError(
                             f"internal error: {ctx.name} returned a gradient of shape {gi.shape} "
-                            f"for an input of shape {p.shape}")
+                            f"for an input of shape {data.shape}")
+                    if gi.dtype != data.dtype:
+                        gi = F.cast(gi, data.dtype)
                     _accumulate(grads, owned, p, gi, create_graph)
             if not retain_graph:
                 ctx.saved = None
@@ -163,7 +166,7 @@ def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:
     if create_graph:
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        t.grad = Tensor(g if owned else np.array(g, dtype=t._data.dtype))
+        t.grad = Tensor._wrap(g if owned else np.array(g, dtype=t._data.dtype))
     else:
         t.grad._data = t.grad._data + g
 

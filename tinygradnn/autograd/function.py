@@ -27,8 +27,13 @@ passed to ``forward`` unchanged and receive no gradient.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor
 from .grad_mode import _State
+
+
+_new_tensor = object.__new__
 
 
 class Function:
@@ -57,7 +62,13 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-        out = Tensor._wrap(ctx.forward(*arrays, **kwargs))
+        out = _new_tensor(Tensor)  # Tensor._wrap, inlined: this is the hottest line of the library
+        data = ctx.forward(*arrays, **kwargs)
+        out._data = data if type(data) is np.ndarray else np.asarray(data)
+        out._requires_grad = False
+        out._ctx = out.grad = out._hooks = None
+        out._version = 0
+        out._retains_grad = False
         if True in needs and _State.enabled:
             ctx.inputs = args
             ctx.needs_input_grad = needs

@@ -46,7 +46,7 @@ class ArrayOps:
 
     @staticmethod
     def sum_to(g, shape):
-        return sum_to(g, shape, ArrayOps)
+        return g if g.shape == shape else sum_to(g, shape, ArrayOps)
 
     @staticmethod
     def index_add(g, shape, index):
