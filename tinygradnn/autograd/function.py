@@ -32,7 +32,6 @@ import numpy as np
 from ..tensor import Tensor
 from .grad_mode import _State
 
-
 _new_tensor = object.__new__
 
 
