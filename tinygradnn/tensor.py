@@ -2,7 +2,8 @@
 
 A Tensor holds
 
-* ``_data``: the NumPy array (``.numpy()`` returns it, sharing memory);
+* ``_data``: the NumPy array (``.numpy()`` returns it, sharing memory); results of ops on 0-d
+  tensors may hold a NumPy scalar instead, which behaves the same and is much faster;
 * ``requires_grad``: whether gradients should flow to it;
 * ``_ctx``: the :class:`~tinygradnn.autograd.function.Function` node that produced it (``None`` for
   leaves: tensors created by the user);
@@ -74,7 +75,7 @@ class Tensor:
     def _wrap(cls, arr) -> Tensor:
         """A new leaf Tensor around ``arr`` without copying (the fast path used by every op)."""
         t = object.__new__(Tensor)
-        t._data = arr if type(arr) is np.ndarray else np.asarray(arr)
+        t._data = arr if type(arr) is np.ndarray or isinstance(arr, np.generic) else np.asarray(arr)
         t._requires_grad = False
         t._ctx = None
         t.grad = None
@@ -95,6 +96,8 @@ class Tensor:
                                f"{self._data.dtype}; convert with .float() first")
         if not value and self._ctx is not None:
             raise RuntimeError("you can only change requires_grad of leaf tensors; use .detach() instead")
+        if value and type(self._data) is not np.ndarray:
+            self._data = np.array(self._data)  # leaves that learn hold real arrays (optimizers update in place)
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -181,7 +184,7 @@ class Tensor:
         """The underlying array (shared, not copied). Raises if the tensor requires grad, like PyTorch."""
         if self._requires_grad:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use .detach().numpy()")
-        return self._data
+        return self._data if type(self._data) is np.ndarray else np.asarray(self._data)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -194,7 +197,7 @@ class Tensor:
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        return np.asarray(self._data, dtype=dtype)
 
     @property
     def shape(self) -> tuple:
@@ -262,7 +265,7 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(", precision=4)
         extra = ""
         if self._data.dtype.kind != "f" or self._data.dtype != _dtype.get_default_dtype():
             if not (self._data.dtype == np.int64 and self._data.size) and self._data.dtype != np.bool_:

@@ -154,8 +154,8 @@ def _accumulate(grads, owned, t, g, create_graph):
         grads[key] = g
     elif create_graph:
         grads[key] = prev + g
-    elif key in owned:
-        prev += g
+    elif key in owned and type(prev) is np.ndarray:
+        np.add(prev, g, out=prev)
     else:
         grads[key] = prev + g
         owned.add(key)

@@ -30,6 +30,13 @@ def _rebase(x: Tensor, fn, *args) -> Tensor:
     return x
 
 
+def _writable(x: Tensor) -> np.ndarray:
+    """``x``'s array, made a real array first if it is a NumPy scalar (results of 0-d ops can be)."""
+    if type(x._data) is not np.ndarray:
+        x._data = np.array(x._data)
+    return x._data
+
+
 def _records(x, other=None) -> bool:
     return _State.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
 
@@ -38,6 +45,7 @@ def _apply(x: Tensor, other, op, ufunc, name):
     if _records(x, other):
         return _rebase(x, op, other)
     y = other._data if isinstance(other, Tensor) else other
+    _writable(x)
     try:
         ufunc(x._data, y, out=x._data, casting="same_kind")
     except ValueError as e:
@@ -78,7 +86,7 @@ def _unary_(fn, name):
     def method(x: Tensor) -> Tensor:
         if _records(x):
             return _rebase(x, fn)
-        x._data[...] = fn(Tensor._wrap(x._data))._data
+        _writable(x)[...] = fn(Tensor._wrap(x._data))._data
         x._version += 1
         return x
 
@@ -97,7 +105,7 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     """In-place :func:`clamp`."""
     if _records(x):
         return _rebase(x, ew.clamp, min, max)
-    np.clip(x._data, min, max, out=x._data)
+    np.clip(_writable(x), min, max, out=x._data)
     x._version += 1
     return x
 
@@ -109,7 +117,7 @@ def _fill(x: Tensor, values) -> Tensor:
             values = Tensor._wrap(np.asarray(values, x.dtype))
         return _rebase(x, lambda old: ew.where(np.ones(x.shape, bool), values, old))
     try:
-        x._data[...] = values._data if isinstance(values, Tensor) else values
+        _writable(x)[...] = values._data if isinstance(values, Tensor) else values
     except ValueError as e:
         raise ValueError(f"cannot write a value of shape {np.shape(values)} into a tensor of shape "
                          f"{x.shape}") from e
@@ -160,7 +168,7 @@ def masked_fill_(x: Tensor, mask, value) -> Tensor:
     if _records(x, value):
         return _rebase(x, masked_fill, mask, value)
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    np.copyto(x._data, value._data if isinstance(value, Tensor) else value, where=np.broadcast_to(m, x.shape))
+    np.copyto(_writable(x), value._data if isinstance(value, Tensor) else value, where=np.broadcast_to(m, x.shape))
     x._version += 1
     return x
 
@@ -178,7 +186,7 @@ def setitem_(x: Tensor, index, value) -> None:
         _rebase(x, lambda old: ew.where(mask, placed, old))
         return
     try:
-        x._data[index] = value._data if isinstance(value, Tensor) else value
+        _writable(x)[index] = value._data if isinstance(value, Tensor) else value
     except (ValueError, IndexError) as e:
         raise type(e)(f"setitem: cannot assign a value of shape {np.shape(value)} to index "
                       f"{index!r} of a tensor of shape {x.shape}: {e}") from None
