@@ -1,0 +1,73 @@
+"""Activation functions: ``relu``, ``leaky_relu``, ``gelu``, ``elu``, ``softplus``, ``tanh``, ``sigmoid``,
+``softmax``, ``log_softmax``. All keep the input's shape and dtype.
+
+``inplace=True`` is accepted for PyTorch compatibility; only ``relu`` really works in place, the
+others return a new tensor.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ... import ops
+from ...tensor import Tensor
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(x, 0)``; ``(*) -> (*)``."""
+    return ops.relu_(input) if inplace else ops.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``x`` if ``x > 0`` else ``negative_slope * x``; ``(*) -> (*)``."""
+    return ops.leaky_relu(input, negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` (``approximate='tanh'`` for the tanh formula); ``(*) -> (*)``."""
+    return ops.gelu(input, approximate)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``; ``(*) -> (*)``."""
+    return ops.elu(input, alpha)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``; ``(*) -> (*)``."""
+    return ops.softplus(input, beta, threshold)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent; ``(*) -> (*)``."""
+    return ops.tanh(input)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``; ``(*) -> (*)``."""
+    return ops.sigmoid(input)
+
+
+def _softmax_dim(name: str, ndim: int) -> int:
+    """PyTorch's legacy choice when ``dim`` is not given (with its deprecation warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (entries along ``dim`` sum to 1); ``(*) -> (*)``."""
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
+    if dtype is not None:
+        input = input.astype(dtype)
+    return ops.softmax(input, dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """``log(softmax(x))`` computed stably along ``dim``; ``(*) -> (*)``."""
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
+    if dtype is not None:
+        input = input.astype(dtype)
+    return ops.log_softmax(input, dim)

@@ -1,0 +1,88 @@
+"""Layer functions without convolution: ``linear``, ``dropout``, ``embedding``, ``one_hot``, ``pad``, ``flatten``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import ops
+from ...ops import nnops
+from ...random import get_generator
+from ...tensor import Tensor
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``: ``(*, in), (out, in), (out,) -> (*, out)`` (one fused graph node)."""
+    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
+                         f"(expected the input's last dim to be {weight.shape[-1] if weight.ndim else '?'})")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape} "
+                         f"(expected ({weight.shape[0]},))")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}; convert "
+                        "the input (x.float()) or the model (model.double())")
+    return nnops.linear(input, weight, bias)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the others by ``1 / (1 - p)`` when
+    ``training``; the identity otherwise. ``(*) -> (*)``. Uses the global generator."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    return nnops.dropout(input, p, get_generator())
+
+
+def _int_indices(indices, name: str) -> np.ndarray:
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected integer indices (int64), got dtype {idx.dtype}; use .long()")
+    return idx
+
+
+def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` picked by integer ``input``: ``(*) int, (num, dim) -> (*, dim)``.
+
+    The row ``padding_idx`` gets no gradient.
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    idx = _int_indices(input, "embedding")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx[(idx < 0) | (idx >= n)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range for an embedding table of {n} rows "
+                         f"(expected 0 <= index < {n})")
+    rows = ops.getitem(weight, idx)
+    if padding_idx is not None and weight.requires_grad:
+        if padding_idx < 0:
+            padding_idx += n
+        keep = (idx != padding_idx)[..., None]
+        rows = ops.where(keep, rows, rows.detach())  # same values, no gradient through padding rows
+    return rows
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding: ``(*) int -> (*, num_classes)`` (``num_classes=-1``: max + 1)."""
+    idx = _int_indices(tensor, "one_hot")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {idx.min()}")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and idx.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {idx.max()}")
+    return Tensor._wrap((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad with a constant; ``pad = (left, right, top, bottom, ...)`` starts at the last dim."""
+    return ops.pad(input, pad, mode, 0.0 if value is None else value)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims ``start_dim..end_dim`` into one."""
+    return ops.flatten(input, start_dim, end_dim)

@@ -1,0 +1,267 @@
+"""Loss functions. Each takes ``reduction='mean' | 'sum' | 'none'`` ('none' keeps one loss per element).
+
+Regression (``input`` and ``target`` of the same shape): ``mse_loss``, ``l1_loss``, ``huber_loss``,
+``smooth_l1_loss``. Binary: ``binary_cross_entropy`` (probabilities), ``binary_cross_entropy_with_logits``.
+Classification: ``cross_entropy`` (logits), ``nll_loss`` (log-probabilities), with ``input`` of shape
+``(N, C)`` or ``(N, C, d1, ...)`` and ``target`` either int64 class labels ``(N, d1, ...)`` or, for
+``cross_entropy``, float class probabilities of the input's shape.
+
+The common case of ``cross_entropy`` (2-D logits, labels, no weights, smoothing or ignored labels)
+is one fused graph node; the rest are compositions of differentiable ops.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import ops
+from ...ops import nnops
+from ...tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ----------------------------------------------------------------------------- argument checks
+def _reduction(name: str, size_average, reduce, reduction: str) -> str:
+    """The reduction, including PyTorch's deprecated ``size_average`` / ``reduce`` flags."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+
+
+def _same_shape(name: str, input: Tensor, target) -> Tensor:
+    """``target`` as a float Tensor of ``input``'s shape, or a clear error."""
+    target = _tensor(target)
+    if target.shape != input.shape:
+        raise ValueError(f"{name}: target of shape {target.shape} does not match input of shape {input.shape}; "
+                         "they must be equal (reshape one of them, e.g. target.reshape(input.shape))")
+    if target.dtype.kind != "f":
+        raise TypeError(f"{name}: target has dtype {target.dtype} but a floating target is needed (use target.float())")
+    return target
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+# ----------------------------------------------------------------------------- regression
+def mse_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Squared error ``(input - target)^2``; ``(*), (*) -> ()`` or ``(*)`` for 'none'."""
+    reduction = _reduction("mse_loss", size_average, reduce, reduction)
+    diff = input - _same_shape("mse_loss", input, target)
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+    """Absolute error ``|input - target|``; ``(*), (*) -> ()`` or ``(*)`` for 'none'."""
+    reduction = _reduction("l1_loss", size_average, reduce, reduction)
+    return _reduce(ops.abs(input - _same_shape("l1_loss", input, target)), reduction)
+
+
+def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - delta / 2)`` elsewhere (``d = input - target``)."""
+    reduction = _reduction("huber_loss", None, None, reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    diff = input - _same_shape("huber_loss", input, target)
+    size = ops.abs(diff)
+    return _reduce(ops.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta)), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - beta / 2`` elsewhere (``beta=0``: L1)."""
+    reduction = _reduction("smooth_l1_loss", size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    diff = input - _same_shape("smooth_l1_loss", input, target)
+    size = ops.abs(diff)
+    if beta == 0:
+        return _reduce(size, reduction)
+    return _reduce(ops.where(size < beta, (0.5 / beta) * diff * diff, size - 0.5 * beta), reduction)
+
+
+# ----------------------------------------------------------------------------- binary
+def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p`` in [0, 1] (logs clamped at -100).
+
+    ``weight`` broadcasts against the elementwise loss. ``(*), (*) -> ()`` or ``(*)`` for 'none'.
+    """
+    reduction = _reduction("binary_cross_entropy", size_average, reduce, reduction)
+    target = _same_shape("binary_cross_entropy", input, target)
+    p = input._data
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in "
+                         f"[{p.min():.4g}, {p.max():.4g}]; for raw scores (logits) use "
+                         "binary_cross_entropy_with_logits / BCEWithLogitsLoss")
+    loss = nnops.binary_cross_entropy(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None) -> Tensor:
+    """``binary_cross_entropy(sigmoid(input), target)`` computed stably from logits.
+
+    ``pos_weight`` (broadcast over the last dim, e.g. ``(C,)``) weights the positive term.
+    """
+    reduction = _reduction("binary_cross_entropy_with_logits", size_average, reduce, reduction)
+    target = _same_shape("binary_cross_entropy_with_logits", input, target)
+    if pos_weight is None:  # log(1 + e^x) - t x
+        loss = ops.softplus(input) - input * target
+    else:  # (1 - t) x + (1 + (pw - 1) t) log(1 + e^-x)
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * ops.softplus(-input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# ----------------------------------------------------------------------------- classification
+def _class_labels(name: str, input: Tensor, target: Tensor, ignore_index: int) -> tuple:
+    """Check int labels against ``input (N, C, *)``; return ``(labels, ignored mask or None)``."""
+    expected = (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs integer class labels of shape "
+                         f"{expected}, got a target of shape {target.shape}")
+    labels, c = target._data, input.shape[1]
+    ignored = labels == ignore_index
+    bad = ~ignored & ((labels < 0) | (labels >= c))
+    if bad.any():
+        raise IndexError(f"{name}: target label {labels[bad].flat[0]} is out of range for {c} classes (labels "
+                         f"must be in [0, {c}) or equal ignore_index={ignore_index})")
+    return labels, (ignored if ignored.any() else None)
+
+
+def _check_weight(name: str, weight, c: int):
+    if weight is None:
+        return None
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (c,):
+        raise ValueError(f"{name}: weight must hold one value per class, shape ({c},), got {w.shape}")
+    return w
+
+
+def _nll(logp: Tensor, labels: np.ndarray, ignored, w, reduction: str) -> Tensor:
+    """``-logp[n, label[n], ...]`` weighted by ``w[label]``, 0 for ignored labels; mean divides by total weight."""
+    safe = labels if ignored is None else np.where(ignored, 0, labels)
+    picked = ops.gather(logp, 1, safe[:, None])[:, 0]  # (N, *)
+    if w is None and ignored is None:
+        return _reduce(-picked, reduction)
+    weights = np.ones(labels.shape, logp.dtype) if w is None else w[safe].astype(logp.dtype)
+    if ignored is not None:
+        weights[ignored] = 0
+    loss = picked * -weights
+    if reduction != "mean":
+        return _reduce(loss, reduction)
+    total = weights.sum()
+    return loss.sum() * np.nan if total == 0 else loss.sum() / total  # all ignored: NaN, as PyTorch
+
+
+def _as_batched(name: str, input: Tensor, target: Tensor):
+    """Unbatched ``(C,)`` input becomes ``(1, C)`` (and its target gets a batch dim)."""
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dim: (C,), (N, C) or (N, C, d1, ...), got a scalar")
+    if input.ndim == 1:
+        return input.reshape(1, -1), target.reshape((1,) + target.shape), True
+    return input, target, False
+
+
+def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input (N, C, *)`` for int64 labels ``target (N, *)``.
+
+    ``weight (C,)`` rescales each class; labels equal to ``ignore_index`` contribute nothing; 'mean'
+    divides by the total weight of the counted labels.
+    """
+    reduction = _reduction("nll_loss", size_average, reduce, reduction)
+    target = _tensor(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold int64 class labels, got dtype {target.dtype} (use .long())")
+    x, t, unbatched = _as_batched("nll_loss", input, target)
+    labels, ignored = _class_labels("nll_loss", x, t, ignore_index)
+    out = _nll(x, labels, ignored, _check_weight("nll_loss", weight, x.shape[1]), reduction)
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits ``input (N, C, *)`` (or unbatched ``(C,)``).
+
+    ``target`` is either int64 class labels ``(N, *)`` or float class probabilities of the input's
+    shape. ``weight (C,)`` rescales classes, labels equal to ``ignore_index`` are skipped,
+    ``label_smoothing`` mixes the target with the uniform distribution. Returns ``()``, or ``(N, *)``
+    for ``reduction='none'``.
+    """
+    reduction = _reduction("cross_entropy", size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    target = _tensor(target)
+    x, t, unbatched = _as_batched("cross_entropy", input, target)
+    c = x.shape[1]
+    w = _check_weight("cross_entropy", weight, c)
+    if t.dtype.kind == "f":
+        if t.shape != x.shape:
+            raise ValueError(f"cross_entropy: got a float target of shape {target.shape} for input of shape "
+                             f"{input.shape}; class labels must be integers (use target.long()) and class "
+                             "probabilities must have the input's shape")
+        if ignore_index >= 0:
+            raise ValueError("cross_entropy: ignore_index is not supported for class-probability targets")
+        out = _soft_targets(x, t, w, reduction, label_smoothing)
+    elif t.dtype.kind in "iu":
+        labels, ignored = _class_labels("cross_entropy", x, t, ignore_index)
+        if x.ndim == 2 and w is None and ignored is None and label_smoothing == 0.0:
+            out = nnops.cross_entropy_labels(x, labels, reduction)
+        else:
+            out = _smoothed_labels(x, labels, ignored, w, reduction, label_smoothing)
+    else:
+        raise TypeError(f"cross_entropy: target must be int64 labels or float probabilities, got dtype {t.dtype}")
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def _soft_targets(x: Tensor, t: Tensor, w, reduction: str, smoothing: float) -> Tensor:
+    c = x.shape[1]
+    if smoothing:
+        t = t * (1 - smoothing) + smoothing / c
+    prod = ops.log_softmax(x, 1) * t
+    if w is not None:
+        prod = prod * w.astype(x.dtype).reshape((1, c) + (1,) * (x.ndim - 2))
+    return _reduce(-prod.sum(1), reduction)
+
+
+def _smoothed_labels(x: Tensor, labels, ignored, w, reduction: str, smoothing: float) -> Tensor:
+    logp = ops.log_softmax(x, 1)
+    nll = _nll(logp, labels, ignored, w, reduction)
+    if not smoothing:
+        return nll
+    c = x.shape[1]
+    if w is None:
+        smooth = -logp.sum(1)  # (N, *)
+    else:
+        smooth = -(logp * w.astype(x.dtype).reshape((1, c) + (1,) * (x.ndim - 2))).sum(1)
+    keep = None if ignored is None else (~ignored).astype(x.dtype)
+    if keep is not None:
+        smooth = smooth * keep
+    if reduction == "mean":
+        if w is not None:
+            safe = labels if ignored is None else np.where(ignored, 0, labels)
+            total = (w[safe] if keep is None else w[safe] * keep).sum()
+        else:
+            total = labels.size if keep is None else keep.sum()
+        smooth = smooth.sum() / float(total) if total else smooth.sum() * np.nan
+    else:
+        smooth = _reduce(smooth, reduction)
+    return nll * (1 - smoothing) + smooth * (smoothing / c)

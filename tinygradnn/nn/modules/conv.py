@@ -1,0 +1,113 @@
+"""``Conv1d`` and ``Conv2d`` (cross-correlation, as in every deep-learning library)."""
+
+from __future__ import annotations
+
+import math
+
+from ...tensor import Tensor
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ._factory import empty_parameter
+
+
+def _ntuple(value, n: int, name: str, what: str) -> tuple:
+    out = tuple(value) if isinstance(value, tuple | list) else (value,) * n
+    if len(out) != n or not all(isinstance(v, int) for v in out):
+        raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {value!r}")
+    return out
+
+
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: parameters, checks, initialisation and repr."""
+
+    _nd = 0
+    _conv = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
+        super().__init__()
+        name, nd = type(self).__name__, self._nd
+        if not isinstance(groups, int) or groups <= 0:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                             f"divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            if padding_mode in ("reflect", "replicate", "circular"):
+                raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported, only 'zeros'")
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got "
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _ntuple(kernel_size, nd, name, "kernel_size")
+        self.stride = _ntuple(stride, nd, name, "stride")
+        self.dilation = _ntuple(dilation, nd, name, "dilation")
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _ntuple(padding, nd, name, "padding")
+        self.output_padding = (0,) * nd
+        self.padding_mode = padding_mode
+        self.weight = empty_parameter((out_channels, in_channels // groups) + self.kernel_size, device, dtype)
+        if bias:
+            self.bias = empty_parameter((out_channels,), device, dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: ``kaiming_uniform_(a=sqrt(5))`` weight, ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` bias."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        nd = self._nd
+        if input.ndim not in (nd + 1, nd + 2):
+            raise ValueError(f"{type(self).__name__}: expected a {nd + 2}-d input (N, C, ...) or a {nd + 1}-d "
+                             f"unbatched one (C, ...), got shape {input.shape}")
+        dim = input.ndim - nd - 1  # the channel dim
+        if input.shape[dim] != self.in_channels:
+            raise ValueError(f"{type(self).__name__}: expected input with {self.in_channels} channels (in_channels) "
+                             f"at dim {dim}, got shape {input.shape}")
+        return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._nd:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution: ``(N, C_in, L) -> (N, C_out, L_out)`` (or unbatched ``(C_in, L)``).
+
+    ``weight``: ``(out_channels, in_channels / groups, kernel_size)``; ``bias``: ``(out_channels,)``.
+    ``L_out = (L + 2 padding - dilation (kernel_size - 1) - 1) // stride + 1``.
+    """
+
+    _nd = 1
+    _conv = staticmethod(F.conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution: ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)`` (or unbatched ``(C_in, H, W)``).
+
+    ``weight``: ``(out_channels, in_channels / groups, kH, kW)``; ``bias``: ``(out_channels,)``.
+    ``H_out = (H + 2 padding[0] - dilation[0] (kH - 1) - 1) // stride[0] + 1``, likewise ``W_out``.
+    """
+
+    _nd = 2
+    _conv = staticmethod(F.conv2d)

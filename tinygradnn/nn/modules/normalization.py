@@ -1,0 +1,97 @@
+"""``BatchNorm1d`` and ``BatchNorm2d``: normalise each channel over the batch (and length / spatial dims)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...tensor import Tensor
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ._factory import empty_parameter, float_dtype
+
+
+class _BatchNorm(Module):
+    """Parameters ``weight``/``bias`` ``(C,)`` (if ``affine``); buffers ``running_mean``, ``running_var``
+    ``(C,)`` and ``num_batches_tracked`` (if ``track_running_stats``), named as in PyTorch."""
+
+    _ranks = ()  # accepted input ranks
+    _layout = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = empty_parameter((num_features,), device, dtype)
+            if bias:
+                self.bias = empty_parameter((num_features,), device, dtype)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            dt = float_dtype(device, dtype)
+            self.register_buffer("running_mean", Tensor._wrap(np.zeros(num_features, dtype=dt)))
+            self.register_buffer("running_var", Tensor._wrap(np.ones(num_features, dtype=dt)))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches seen."""
+        if self.track_running_stats:
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
+
+    def reset_parameters(self) -> None:
+        """Running statistics reset; ``weight`` ones and ``bias`` zeros."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        name = type(self).__name__
+        if input.ndim not in self._ranks:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{r}-d' for r in self._ranks)} input "
+                             f"{self._layout}, got shape {input.shape}")
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input with {self.num_features} channels (num_features) at dim 1, "
+                             f"got shape {input.shape}")
+        tracking = self.training and self.track_running_stats
+        factor = 0.0 if self.momentum is None else self.momentum
+        if tracking and self.momentum is None:  # cumulative moving average
+            factor = 1.0 / (int(self.num_batches_tracked._data) + 1)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        keep_stats = not self.training or self.track_running_stats
+        out = F.batch_norm(input, self.running_mean if keep_stats else None, self.running_var if keep_stats else None,
+                           self.weight, self.bias, use_batch_stats, factor, self.eps)
+        if tracking:
+            self.num_batches_tracked._data += 1
+        return out
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` inputs (statistics over N, and L)."""
+
+    _ranks = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of ``(N, C, H, W)`` inputs (statistics over N, H and W)."""
+
+    _ranks = (4,)
+    _layout = "(N, C, H, W)"

@@ -1,0 +1,140 @@
+"""Fused neural-network ops: one graph node where a composition would need several.
+
+* :func:`linear`: ``x @ W.T + b`` (one matmul forward, two matmuls and a sum backward);
+* :func:`cross_entropy_labels`: softmax cross-entropy from logits and integer labels, with the
+  classic ``softmax - onehot`` gradient taken from the saved probabilities;
+* :func:`binary_cross_entropy`: PyTorch's clamped-log BCE on probabilities;
+* :func:`dropout`: ``x * mask`` with the scaled mask saved.
+
+Each backward rule also runs with ``create_graph=True`` (Tensors instead of arrays), so double
+backward through these ops is correct; :mod:`tinygradnn.nn.functional` calls them and handles the
+general cases (class weights, ignore_index, label smoothing, ...) by composing ordinary ops.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+
+# ----------------------------------------------------------------------------- linear
+class Linear(Function):
+    """``y = x @ w.T + b`` for ``x`` of shape ``(..., in)``, ``w`` ``(out, in)``, ``b`` ``(out,)`` or None."""
+
+    def forward(ctx, x, w, b):
+        ctx.saved = (x, w)
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(ctx, g, F):
+        (x, w), (nx, nw, nb) = ctx.saved, ctx.needs_input_grad
+        out_f, in_f = w.shape
+        gx = F.matmul(g, w) if nx else None  # (..., out) @ (out, in) -> (..., in)
+        g2 = F.reshape(g, (-1, out_f))  # every leading dim is a batch dim for the weight grads
+        gw = F.matmul(F.swapaxes(g2, 0, 1), F.reshape(x, (-1, in_f))) if nw else None
+        gb = F.sum(g2, 0) if nb else None
+        return gx, gw, gb
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` as one node: ``(..., in), (out, in), (out,) -> (..., out)``. No checks."""
+    return Linear.apply(x, weight, bias)
+
+
+# ----------------------------------------------------------------------------- cross-entropy
+class CrossEntropyLabels(Function):
+    """Mean/sum/per-sample ``-log softmax(x)[i, y_i]`` for logits ``(N, C)`` and labels ``(N,)``."""
+
+    def forward(ctx, x, labels, reduction):
+        rows = np.arange(x.shape[0])
+        shifted = x - x.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        losses = np.log(total)[:, 0] - shifted[rows, labels]
+        exp /= total  # now the probabilities
+        ctx.saved, ctx.labels, ctx.reduction = (x, exp), labels, reduction
+        if reduction == "mean":
+            return np.asarray(losses.mean(), dtype=x.dtype)
+        if reduction == "sum":
+            return np.asarray(losses.sum(), dtype=x.dtype)
+        return losses
+
+    def backward(ctx, g, F):
+        x, probs = ctx.saved
+        n = x.shape[0]
+        onehot = np.zeros(x.shape, dtype=x.dtype)
+        onehot[np.arange(n), ctx.labels] = 1
+        if ctx.reduction == "none":
+            g = F.reshape(g, (n, 1))
+        elif ctx.reduction == "mean":
+            g = g * (1.0 / n) if n else g
+        if isinstance(x, Tensor):  # create_graph: differentiable softmax so double backward is right
+            return F.softmax(x, 1) * g - onehot * g, None, None
+        grad = probs - onehot
+        grad *= g
+        return grad, None, None
+
+
+def cross_entropy_labels(logits: Tensor, labels: np.ndarray, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of ``logits (N, C)`` against valid int ``labels (N,)`` in one node. No checks."""
+    return CrossEntropyLabels.apply(logits, labels, reduction)
+
+
+# ----------------------------------------------------------------------------- binary cross-entropy
+_LOG_FLOOR = -100.0  # PyTorch clamps log(p) and log(1 - p) at -100, so p = 0 or 1 gives a finite loss
+_TINY = math.exp(_LOG_FLOOR)
+
+
+def _clamped_log(p, F):
+    """``max(log p, -100)`` without ever evaluating ``log 0`` (works on arrays and on Tensors)."""
+    ok = p > _TINY
+    return F.where(ok, F.log(F.where(ok, p, 1.0)), _LOG_FLOOR)
+
+
+class BinaryCrossEntropy(Function):
+    """Elementwise ``-(y log p + (1 - y) log(1 - p))`` with both logs clamped at -100 (PyTorch's rule)."""
+
+    def forward(ctx, p, y):
+        ctx.saved = (p, y)
+        return -(y * _clamped_log(p, np) + (1 - y) * _clamped_log(1 - p, np))
+
+    def backward(ctx, g, F):
+        (p, y), (need_p, need_y) = ctx.saved, ctx.needs_input_grad
+        gp = gy = None
+        if need_p:  # PyTorch's gradient: (p - y) / max(p (1 - p), 1e-12), finite at p = 0 and p = 1
+            d = p * (1 - p)
+            gp = g * (p - y) / F.where(d > 1e-12, d, 1e-12)
+        if need_y:
+            gy = g * (_clamped_log(1 - p, F) - _clamped_log(p, F))
+        return gp, gy
+
+
+def binary_cross_entropy(p: Tensor, target) -> Tensor:
+    """Unreduced BCE of probabilities ``p`` against ``target`` (same shape). No checks."""
+    return BinaryCrossEntropy.apply(p, target)
+
+
+# ----------------------------------------------------------------------------- dropout
+class Dropout(Function):
+    """``x * mask`` where ``mask`` is 0 with probability ``p`` and ``1 / (1 - p)`` otherwise."""
+
+    def forward(ctx, x, p, rng):
+        keep = rng.random(x.shape, dtype=np.float32) >= p
+        mask = keep.astype(x.dtype)
+        mask *= 1.0 / (1.0 - p)
+        ctx.mask = mask
+        return x * mask
+
+    def backward(ctx, g, F):
+        return g * ctx.mask, None, None
+
+
+def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
+    """Zero each element with probability ``0 <= p < 1`` and scale the rest by ``1 / (1 - p)``. No checks."""
+    return Dropout.apply(x, p, rng)
