@@ -32,6 +32,12 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def one_dim(dim, ndim: int, op: str):
+    """``dim`` as one non-negative axis, or None for a 0-d tensor (where dim 0 and -1 mean the element)."""
+    axes = normalize_dims(dim, ndim, op)
+    return axes[0] if axes else None
+
+
 def _kept_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
@@ -224,19 +230,19 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, stable for large inputs."""
-    return Softmax.apply(x, normalize_dims(dim, x.ndim, "softmax")[0])
+    return Softmax.apply(x, one_dim(dim, x.ndim, "softmax"))
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed without overflow or log(0)."""
-    return LogSoftmax.apply(x, normalize_dims(dim, x.ndim, "log_softmax")[0])
+    return LogSoftmax.apply(x, one_dim(dim, x.ndim, "log_softmax"))
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (of the flattened tensor when ``dim`` is None); int64, not differentiable."""
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
-    axis = normalize_dims(dim, x.ndim, "argmax")[0]
+    axis = one_dim(dim, x.ndim, "argmax")
     return Tensor._wrap(np.argmax(x._data, axis=axis, keepdims=keepdim).astype(np.int64, copy=False))
 
 
@@ -244,7 +250,7 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the minimum; int64, not differentiable."""
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
-    axis = normalize_dims(dim, x.ndim, "argmin")[0]
+    axis = one_dim(dim, x.ndim, "argmin")
     return Tensor._wrap(np.argmin(x._data, axis=axis, keepdims=keepdim).astype(np.int64, copy=False))
 
 
@@ -260,7 +266,10 @@ def any(x: Tensor, dim=None) -> Tensor:
 
 def cumsum(x: Tensor, dim: int) -> Tensor:
     """Cumulative sum along ``dim``."""
-    return CumSum.apply(x, normalize_dims(dim, x.ndim, "cumsum")[0])
+    axis = one_dim(dim, x.ndim, "cumsum")
+    if axis is None:  # a 0-d tensor is its own cumulative sum
+        return CumSum.apply(x.reshape(1), 0).reshape(())
+    return CumSum.apply(x, axis)
 
 
 class CumSum(Function):
