@@ -113,12 +113,18 @@ def test_ties_share_the_gradient_like_torch(name):
 
 @requires_torch
 @pytest.mark.torch
-@pytest.mark.parametrize("dim", [None, 0, 1])
-def test_prod_with_zeros_matches_torch(dim):
-    """The gradient of a product with one or two zeros is the product of the other elements."""
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (0, True), (1, False)])
+def test_prod_with_zeros_matches_torch(dim, keepdim):
+    """The gradient of a product with one or two zeros is the product of the other elements; that holds
+    with create_graph=True too, and the double backward is finite."""
     x = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0], [1.5, -2.0, 0.5]])
-    check_against_torch(OpCase("prod", _prod, None), Sample((x,), {"dim": dim, "keepdim": False}),
-                        second_order=False)
+    check_against_torch(OpCase("prod", _prod, None), Sample((x,), {"dim": dim, "keepdim": keepdim}))
+
+
+def test_prod_with_zeros_second_derivative_by_finite_differences():
+    x = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0], [1.5, -2.0, 0.5]])
+    for dim in (None, 0, (0, 1)):
+        check_finite_differences(OpCase("prod", lambda m, x, dim: m.prod(x, dim=dim), None), Sample((x,), {"dim": dim}))
 
 
 @requires_torch
@@ -200,3 +206,9 @@ def test_single_dim_ops_accept_0d_tensors(dim):
     assert tg.argmax(x, dim).item() == 0 and tg.argmin(x, dim, keepdim=True).item() == 0
     with pytest.raises(IndexError, match="out of range"):
         tg.softmax(x, 1)
+
+
+def test_prod_of_a_computed_0d_zero_has_gradient_one():
+    x = tg.tensor(0.0, requires_grad=True)
+    (x * 1.0).prod().backward()
+    assert x.grad.item() == 1.0

@@ -89,8 +89,9 @@ class Prod(Function):
     def backward(ctx, g, F):
         x, out = ctx.saved
         gk = _expand_back(g, F, x.shape, ctx.axes)
-        if isinstance(x, np.ndarray) and not np.all(x):  # zeros: product of all the *other* elements
-            return gk * _prod_of_others(x, ctx.axes)
+        if not np.all(x._data if isinstance(x, Tensor) else x):  # zeros: product of all the *other* elements
+            others = _prod_of_others_graph if isinstance(x, Tensor) else _prod_of_others
+            return gk * others(x, ctx.axes)
         return gk * F.reshape(out, _kept_shape(x.shape, ctx.axes)) / x
 
 
@@ -103,6 +104,20 @@ def _prod_of_others(x, axes):
     left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
     right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], -1), -1), -1)
     return np.moveaxis((left * right).reshape(moved.shape), tuple(range(-k, 0)), axes)
+
+
+def _prod_of_others_graph(x: Tensor, axes):
+    """:func:`_prod_of_others` for create_graph, differentiable: row i of an (n, n) stack is the group with
+    its i-th element replaced by 1, so the product of row i is the product of the others."""
+    from .elementwise import where
+
+    rest = tuple(a for a in range(x.ndim) if a not in axes)
+    moved = x.permute(rest + axes)  # the reduced axes last
+    lead = moved.shape[: len(rest)]
+    n = int(np.prod(moved.shape[len(rest):]))
+    rows = moved.reshape(lead + (1, n)).expand(lead + (n, n))
+    others = prod(where(np.eye(n, dtype=bool), 1.0, rows), -1)
+    return others.reshape(moved.shape).permute(tuple(int(a) for a in np.argsort(rest + axes)))
 
 
 class LogSumExp(Function):
