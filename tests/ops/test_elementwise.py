@@ -1,0 +1,197 @@
+"""ops/elementwise.py: arithmetic (with Python scalars on either side), unary math, activations,
+clamp / maximum / minimum / where: finite differences (first and second order) and PyTorch."""
+
+import numpy as np
+import pytest
+from helpers import (
+    PROPERTY_SETTINGS,
+    OpCase,
+    Sample,
+    binary,
+    case_ids,
+    check_against_torch,
+    check_finite_differences,
+    requires_torch,
+    rngs,
+    shapes,
+    unary,
+    values,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygradnn as tg
+
+
+@st.composite
+def with_scalar(draw, kind="any", scalar=(-2.0, 2.0), away0=False):
+    """One array and a Python float ``s`` (kept away from 0 when it divides)."""
+    s = draw(st.floats(*scalar, allow_nan=False))
+    if away0 and abs(s) < 0.2:
+        s = 0.2 if s >= 0 else -0.2
+    sample = draw(unary(kind))
+    return Sample(sample.arrays, {"s": s})
+
+
+@st.composite
+def clamp_sample(draw):
+    """An array kept 0.05 away from the bounds, and bounds where either may be None."""
+    lo, hi = draw(st.sampled_from([(-0.5, 0.7), (None, 0.3), (-0.2, None), (0.5, 0.5)]))
+    x = values(draw(rngs()), draw(shapes()), "any")
+    for b in (lo, hi):
+        if b is not None:
+            x = np.where(np.abs(x - b) < 0.05, x + 0.1, x)
+    return Sample((x,), {"lo": lo, "hi": hi})
+
+
+@st.composite
+def where_sample(draw):
+    """A condition broadcasting against two broadcasting inputs."""
+    sample = draw(binary())
+    a, b = sample.arrays
+    full = np.broadcast_shapes(a.shape, b.shape)
+    keep = draw(st.integers(0, len(full)))
+    cond_shape = tuple(1 if draw(st.booleans()) else n for n in full[len(full) - keep:])
+    cond = draw(rngs()).random(cond_shape) < 0.5
+    return Sample(sample.arrays, {"cond": cond})
+
+
+def _clamp(m, x, lo, hi):
+    return m.clamp(x, min=lo, max=hi)
+
+
+CASES = [
+    # tensor (op) tensor, broadcasting
+    OpCase("add", lambda m, a, b: a + b, binary()),
+    OpCase("sub", lambda m, a, b: a - b, binary()),
+    OpCase("mul", lambda m, a, b: a * b, binary()),
+    OpCase("div", lambda m, a, b: a / b, binary(("any", "away0"))),
+    OpCase("pow", lambda m, a, b: a**b, binary(("pos", "any"))),
+    OpCase("add_fn", lambda m, a, b: m.add(a, b), binary()),
+    OpCase("mul_fn", lambda m, a, b: m.mul(a, b), binary()),
+    OpCase("self_mul", lambda m, x: x * x, unary()),
+    # tensor (op) Python scalar, both sides
+    OpCase("add_scalar", lambda m, x, s: x + s, with_scalar()),
+    OpCase("radd_scalar", lambda m, x, s: s + x, with_scalar()),
+    OpCase("sub_scalar", lambda m, x, s: x - s, with_scalar()),
+    OpCase("rsub_scalar", lambda m, x, s: s - x, with_scalar()),
+    OpCase("mul_scalar", lambda m, x, s: x * s, with_scalar()),
+    OpCase("rmul_scalar", lambda m, x, s: s * x, with_scalar()),
+    OpCase("div_scalar", lambda m, x, s: x / s, with_scalar(away0=True)),
+    OpCase("rdiv_scalar", lambda m, x, s: s / x, with_scalar("away0")),
+    OpCase("pow_scalar", lambda m, x, s: x**s, with_scalar("pos")),
+    OpCase("rpow_scalar", lambda m, x, s: s**x, with_scalar(scalar=(0.3, 3.0))),
+    OpCase("pow_int", lambda m, x: x**2, unary()),
+    OpCase("pow_int3", lambda m, x: x**3, unary()),
+    OpCase("pow_half", lambda m, x: x**0.5, unary("pos")),
+    OpCase("pow_neg", lambda m, x: x**-1.5, unary("pos")),
+    OpCase("neg", lambda m, x: -x, unary()),
+    OpCase("neg_fn", lambda m, x: m.neg(x), unary()),
+    # unary math
+    OpCase("exp", lambda m, x: m.exp(x), unary()),
+    OpCase("log", lambda m, x: m.log(x), unary("pos")),
+    OpCase("log1p", lambda m, x: m.log1p(x), unary("unit")),
+    OpCase("sqrt", lambda m, x: m.sqrt(x), unary("pos")),
+    OpCase("rsqrt", lambda m, x: m.rsqrt(x), unary("pos")),
+    OpCase("square", lambda m, x: m.square(x), unary()),
+    OpCase("abs", lambda m, x: m.abs(x), unary("away0")),
+    OpCase("abs_op", lambda m, x: abs(x), unary("away0")),
+    OpCase("sin", lambda m, x: m.sin(x), unary()),
+    OpCase("cos", lambda m, x: m.cos(x), unary()),
+    OpCase("erf", lambda m, x: m.erf(x), unary()),
+    # activations
+    OpCase("tanh", lambda m, x: m.tanh(x), unary()),
+    OpCase("sigmoid", lambda m, x: m.sigmoid(x), unary()),
+    OpCase("relu", lambda m, x: m.relu(x), unary("away0")),
+    OpCase("leaky_relu", lambda m, x: m.leaky_relu(x, 0.1), unary("away0")),
+    OpCase("leaky_relu_default", lambda m, x: m.leaky_relu(x), unary("away0")),
+    OpCase("elu", lambda m, x: m.elu(x), unary("away0")),
+    OpCase("elu_alpha", lambda m, x: m.elu(x, alpha=0.7), unary("away0")),
+    OpCase("gelu", lambda m, x: m.gelu(x), unary()),
+    OpCase("gelu_tanh", lambda m, x: m.gelu(x, approximate="tanh"), unary()),
+    OpCase("softplus", lambda m, x: m.softplus(x), unary()),
+    OpCase("softplus_beta", lambda m, x: m.softplus(x, beta=2.0), unary()),
+    # clamping and selection
+    OpCase("clamp", _clamp, clamp_sample()),
+    OpCase("maximum", lambda m, a, b: m.maximum(a, b), binary(("grid0", "grid1"))),
+    OpCase("minimum", lambda m, a, b: m.minimum(a, b), binary(("grid0", "grid1"))),
+    OpCase("where", lambda m, a, b, cond: m.where(m.idx(cond), a, b), where_sample()),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_gradients_match_finite_differences(case, data):
+    check_finite_differences(case, data.draw(case.strategy, label="sample"))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("case", [c for c in CASES if c.torch], ids=case_ids(c for c in CASES if c.torch))
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_matches_torch(case, data):
+    check_against_torch(case, data.draw(case.strategy, label="sample"))
+
+
+# ----------------------------------------------------------------------------- behaviour at the kinks
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["relu", "abs", "leaky_relu", "elu", "clamp", "maximum", "minimum"])
+def test_gradient_at_the_kink_matches_torch(name):
+    """At the non-differentiable point both libraries pick the same subgradient (ties split for max/min).
+
+    (Second derivatives at the kink are a convention; ELU's differs from PyTorch's there.)
+    """
+    x = np.array([-1.0, 0.0, 0.0, 1.0])
+    y = np.array([0.0, 0.0, 1.0, 1.0])
+    fns = {
+        "relu": lambda m, a, b: m.relu(a), "abs": lambda m, a, b: m.abs(a),
+        "leaky_relu": lambda m, a, b: m.leaky_relu(a, 0.2), "elu": lambda m, a, b: m.elu(a),
+        "clamp": lambda m, a, b: m.clamp(a, min=0.0, max=1.0),
+        "maximum": lambda m, a, b: m.maximum(a, b), "minimum": lambda m, a, b: m.minimum(a, b),
+    }
+    check_against_torch(OpCase(name, fns[name], None), Sample((x, y)), second_order=False)
+
+
+def test_maximum_ties_split_the_gradient():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([1.0, 3.0], requires_grad=True)
+    tg.maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5, 0.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5, 1.0])
+
+
+def test_where_does_not_differentiate_the_condition_and_accepts_scalars():
+    x = tg.tensor([-1.0, 2.0, -3.0], requires_grad=True)
+    y = tg.where(x > 0, x, 0.0)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+def test_broadcasting_error_names_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"mul: shapes \(2, 3\) and \(4,\)"):
+        tg.ones(2, 3) * tg.ones(4)
+
+
+def test_unsupported_operand_type_is_a_type_error():
+    with pytest.raises(TypeError, match="unsupported operand type str"):
+        tg.ones(2) + "a"
+
+
+def test_clamp_needs_a_bound_and_gelu_checks_its_mode():
+    with pytest.raises(ValueError, match="at least one"):
+        tg.clamp(tg.ones(2))
+    with pytest.raises(ValueError, match="approximate"):
+        tg.gelu(tg.ones(2), approximate="fast")
+
+
+@pytest.mark.parametrize("op", ["relu", "sigmoid", "tanh", "exp", "gelu", "softplus", "elu", "leaky_relu"])
+def test_activations_keep_float32(op):
+    x = tg.randn(3, 4, requires_grad=True)
+    y = getattr(tg, op)(x)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32

@@ -1,0 +1,93 @@
+"""ops/linalg.py: matmul for 1-D, 2-D, batched and broadcasting batch dims."""
+
+import numpy as np
+import pytest
+from helpers import (
+    PROPERTY_SETTINGS,
+    OpCase,
+    Sample,
+    case_ids,
+    check_against_torch,
+    check_finite_differences,
+    requires_torch,
+    rngs,
+    values,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygradnn as tg
+
+
+@st.composite
+def matmul_sample(draw, a_kind="any", b_kind="any"):
+    """Shapes for ``a @ b``: each side 1-D, 2-D or batched; batch dims broadcast (1s and missing dims)."""
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+
+    def side(core, kind):
+        if kind == "1d":
+            return core[:1] if len(core) == 2 and core[0] == k else core[-1:]
+        if kind == "2d":
+            return core
+        b = batch[len(batch) - draw(st.integers(0, len(batch))):]
+        return tuple(1 if draw(st.booleans()) else s for s in b) + core
+
+    sa = side((n, k), draw(st.sampled_from(["1d", "2d", "batched"])) if a_kind == "any" else a_kind)
+    sb = side((k, m), draw(st.sampled_from(["1d", "2d", "batched"])) if b_kind == "any" else b_kind)
+    if len(sa) == 1:
+        sa = (k,)
+    if len(sb) == 1:
+        sb = (k,)
+    rng = draw(rngs())
+    return Sample((values(rng, sa), values(rng, sb)))
+
+
+CASES = [
+    OpCase("matmul", lambda m, a, b: a @ b, matmul_sample()),
+    OpCase("matmul_fn", lambda m, a, b: m.matmul(a, b), matmul_sample()),
+    OpCase("vec_vec", lambda m, a, b: a @ b, matmul_sample("1d", "1d")),
+    OpCase("vec_mat", lambda m, a, b: a @ b, matmul_sample("1d", "2d")),
+    OpCase("mat_vec", lambda m, a, b: a @ b, matmul_sample("2d", "1d")),
+    OpCase("mat_mat", lambda m, a, b: a @ b, matmul_sample("2d", "2d")),
+    OpCase("batched", lambda m, a, b: a @ b, matmul_sample("batched", "batched")),
+    OpCase("vec_batched", lambda m, a, b: a @ b, matmul_sample("1d", "batched")),
+    OpCase("batched_vec", lambda m, a, b: a @ b, matmul_sample("batched", "1d")),
+    OpCase("matmul_then_tanh", lambda m, a, b: m.tanh(a @ b), matmul_sample()),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_gradients_match_finite_differences(case, data):
+    check_finite_differences(case, data.draw(case.strategy, label="sample"))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_matches_torch(case, data):
+    check_against_torch(case, data.draw(case.strategy, label="sample"))
+
+
+def test_matmul_with_one_constant_side_and_arrays():
+    w = tg.randn(3, 2, requires_grad=True)
+    x = np.ones((4, 3), np.float32)
+    y = tg.matmul(x, w)
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.full((3, 2), 4.0))
+    assert y.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("a,b,error", [
+    ((2, 3), (4, 2), "not aligned"),
+    ((3,), (4,), "not aligned"),
+    ((), (3,), "at least 1 dim"),
+    ((2, 2, 3), (3, 3, 1), "cannot be broadcast"),
+])
+def test_matmul_shape_errors(a, b, error):
+    with pytest.raises(ValueError, match=error):
+        tg.ones(*a) @ tg.ones(*b)

@@ -1,0 +1,395 @@
+"""ops/shape.py: reshape/view, flatten, transpose, permute, squeeze, unsqueeze, expand, indexing
+(basic and advanced; repeated indices accumulate), cat, stack, split/chunk, pad, repeat, tile, gather,
+flip, roll, sort/topk."""
+
+import numpy as np
+import pytest
+from helpers import (
+    PROPERTY_SETTINGS,
+    OpCase,
+    Sample,
+    case_ids,
+    check_against_torch,
+    check_finite_differences,
+    requires_torch,
+    rngs,
+    shapes,
+    values,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygradnn as tg
+
+
+@st.composite
+def array(draw, kind="any", **shape_kw):
+    shape = draw(shapes(**shape_kw))
+    return shape, values(draw(rngs()), shape, kind)
+
+
+@st.composite
+def reshape_sample(draw):
+    shape, x = draw(array())
+    n = x.size
+    divisors = [d for d in range(1, n + 1) if n % d == 0]
+    d = draw(st.sampled_from(divisors))
+    target = draw(st.sampled_from([(n,), (d, n // d), (n // d, 1, d), tuple(reversed(shape)), shape + (1,), ()
+                                   if n == 1 else (n,)]))
+    if target and draw(st.booleans()):  # one dim given as -1
+        i = draw(st.integers(0, len(target) - 1))
+        target = target[:i] + (-1,) + target[i + 1:]
+    return Sample((x,), {"shape": target})
+
+
+@st.composite
+def two_dims(draw, min_dims=1):
+    shape, x = draw(array(min_dims=min_dims))
+    nd = len(shape)
+    d0, d1 = draw(st.integers(-nd, nd - 1)), draw(st.integers(-nd, nd - 1))
+    return Sample((x,), {"d0": d0, "d1": d1})
+
+
+@st.composite
+def flatten_sample(draw):
+    shape, x = draw(array(min_dims=1))
+    nd = len(shape)
+    start = draw(st.integers(0, nd - 1))
+    end = draw(st.integers(start, nd - 1))
+    return Sample((x,), {"start": start - nd if draw(st.booleans()) else start, "end": end - nd if draw(
+        st.booleans()) else end})
+
+
+@st.composite
+def permute_sample(draw):
+    shape, x = draw(array())
+    perm = draw(st.permutations(range(len(shape))))
+    return Sample((x,), {"dims": tuple(p - len(shape) if draw(st.booleans()) else p for p in perm)})
+
+
+@st.composite
+def squeeze_sample(draw):
+    shape = tuple(draw(st.lists(st.sampled_from([1, 1, 2, 3]), max_size=4)))
+    nd = len(shape)
+    options = [st.none()]
+    if nd:
+        options += [st.integers(-nd, nd - 1), st.lists(st.integers(0, nd - 1), min_size=1, unique=True).map(tuple)]
+    return Sample((values(draw(rngs()), shape),), {"dim": draw(st.one_of(options))})
+
+
+@st.composite
+def unsqueeze_sample(draw):
+    shape, x = draw(array())
+    nd = len(shape)
+    return Sample((x,), {"dim": draw(st.integers(-nd - 1, nd))})
+
+
+@st.composite
+def expand_sample(draw):
+    shape = tuple(draw(st.lists(st.sampled_from([1, 1, 2, 3]), max_size=3)))
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    target = lead + tuple(draw(st.integers(1, 3)) if n == 1 else n for n in shape)
+    target = tuple(-1 if i >= len(lead) and draw(st.booleans()) and n == shape[i - len(lead)] else n
+                   for i, n in enumerate(target))
+    return Sample((values(draw(rngs()), shape),), {"shape": target})
+
+
+@st.composite
+def basic_index(draw, positive_steps=True):
+    """An index of ints, slices, None and at most one Ellipsis."""
+    shape, x = draw(array(min_dims=1))
+    items, nd = [], len(shape)
+    dims = list(range(nd))
+    ellipsis_at = draw(st.one_of(st.none(), st.integers(0, nd)))
+    i = 0
+    while i < nd:
+        if ellipsis_at == i:
+            items.append(Ellipsis)
+            skip = draw(st.integers(0, nd - i))
+            i += skip
+            ellipsis_at = None
+            continue
+        n = shape[dims[i]]
+        kind = draw(st.sampled_from(["int", "slice", "slice", "none"]))
+        if kind == "int":
+            items.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            step = draw(st.sampled_from([1, 1, 2] if positive_steps else [1, 2, -1, -2]))
+            start = draw(st.one_of(st.none(), st.integers(-n, n)))
+            stop = draw(st.one_of(st.none(), st.integers(-n, n)))
+            items.append(slice(start, stop, step))
+        else:
+            items.append(None)
+            continue
+        i += 1
+    if ellipsis_at is not None:
+        items.append(Ellipsis)
+    index = tuple(items) if len(items) != 1 or draw(st.booleans()) else items[0]
+    return Sample((x,), {"index": index})
+
+
+@st.composite
+def advanced_index(draw):
+    """Integer arrays (with repeats, negative) on one or two dims, mixed with slices, or a bool mask."""
+    shape, x = draw(array(min_dims=1))
+    rng = draw(rngs())
+    kind = draw(st.sampled_from(["int", "int2", "mask", "mask_first"] if len(shape) >= 2 else ["int", "mask"]))
+    if kind == "int":
+        d = draw(st.integers(0, len(shape) - 1))
+        idx = rng.integers(-shape[d], shape[d], size=draw(st.sampled_from([(3,), (2, 2), (5,)])))
+        parts = (slice(None),) * d + (idx,)
+    elif kind == "int2":
+        i0 = rng.integers(0, shape[0], size=4)
+        i1 = rng.integers(-shape[1], shape[1], size=(4,))
+        parts = (i0, i1)
+    elif kind == "mask":
+        parts = (rng.random(shape) < 0.5,)
+    else:
+        parts = (rng.random(shape[0]) < 0.6, slice(None, None, 1))
+    return Sample((x,), {"parts": parts})
+
+
+def _advanced(m, x, parts):
+    return x[tuple(m.idx(p) if isinstance(p, np.ndarray) else p for p in parts)]
+
+
+@st.composite
+def cat_sample(draw, same_shape=False):
+    shape, _ = draw(array(min_dims=0 if same_shape else 1, max_size=12))
+    nd = len(shape)
+    rng = draw(rngs())
+    count = draw(st.integers(1, 3))
+    if same_shape:
+        xs = [values(rng, shape) for _ in range(count)]
+        return Sample(tuple(xs), {"dim": draw(st.integers(-nd - 1, nd))})
+    d = draw(st.integers(-nd, nd - 1))
+    xs = []
+    for _ in range(count):
+        s = list(shape)
+        s[d] = draw(st.integers(1, 3))
+        xs.append(values(rng, tuple(s)))
+    return Sample(tuple(xs), {"dim": d})
+
+
+@st.composite
+def split_sample(draw):
+    shape, x = draw(array(min_dims=1))
+    nd = len(shape)
+    d = draw(st.integers(-nd, nd - 1))
+    n = shape[d]
+    if draw(st.booleans()):
+        size = draw(st.integers(1, n + 1))
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+        size = [b - a for a, b in zip([0] + cuts, cuts + [n])]
+    return Sample((x,), {"size": size, "dim": d})
+
+
+@st.composite
+def chunk_sample(draw):
+    shape, x = draw(array(min_dims=1))
+    nd = len(shape)
+    return Sample((x,), {"chunks": draw(st.integers(1, 5)), "dim": draw(st.integers(-nd, nd - 1))})
+
+
+@st.composite
+def pad_sample(draw):
+    shape, x = draw(array(min_dims=1, max_size=12))
+    k = draw(st.integers(1, len(shape)))
+    pad = tuple(draw(st.lists(st.integers(0, 2), min_size=2 * k, max_size=2 * k)))
+    return Sample((x,), {"pad": pad, "value": draw(st.sampled_from([0.0, -1.5]))})
+
+
+@st.composite
+def repeat_sample(draw):
+    shape, x = draw(array(max_size=8))
+    extra = draw(st.integers(0, 2))
+    sizes = tuple(draw(st.lists(st.integers(1, 3), min_size=len(shape) + extra, max_size=len(shape) + extra)))
+    return Sample((x,), {"sizes": sizes})
+
+
+@st.composite
+def tile_sample(draw):
+    shape, x = draw(array(max_size=8))
+    dims = tuple(draw(st.lists(st.integers(1, 3), min_size=0 if shape else 1, max_size=len(shape) + 1)))
+    return Sample((x,), {"dims": dims})
+
+
+@st.composite
+def gather_sample(draw):
+    shape, x = draw(array(min_dims=1))
+    nd = len(shape)
+    d = draw(st.integers(-nd, nd - 1))
+    idx_shape = tuple(draw(st.integers(1, 4)) if a == d % nd else draw(st.integers(1, n)) for a, n in
+                      enumerate(shape))
+    idx = draw(rngs()).integers(0, shape[d], size=idx_shape)  # repeats included
+    return Sample((x,), {"dim": d, "index": idx})
+
+
+@st.composite
+def flip_sample(draw):
+    shape, x = draw(array(min_dims=1))
+    nd = len(shape)
+    dims = tuple(draw(st.lists(st.integers(0, nd - 1), min_size=1, unique=True)))
+    return Sample((x,), {"dims": tuple(d - nd if draw(st.booleans()) else d for d in dims)})
+
+
+@st.composite
+def roll_sample(draw):
+    shape, x = draw(array(min_dims=1))
+    nd = len(shape)
+    if draw(st.booleans()):
+        return Sample((x,), {"shifts": draw(st.integers(-5, 5)), "dims": None})
+    dims = tuple(draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd, unique_by=lambda d: d % nd)))
+    shifts = tuple(draw(st.integers(-5, 5)) for _ in dims)
+    if len(dims) == 1 and draw(st.booleans()):
+        return Sample((x,), {"shifts": shifts[0], "dims": dims[0]})
+    return Sample((x,), {"shifts": shifts, "dims": dims})
+
+
+@st.composite
+def sort_sample(draw):
+    shape, x = draw(array("distinct", min_dims=1))
+    nd = len(shape)
+    return Sample((x,), {"dim": draw(st.integers(-nd, nd - 1)), "descending": draw(st.booleans())})
+
+
+@st.composite
+def topk_sample(draw):
+    shape, x = draw(array("distinct", min_dims=1))
+    nd = len(shape)
+    d = draw(st.integers(-nd, nd - 1))
+    return Sample((x,), {"k": draw(st.integers(1, shape[d])), "dim": d, "largest": draw(st.booleans())})
+
+
+def _varargs(x, method, args):
+    """``x.method(*args)``, or ``x.method(())`` when ``args`` is empty (torch needs one argument)."""
+    return getattr(x, method)(*args) if args else getattr(x, method)(args)
+
+
+def _squeeze(m, x, dim):
+    return m.squeeze(x) if dim is None else m.squeeze(x, dim)
+
+
+def _roll(m, x, shifts, dims):
+    return m.roll(x, shifts) if dims is None else m.roll(x, shifts, dims)
+
+
+CASES = [
+    OpCase("reshape", lambda m, x, shape: x.reshape(shape), reshape_sample()),
+    OpCase("reshape_varargs", lambda m, x, shape: _varargs(x, "reshape", shape), reshape_sample()),
+    OpCase("view", lambda m, x, shape: x.view(shape), reshape_sample()),
+    OpCase("flatten", lambda m, x, start, end: m.flatten(x, start, end), flatten_sample()),
+    OpCase("flatten_all", lambda m, x: m.flatten(x), array().map(lambda sx: Sample((sx[1],)))),
+    OpCase("transpose", lambda m, x, d0, d1: m.transpose(x, d0, d1), two_dims()),
+    OpCase("T", lambda m, x: x.T, array(min_dims=2, max_dims=2).map(lambda sx: Sample((sx[1],)))),
+    OpCase("T_any_ndim", lambda m, x: x.T, array().map(lambda sx: Sample((sx[1],))), torch=False),
+    OpCase("mT", lambda m, x: x.mT, array(min_dims=2).map(lambda sx: Sample((sx[1],)))),
+    OpCase("permute", lambda m, x, dims: _varargs(x, "permute", dims), permute_sample()),
+    OpCase("permute_fn", lambda m, x, dims: m.permute(x, dims), permute_sample()),
+    OpCase("squeeze", _squeeze, squeeze_sample()),
+    OpCase("unsqueeze", lambda m, x, dim: m.unsqueeze(x, dim), unsqueeze_sample()),
+    OpCase("expand", lambda m, x, shape: _varargs(x, "expand", shape), expand_sample()),
+    OpCase("getitem_basic", lambda m, x, index: x[index], basic_index()),
+    OpCase("getitem_negative_step", lambda m, x, index: x[index], basic_index(positive_steps=False), torch=False),
+    OpCase("getitem_advanced", _advanced, advanced_index()),
+    OpCase("cat", lambda m, *xs, dim: m.cat(list(xs), dim), cat_sample()),
+    OpCase("stack", lambda m, *xs, dim: m.stack(list(xs), dim), cat_sample(same_shape=True)),
+    OpCase("split", lambda m, x, size, dim: m.split(x, size, dim), split_sample()),
+    OpCase("chunk", lambda m, x, chunks, dim: m.chunk(x, chunks, dim), chunk_sample()),
+    OpCase("unbind", lambda m, x, dim: m.unbind(x, dim), two_dims().map(
+        lambda s: Sample(s.arrays, {"dim": s.params["d0"]}))),
+    OpCase("pad", lambda m, x, pad, value: m.pad(x, pad, value=value), pad_sample()),
+    OpCase("repeat", lambda m, x, sizes: _varargs(x, "repeat", sizes), repeat_sample()),
+    OpCase("tile", lambda m, x, dims: m.tile(x, dims), tile_sample()),
+    OpCase("gather", lambda m, x, dim, index: m.gather(x, dim, m.idx(index)), gather_sample()),
+    OpCase("flip", lambda m, x, dims: m.flip(x, dims), flip_sample()),
+    OpCase("roll", _roll, roll_sample()),
+    OpCase("sort", lambda m, x, dim, descending: m.sort(x, dim=dim, descending=descending), sort_sample()),
+    OpCase("topk", lambda m, x, k, dim, largest: m.topk(x, k, dim=dim, largest=largest), topk_sample()),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_gradients_match_finite_differences(case, data):
+    check_finite_differences(case, data.draw(case.strategy, label="sample"))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("case", [c for c in CASES if c.torch], ids=case_ids(c for c in CASES if c.torch))
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_matches_torch(case, data):
+    check_against_torch(case, data.draw(case.strategy, label="sample"))
+
+
+# ----------------------------------------------------------------------------- specific behaviour
+def test_repeated_indices_accumulate():
+    x = tg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    x[tg.tensor([0, 0, 3, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 0.0, 1.0])
+
+
+def test_bool_mask_and_list_indices():
+    x = tg.tensor([[1.0, -2.0], [-3.0, 4.0]], requires_grad=True)
+    y = x[x > 0]
+    np.testing.assert_array_equal(y.numpy() if not y.requires_grad else y.detach().numpy(), [1.0, 4.0])
+    (y * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 0.0], [0.0, 2.0]])
+    np.testing.assert_array_equal(x[[1, 0]].detach().numpy(), [[-3.0, 4.0], [1.0, -2.0]])
+
+
+def test_float_index_is_refused_and_out_of_range_index_names_the_shape():
+    x = tg.ones(2, 3)
+    with pytest.raises(IndexError, match="integer or bool"):
+        x[tg.tensor([0.0])]
+    with pytest.raises(IndexError, match=r"shape \(2, 3\)"):
+        x[5]
+
+
+@pytest.mark.parametrize("call,error", [
+    (lambda: tg.ones(2, 3).reshape(4, 2), "cannot reshape"),
+    (lambda: tg.ones(2, 3).expand(3, 3), "cannot be expanded"),
+    (lambda: tg.cat([tg.ones(2, 3), tg.ones(3, 2)]), "same shape except"),
+    (lambda: tg.stack([tg.ones(2), tg.ones(3)]), "equal size"),
+    (lambda: tg.ones(2, 3).permute(0, 0), "not a permutation"),
+    (lambda: tg.split(tg.ones(5), [2, 2]), "sum to"),
+    (lambda: tg.pad(tg.ones(2), (1,)), "even length"),
+    (lambda: tg.ones(2, 3).repeat(2), "can not be smaller"),
+    (lambda: tg.topk(tg.ones(3), 4), "out of range"),
+    (lambda: tg.cat([]), "non-empty"),
+])
+def test_shape_errors_are_clear(call, error):
+    with pytest.raises((ValueError, IndexError), match=error):
+        call()
+
+
+def test_gather_checks_index_range():
+    with pytest.raises(IndexError, match="gather"):
+        tg.gather(tg.ones(2, 3), 1, tg.tensor([[0, 3]]))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_and_topk_indices_match_torch(descending):
+    import torch
+
+    x = np.random.default_rng(1).permutation(20).reshape(4, 5).astype(np.float64)
+    ours, theirs = tg.sort(tg.tensor(x), 1, descending), torch.sort(torch.tensor(x), 1, descending=descending)
+    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    assert ours.indices.dtype == np.int64
+    ours, theirs = tg.topk(tg.tensor(x), 3, 0, largest=not descending), torch.topk(torch.tensor(x), 3, 0,
+                                                                                      largest=not descending)
+    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+
+
+def test_views_share_memory_like_torch():
+    """reshape/transpose/getitem with basic indices return views of the same data (as NumPy and PyTorch)."""
+    x = tg.arange(6.0).reshape(2, 3)
+    assert np.shares_memory(x.T.numpy(), x.numpy())
+    assert np.shares_memory(x[0].numpy(), x.numpy())
