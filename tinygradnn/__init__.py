@@ -79,4 +79,5 @@ def __getattr__(name: str):
         f"tinygradnn has no attribute {name!r}: this PyTorch name is not supported yet. "
         "See docs/pytorch.md for the supported surface and what to use instead.")
 
-from . import nn  # noqa: E402  (after the ops are installed on Tensor)
+from . import data, nn, optim, utils  # noqa: E402  (after the ops are installed on Tensor)
+from .serialization import load, save

@@ -1,0 +1,239 @@
+"""DataLoader, samplers and default_collate."""
+
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import tinygradnn as tg
+from tinygradnn.data import (
+    BatchSampler,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
+
+N = 10
+
+
+def xy(n=N):
+    X = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+    y = np.arange(n) % 3
+    return X, y
+
+
+class CountingTensorDataset(TensorDataset):
+    """Counts per-sample accesses, to prove the fast path does not use them."""
+
+    calls = 0
+
+    def __getitem__(self, index):
+        CountingTensorDataset.calls += 1
+        return super().__getitem__(index)
+
+
+class DictDataset(Dataset):
+    """A per-sample dataset in the PyTorch style: dicts of an array, a Python int and a Python float."""
+
+    def __init__(self, n=N):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return {"x": np.full(3, i, dtype=np.float32), "label": i % 2, "weight": 0.5 * i, "name": f"s{i}"}
+
+
+def rows(batch):
+    return batch[0].numpy()[:, 0].astype(int) // 2  # the sample index, recovered from X
+
+
+def test_sequential_batches_of_tensors():
+    X, y = xy()
+    loader = DataLoader(TensorDataset(X, y), batch_size=4)
+    batches = list(loader)
+    assert len(loader) == len(batches) == 3
+    assert [b[0].shape for b in batches] == [(4, 2), (4, 2), (2, 2)]
+    assert all(isinstance(t, tg.Tensor) for b in batches for t in b)
+    np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in batches]), X)
+    np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), y)
+    assert batches[0][0].dtype == np.float32 and batches[0][1].dtype == np.int64
+
+
+def test_drop_last_and_len():
+    ds = TensorDataset(*xy())
+    assert len(DataLoader(ds, batch_size=3)) == 4
+    assert len(DataLoader(ds, batch_size=3, drop_last=True)) == 3
+    assert [len(b[1]) for b in DataLoader(ds, batch_size=3, drop_last=True)] == [3, 3, 3]
+    assert [len(b[1]) for b in DataLoader(ds, batch_size=3, shuffle=True, drop_last=True)] == [3, 3, 3]
+    assert len(DataLoader(ds, batch_size=5, drop_last=True)) == 2
+
+
+def test_shuffle_is_a_permutation_and_reproducible_with_a_generator():
+    ds = TensorDataset(*xy())
+
+    def epochs(loader, k=3):
+        return [np.concatenate([rows(b) for b in loader]).tolist() for _ in range(k)]
+
+    a = epochs(DataLoader(ds, batch_size=3, shuffle=True, generator=tg.Generator().manual_seed(7)))
+    b = epochs(DataLoader(ds, batch_size=3, shuffle=True, generator=tg.Generator().manual_seed(7)))
+    c = epochs(DataLoader(ds, batch_size=3, shuffle=True, generator=tg.Generator().manual_seed(8)))
+    assert a == b and a != c
+    assert all(sorted(epoch) == list(range(N)) for epoch in a)
+    assert a[0] != a[1]  # a new order every epoch
+    assert epochs(DataLoader(ds, batch_size=3, shuffle=True, seed=7)) == a
+
+
+def test_shuffle_uses_the_global_generator():
+    ds = TensorDataset(*xy())
+    loader = DataLoader(ds, batch_size=N, shuffle=True)
+    tg.manual_seed(3)
+    first = rows(next(iter(loader))).tolist()
+    tg.manual_seed(3)
+    assert rows(next(iter(loader))).tolist() == first
+    assert first != list(range(N))
+
+
+def test_fast_path_fancy_indexes_once_per_array_and_equals_the_slow_path():
+    X, y = xy()
+    ds = CountingTensorDataset(X, y)
+    CountingTensorDataset.calls = 0
+    fast = list(DataLoader(ds, batch_size=4, shuffle=True, seed=0))
+    assert CountingTensorDataset.calls == 0
+    slow = list(DataLoader(ds, batch_size=4, shuffle=True, seed=0, collate_fn=lambda b: default_collate(b)))
+    assert CountingTensorDataset.calls == N
+    for f, s in zip(fast, slow):
+        assert isinstance(f, list) and isinstance(s, list)
+        for a, b in zip(f, s):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_subsets_from_random_split_keep_the_fast_path():
+    X, y = xy(100)
+    ds = CountingTensorDataset(X, y)
+    train, _ = random_split(ds, [0.8, 0.2], generator=tg.Generator().manual_seed(0))
+    CountingTensorDataset.calls = 0
+    seen = np.concatenate([rows(b) for b in DataLoader(train, batch_size=16)])
+    assert CountingTensorDataset.calls == 0
+    assert seen.tolist() == list(train.indices)
+
+
+def test_per_sample_dataset_collates_dicts_numbers_and_strings():
+    loader = DataLoader(DictDataset(), batch_size=4, shuffle=False)
+    batch = next(iter(loader))
+    assert set(batch) == {"x", "label", "weight", "name"}
+    assert batch["x"].shape == (4, 3) and batch["x"].dtype == np.float32
+    assert batch["label"].dtype == np.int64 and batch["label"].tolist() == [0, 1, 0, 1]
+    assert batch["weight"].dtype == np.float32 and batch["weight"].tolist() == [0.0, 0.5, 1.0, 1.5]
+    assert batch["name"] == ["s0", "s1", "s2", "s3"]
+
+
+def test_default_collate_structures():
+    out = default_collate([(1.0, 0, True), (2.0, 1, False)])
+    assert isinstance(out, list)
+    assert out[0].dtype == np.float32 and out[1].dtype == np.int64 and out[2].dtype == np.bool_
+    tg.set_default_dtype(tg.float64)
+    assert default_collate([1.0, 2.5]).dtype == np.float64
+    assert default_collate([1, 2.5]).tolist() == [1.0, 2.5]  # mixed ints and floats: floats, not truncated
+    Point = namedtuple("Point", "x y")
+    p = default_collate([Point(np.zeros(2), 1), Point(np.ones(2), 2)])
+    assert isinstance(p, Point) and p.x.shape == (2, 2) and p.y.tolist() == [1, 2]
+    assert default_collate([np.float16(1), np.float16(2)]).dtype == np.float16
+    nested = default_collate([{"a": [tg.ones(2), 3]}, {"a": [tg.zeros(2), 4]}])
+    assert nested["a"][0].shape == (2, 2) and nested["a"][1].tolist() == [3, 4]
+
+
+def test_default_collate_errors():
+    with pytest.raises(RuntimeError, match=r"different shapes \(2,\) .* \(3,\)"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([(1, 2), (1, 2, 3)])
+    with pytest.raises(TypeError, match="found object"):
+        default_collate([object(), object()])
+    with pytest.raises(TypeError, match="same structure"):
+        default_collate([np.zeros(2), 1.0])
+    with pytest.raises(RuntimeError, match="keys"):
+        default_collate([{"a": 1}, {"b": 1}])
+    with pytest.raises(ValueError, match="non-empty"):
+        default_collate([])
+
+
+def test_batch_size_none_yields_unbatched_samples_as_tensors():
+    X, y = xy()
+    samples = list(DataLoader(TensorDataset(X, y), batch_size=None))
+    assert len(samples) == N and samples[3][0].shape == (2,)
+    dicts = list(DataLoader(DictDataset(3), batch_size=None))
+    assert isinstance(dicts[1]["x"], tg.Tensor) and dicts[1]["label"] == 1
+
+
+def test_custom_sampler_and_batch_sampler():
+    ds = TensorDataset(*xy())
+    sampler = SubsetRandomSampler([1, 3, 5], generator=tg.Generator().manual_seed(0))
+    loader = DataLoader(ds, batch_size=2, sampler=sampler)
+    assert sorted(np.concatenate([rows(b) for b in loader]).tolist()) == [1, 3, 5]
+    assert len(loader) == 2
+
+    class Pairs:
+        def __iter__(self):
+            return iter([[0, 9], [4, 5, 6]])
+
+        def __len__(self):
+            return 2
+
+    batches = list(DataLoader(ds, batch_sampler=Pairs()))
+    assert [rows(b).tolist() for b in batches] == [[0, 9], [4, 5, 6]]
+    assert list(BatchSampler(SequentialSampler(range(5)), 2, drop_last=True)) == [[0, 1], [2, 3]]
+    assert sorted(RandomSampler(range(5), generator=tg.Generator().manual_seed(0))) == [0, 1, 2, 3, 4]
+    with_replacement = list(RandomSampler(range(5), replacement=True, num_samples=20))
+    assert len(with_replacement) == 20 and set(with_replacement) <= set(range(5))
+    longer = list(RandomSampler(range(5), num_samples=12))
+    assert sorted(longer[:10]) == sorted(list(range(5)) * 2)
+
+
+def test_iterable_dataset():
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(7))
+
+    assert [b.tolist() for b in DataLoader(Stream(), batch_size=3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b.tolist() for b in DataLoader(Stream(), batch_size=3, drop_last=True)] == [[0, 1, 2], [3, 4, 5]]
+    with pytest.raises(ValueError, match="IterableDataset"):
+        DataLoader(Stream(), shuffle=True)
+
+
+def test_num_workers_and_friends_are_accepted():
+    ds = TensorDataset(*xy())
+    loader = DataLoader(ds, batch_size=5, num_workers=4, pin_memory=True, persistent_workers=True, prefetch_factor=2)
+    assert len(list(loader)) == 2 and loader.num_workers == 4
+
+
+def test_argument_errors():
+    ds = TensorDataset(*xy())
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+        DataLoader(ds, batch_size=0)
+    with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
+        DataLoader(ds, sampler=SequentialSampler(ds), shuffle=True)
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        DataLoader(ds, batch_size=4, batch_sampler=[[0, 1]])
+    with pytest.raises(ValueError, match="num_workers"):
+        DataLoader(ds, num_workers=-1)
+    with pytest.raises(ValueError, match="either generator or seed"):
+        DataLoader(ds, generator=tg.Generator(), seed=1)
+    with pytest.raises(TypeError, match="__getitem__ and __len__"):
+        DataLoader(42)
+
+
+def test_torch_style_import_path():
+    from tinygradnn.utils.data import DataLoader as DL
+    from tinygradnn.utils.data import TensorDataset as TD
+
+    assert DL is DataLoader and TD is TensorDataset
+    assert tg.utils.data.random_split is random_split

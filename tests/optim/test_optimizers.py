@@ -1,0 +1,310 @@
+"""Optimizers: the same trajectories as torch.optim, the Optimizer API, and exact resume from a state dict."""
+
+import io
+
+import numpy as np
+import pytest
+
+import tinygradnn as tg
+from tinygradnn import optim
+
+SHAPES = [(3, 4), (5,), ()]
+
+# (our class, torch class name, options): every option combination the optimizers support
+CASES = [
+    (optim.SGD, "SGD", dict(lr=0.1)),
+    (optim.SGD, "SGD", dict(lr=0.1, momentum=0.9)),
+    (optim.SGD, "SGD", dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.05)),
+    (optim.SGD, "SGD", dict(lr=0.1, momentum=0.8, nesterov=True, weight_decay=0.01)),
+    (optim.SGD, "SGD", dict(lr=0.05, momentum=0.5, weight_decay=0.1, maximize=True)),
+    (optim.Adam, "Adam", dict(lr=0.01)),
+    (optim.Adam, "Adam", dict(lr=0.02, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
+    (optim.Adam, "Adam", dict(lr=0.01, amsgrad=True)),
+    (optim.Adam, "Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.05, maximize=True)),
+    (optim.Adam, "Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    (optim.AdamW, "AdamW", dict(lr=0.01)),
+    (optim.AdamW, "AdamW", dict(lr=0.01, weight_decay=0.3, amsgrad=True)),
+    (optim.RMSprop, "RMSprop", dict(lr=0.01)),
+    (optim.RMSprop, "RMSprop", dict(lr=0.01, momentum=0.9)),
+    (optim.RMSprop, "RMSprop", dict(lr=0.01, alpha=0.9, centered=True)),
+    (optim.RMSprop, "RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1, eps=1e-4)),
+    (optim.RMSprop, "RMSprop", dict(lr=0.01, maximize=True)),
+    (optim.Adagrad, "Adagrad", dict(lr=0.1)),
+    (optim.Adagrad, "Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
+    (optim.Adagrad, "Adagrad", dict(lr=0.1, eps=1e-4, maximize=True)),
+    (optim.Adadelta, "Adadelta", dict()),
+    (optim.Adadelta, "Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
+    (optim.Adadelta, "Adadelta", dict(lr=0.5, maximize=True)),
+]
+IDS = [f"{cls.__name__}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for cls, _, kw in CASES]
+
+
+def make_params(dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+
+
+def fake_grad(step, i, value):
+    """A gradient that depends on the step, the parameter index and the current value (a 'loss' landscape)."""
+    rng = np.random.default_rng(1000 * step + i)
+    return (rng.standard_normal(value.shape) + 0.5 * value).astype(value.dtype)
+
+
+def run_ours(cls, kw, arrays, steps, start=0, opt=None, params=None):
+    if params is None:
+        params = [tg.tensor(a, requires_grad=True) for a in arrays]
+    if opt is None:
+        opt = cls(params, **kw)
+    for step in range(start, start + steps):
+        for i, p in enumerate(params):
+            p.grad = tg.tensor(fake_grad(step, i, p.detach().numpy()))
+        opt.step()
+    return params, opt
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("cls,torch_name,kw", CASES, ids=IDS)
+def test_matches_torch_float64(cls, torch_name, kw):
+    torch = pytest.importorskip("torch")
+    arrays = make_params()
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    opt = cls(ours, **kw)
+    topt = getattr(torch.optim, torch_name)(theirs, foreach=False, **kw)
+    for step in range(10):
+        for i, (p, tp) in enumerate(zip(ours, theirs)):
+            g = fake_grad(step, i, tp.detach().numpy())
+            p.grad = tg.tensor(g)
+            tp.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-6, atol=1e-12)
+    # the state has PyTorch's names and values
+    for p, tp in zip(ours, theirs):
+        state, tstate = opt.state[p], topt.state[tp]
+        assert set(state) == set(tstate)
+        for key, value in state.items():
+            expected = tstate[key]
+            if key == "step":
+                assert value == int(expected)
+            else:
+                np.testing.assert_allclose(value.numpy(), expected.numpy(), rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("cls,torch_name,kw", CASES[::3], ids=IDS[::3])
+def test_matches_torch_float32_and_stays_float32(cls, torch_name, kw):
+    torch = pytest.importorskip("torch")
+    arrays = make_params(np.float32)
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    opt = cls(ours, **kw)
+    topt = getattr(torch.optim, torch_name)(theirs, foreach=False, **kw)
+    for step in range(10):
+        for i, (p, tp) in enumerate(zip(ours, theirs)):
+            g = fake_grad(step, i, tp.detach().numpy())
+            p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, tp in zip(ours, theirs):
+        assert p.dtype == np.float32
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=2e-5, atol=1e-6)
+        for key, value in opt.state[p].items():
+            if key != "step":
+                assert value.dtype == np.float32, key
+
+
+@pytest.mark.torch
+def test_param_groups_with_their_own_options_match_torch():
+    torch = pytest.importorskip("torch")
+    arrays = make_params()
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+
+    def groups(ps):
+        return [{"params": ps[:1]}, {"params": ps[1:], "lr": 0.001, "weight_decay": 0.1}]
+
+    opt = optim.Adam(groups(ours), lr=0.01, amsgrad=True)
+    topt = torch.optim.Adam(groups(theirs), lr=0.01, amsgrad=True, foreach=False)
+    assert opt.param_groups[1]["lr"] == 0.001 and opt.param_groups[1]["betas"] == (0.9, 0.999)
+    for step in range(10):
+        for i, (p, tp) in enumerate(zip(ours, theirs)):
+            g = fake_grad(step, i, tp.detach().numpy())
+            p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("cls,torch_name,kw", CASES, ids=IDS)
+def test_resume_from_saved_state_dict_is_bit_for_bit(cls, torch_name, kw):
+    arrays = make_params()
+    full, _ = run_ours(cls, kw, arrays, 10)
+
+    half, opt = run_ours(cls, kw, arrays, 5)
+    buf = io.BytesIO()
+    tg.save({"params": [p.detach() for p in half], "optim": opt.state_dict()}, buf)
+    buf.seek(0)
+    ckpt = tg.load(buf)
+    resumed = [tg.tensor(t, requires_grad=True) for t in ckpt["params"]]
+    opt2 = cls(resumed, **kw)
+    opt2.load_state_dict(ckpt["optim"])
+    run_ours(cls, kw, None, 5, start=5, opt=opt2, params=resumed)
+    for a, b in zip(full, resumed):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_state_dict_layout_is_pytorchs():
+    a, b = tg.zeros(2, requires_grad=True), tg.zeros(3, requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+    b.grad = tg.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert list(sd["state"]) == [1]  # only b has a gradient, hence state
+    np.testing.assert_array_equal(sd["state"][1]["momentum_buffer"].numpy(), np.ones(3, np.float32))
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["momentum"] == 0.9
+
+
+def test_state_dict_is_a_snapshot():
+    w = tg.ones(3, requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+    w.grad = tg.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    before = sd["state"][0]["exp_avg"].numpy().copy()
+    opt.step()
+    np.testing.assert_array_equal(sd["state"][0]["exp_avg"].numpy(), before)
+    assert sd["state"][0]["step"] == 1
+
+
+def test_load_state_dict_restores_group_options_and_casts_state():
+    w = tg.ones(3, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = tg.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    sd["param_groups"][0]["lr"] = 0.01
+    sd["state"][0]["momentum_buffer"] = np.ones(3, dtype=np.float64)  # an array from elsewhere
+
+    w2 = tg.ones(3, requires_grad=True)
+    opt2 = optim.SGD([w2], lr=0.1, momentum=0.9)
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0]["lr"] == 0.01
+    assert opt2.param_groups[0]["params"][0] is w2
+    buf = opt2.state[w2]["momentum_buffer"]
+    assert isinstance(buf, tg.Tensor) and buf.dtype == np.float32
+
+
+def test_load_state_dict_rejects_mismatches():
+    a, b = tg.zeros(2, requires_grad=True), tg.zeros(3, requires_grad=True)
+    opt = optim.Adam([a, b])
+    a.grad, b.grad = tg.ones(2), tg.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    with pytest.raises(ValueError, match="parameter groups"):
+        optim.Adam([{"params": [a]}, {"params": [b]}]).load_state_dict(sd)
+    with pytest.raises(ValueError, match="has 2 parameters"):
+        optim.Adam([a]).load_state_dict(sd)
+    with pytest.raises(ValueError, match="shape"):
+        optim.Adam([tg.zeros(3, requires_grad=True), tg.zeros(2, requires_grad=True)]).load_state_dict(sd)
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        optim.Adam([a, b]).load_state_dict({"model": 1})
+
+
+def test_updates_in_place_without_recording_a_graph():
+    w = tg.ones(4, requires_grad=True)
+    data = w._data
+    for cls in (optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad, optim.Adadelta):
+        opt = cls([w], lr=0.1)
+        w.grad = tg.ones(4)
+        opt.step()
+        assert w._data is data and w.is_leaf and w.requires_grad
+    assert not np.allclose(w.detach().numpy(), 1.0)
+
+
+def test_params_without_grad_are_skipped():
+    a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    opt = optim.Adam([a, b], lr=0.1)
+    a.grad = tg.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(b.detach().numpy(), np.ones(2))
+    assert b not in opt.state and a in opt.state
+
+
+def test_zero_grad():
+    w = tg.ones(3, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros(3))
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), 2 * np.ones(3))  # gradients accumulate until zeroed
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_training_a_quadratic_with_backward_and_closure():
+    w = tg.tensor([3.0, -2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1, momentum=0.5)
+    calls = []
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w - 1.0) ** 2).sum()
+        loss.backward()
+        calls.append(loss.item())
+        return loss
+
+    for _ in range(100):
+        loss = opt.step(closure)
+    assert len(calls) == 100 and loss.item() == calls[-1]
+    np.testing.assert_allclose(w.detach().numpy(), [1.0, 1.0], atol=1e-4)
+
+
+def test_named_parameters_and_add_param_group():
+    a, b = tg.ones(2, requires_grad=True), tg.ones(3, requires_grad=True)
+    opt = optim.SGD([("a", a)], lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["a"]
+    with pytest.raises(ValueError, match="with or without names"):
+        opt.add_param_group({"params": [b]})
+    opt.add_param_group({"params": [("b", b)], "lr": 0.5})
+    assert opt.param_groups[1]["lr"] == 0.5 and opt.param_groups[1]["momentum"] == 0
+    assert "Parameter Group 1" in repr(opt)
+
+
+def test_constructor_errors():
+    w = tg.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="wrap it in a list"):
+        optim.SGD(w, lr=0.1)
+    with pytest.raises(TypeError, match="ordered"):
+        optim.SGD({w}, lr=0.1)
+    with pytest.raises(TypeError, match="can only optimize Tensors"):
+        optim.SGD([np.ones(2)], lr=0.1)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([w * 2], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
+    with pytest.raises(ValueError, match="duplicate"):
+        optim.SGD([w, w], lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        optim.Adam([w], lr=-1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([w], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="beta parameter at index 1"):
+        optim.Adam([w], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="rho"):
+        optim.Adadelta([w], rho=1.5)
+
+
+def test_gradient_shape_mismatch_is_reported():
+    w = tg.ones(3, requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    w.grad = tg.ones(2)
+    with pytest.raises(RuntimeError, match=r"gradient of shape \(2,\) does not match .* \(3,\)"):
+        opt.step()

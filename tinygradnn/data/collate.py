@@ -1,0 +1,113 @@
+"""``default_collate``: turn a list of samples into one batch of Tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .._dtype import get_default_dtype
+from ..tensor import Tensor
+
+_SUPPORTED = "tensors, numpy arrays, numbers, strings, dicts, tuples or lists"
+
+
+def _stack(arrays: list[np.ndarray]) -> Tensor:
+    first = arrays[0].shape
+    for i, a in enumerate(arrays):
+        if a.shape != first:
+            raise RuntimeError(f"default_collate: cannot stack samples of different shapes {first} (sample 0) and "
+                               f"{a.shape} (sample {i}); pad them to one shape or pass a collate_fn")
+    return Tensor._wrap(np.stack(arrays))
+
+
+def _numbers(batch: list) -> Tensor:
+    """Python (or NumPy scalar) numbers: ints -> int64, floats -> the default float dtype, bools -> bool."""
+    arr = np.array(batch)
+    if arr.dtype.kind == "b":
+        return Tensor._wrap(arr)
+    if arr.dtype.kind in "iu":
+        return Tensor._wrap(arr.astype(np.int64, copy=False))
+    if arr.dtype.kind == "f":
+        return Tensor._wrap(arr.astype(get_default_dtype(), copy=False))
+    types = sorted({type(b).__name__ for b in batch})
+    raise TypeError(f"default_collate: cannot batch numbers of mixed or unsupported types {types}")
+
+
+def default_collate(batch: list):
+    """Batch a list of samples, keeping the structure of one sample.
+
+    * Tensors and NumPy arrays are stacked along a new first dimension (dtype kept);
+    * Python ints become an int64 Tensor, floats the default float dtype (PyTorch: float64), bools bool;
+    * NumPy scalars keep their dtype; strings are returned as a list;
+    * dicts are collated key by key; tuples and lists position by position (both give a list, as in
+      PyTorch; a namedtuple stays a namedtuple).
+
+    >>> default_collate([(1.0, 0), (2.0, 1)])
+    [tensor([1., 2.]), tensor([0, 1])]
+    """
+    if not isinstance(batch, Sequence) or isinstance(batch, str | bytes) or len(batch) == 0:
+        raise ValueError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}"
+                         + (" of length 0" if isinstance(batch, Sequence) else ""))
+    elem = batch[0]
+    if isinstance(elem, Tensor | np.ndarray):
+        _check_all(batch, Tensor | np.ndarray)
+        arrays = [b._data if isinstance(b, Tensor) else b for b in batch]
+        for a in arrays:
+            if a.dtype.kind not in "biuf":
+                raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found an array of dtype {a.dtype}")
+        return _stack(arrays)
+    if isinstance(elem, bool | int | float | np.generic):
+        _check_all(batch, bool | int | float | np.generic)
+        if isinstance(elem, np.generic) and all(type(b) is type(elem) for b in batch):
+            if elem.dtype.kind not in "biuf":
+                raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found {type(elem).__name__}")
+            return Tensor._wrap(np.array(batch))  # NumPy scalars keep their dtype
+        return _numbers(batch)
+    if isinstance(elem, str | bytes):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        _check_all(batch, Mapping)
+        for i, d in enumerate(batch):
+            if d.keys() != elem.keys():
+                raise RuntimeError(f"default_collate: sample 0 has keys {sorted(map(str, elem))} but sample {i} has "
+                                   f"keys {sorted(map(str, d))}")
+        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        try:
+            return type(elem)(collated)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return collated
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        _check_all(batch, type(elem))
+        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+    if isinstance(elem, Sequence):
+        _check_all(batch, tuple | list)
+        size = len(elem)
+        if any(len(b) != size for b in batch):
+            raise RuntimeError(f"default_collate: each element in list of batch should be of equal size, got "
+                               f"lengths {sorted({len(b) for b in batch})}")
+        return [default_collate(list(samples)) for samples in zip(*batch)]
+    raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found {type(elem).__name__}")
+
+
+def _check_all(batch: list, kind) -> None:
+    for i, b in enumerate(batch):
+        if not isinstance(b, kind):
+            raise TypeError(f"default_collate: sample 0 is a {type(batch[0]).__name__} but sample {i} is a "
+                            f"{type(b).__name__}; all samples must have the same structure")
+
+
+def default_convert(data):
+    """Turn NumPy arrays (inside tuples, lists and dicts too) into Tensors, leaving the rest as is.
+
+    Used when the DataLoader does not batch (``batch_size=None``).
+    """
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        return Tensor._wrap(data)
+    if isinstance(data, Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple | list):
+        return type(data)(default_convert(d) for d in data)
+    return data

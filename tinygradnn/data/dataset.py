@@ -1,0 +1,187 @@
+"""Datasets: indexable collections of samples (``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``)."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from ..random import get_generator
+from ..tensor import Tensor
+from .collate import default_collate
+
+
+class Dataset:
+    """A map-style dataset: subclasses define ``__getitem__(i)`` (one sample) and ``__len__``.
+
+    A subclass may also define ``get_batch(indices)`` returning a whole batch for an integer array
+    of indices at once, already collated; the :class:`DataLoader` then uses it instead of calling
+    ``__getitem__`` once per sample (this is how :class:`TensorDataset` is fast).
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset given as a stream: subclasses define ``__iter__`` (no indexing, no shuffling)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of Tensors (or NumPy arrays) with the same first dimension.
+
+    ``dataset[i]`` is ``(x[i], y[i], ...)``. Arrays are wrapped without copying and keep their dtype
+    (convert features to float32 yourself if they are float64).
+
+    >>> import numpy as np
+    >>> ds = TensorDataset(np.zeros((4, 2), np.float32), np.arange(4))
+    >>> len(ds), ds[1][1].item()
+    (4, 1)
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor or array")
+        wrapped = []
+        for i, t in enumerate(tensors):
+            if isinstance(t, Tensor):
+                wrapped.append(t.detach())
+            elif isinstance(t, np.ndarray):
+                if t.dtype.kind not in "biuf":
+                    raise TypeError(f"TensorDataset: array {i} has unsupported dtype {t.dtype}")
+                wrapped.append(Tensor._wrap(t))
+            else:
+                raise TypeError(f"TensorDataset expects Tensors or NumPy arrays, argument {i} is a "
+                                f"{type(t).__name__}")
+            if wrapped[-1].ndim == 0:
+                raise ValueError(f"TensorDataset: argument {i} is a 0-d tensor; samples are taken along dimension 0")
+        sizes = [len(t) for t in wrapped]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"Size mismatch between tensors: first dimensions are {sizes}")
+        self.tensors = tuple(wrapped)
+
+    def __getitem__(self, index):
+        return tuple(Tensor._wrap(t._data[index]) for t in self.tensors)
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def get_batch(self, indices: np.ndarray) -> list[Tensor]:
+        """The batch for an integer index array: one fancy-index per tensor, no per-sample copies."""
+        return [Tensor._wrap(t._data[indices]) for t in self.tensors]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at positions ``indices`` (in that order)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    @property
+    def indices(self):
+        return self._indices
+
+    @indices.setter
+    def indices(self, indices) -> None:
+        self._indices = indices
+        self._index_array = np.asarray(indices, dtype=np.int64).reshape(-1)
+
+    def __getitem__(self, index):
+        if isinstance(index, list):
+            return self.dataset[[self._indices[i] for i in index]]
+        return self.dataset[self._indices[index]]
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    def get_batch(self, indices: np.ndarray):
+        """A whole batch: through the inner dataset's ``get_batch`` when it has one."""
+        inner = self._index_array[indices]
+        fetch = getattr(self.dataset, "get_batch", None)
+        if fetch is not None:
+            return fetch(inner)
+        return default_collate([self.dataset[i] for i in inner.tolist()])
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset needs at least one dataset")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int):
+        if index < 0:
+            if -index > len(self):
+                raise IndexError(f"index {index} out of range for ConcatDataset of length {len(self)}")
+            index += len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        if which == len(self.datasets):
+            raise IndexError(f"index {index} out of range for ConcatDataset of length {len(self)}")
+        start = self.cumulative_sizes[which - 1] if which > 0 else 0
+        return self.datasets[which][index - start]
+
+
+def random_split(dataset, lengths, generator=None) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping random subsets of the given lengths.
+
+    ``lengths`` are integer sizes summing to ``len(dataset)``, or floats (fractions) summing to 1: sizes
+    are then ``floor(n * fraction)``, with the remainder handed out one by one from the first split.
+
+    >>> import numpy as np, tinygradnn as tg
+    >>> train, val = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], generator=tg.Generator().manual_seed(0))
+    >>> len(train), len(val)
+    (8, 2)
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if not lengths:
+        raise ValueError("random_split needs at least one length")
+    for i, length in enumerate(lengths):
+        if isinstance(length, bool) or not isinstance(length, numbers.Real):
+            raise TypeError(f"lengths must be integers or fractions, got {length!r} at index {i}")
+    if any(not isinstance(x, numbers.Integral) for x in lengths):  # fractions
+        if not math.isclose(sum(lengths), 1):
+            raise ValueError(f"fractions given to random_split must sum to 1, got {lengths} (sum {sum(lengths)})")
+        counts = []
+        for i, frac in enumerate(lengths):
+            if not 0 <= frac <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1: {frac}")
+            counts.append(math.floor(n * frac))
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0; this might result in an empty dataset",
+                              stacklevel=2)
+        lengths = counts
+    for i, length in enumerate(lengths):
+        if length < 0:
+            raise ValueError(f"lengths must be non-negative, got {length} at index {i}")
+    lengths = [int(x) for x in lengths]
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input dataset ({n})")
+    order = get_generator(generator).permutation(n)
+    splits, offset = [], 0
+    for length in lengths:
+        splits.append(Subset(dataset, order[offset:offset + length].tolist()))
+        offset += length
+    return splits

@@ -1,0 +1,139 @@
+"""Samplers: the order in which a DataLoader visits a dataset's indices, and how they are grouped in batches."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..random import get_generator
+
+
+class Sampler:
+    """Base class: ``__iter__`` yields dataset indices; ``__len__`` says how many.
+
+    Samplers that can produce a whole epoch's order at once also define ``index_array()``; the
+    :class:`BatchSampler` then slices that array instead of looping in Python.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+class SequentialSampler(Sampler):
+    """0, 1, 2, ... in order."""
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def index_array(self) -> np.ndarray:
+        return np.arange(len(self.data_source))
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A new random order every epoch, drawn from ``generator`` (or the global generator).
+
+    With ``replacement=True``, ``num_samples`` indices are drawn independently; without, the epoch is
+    a permutation (several concatenated if ``num_samples > len(data_source)``).
+    """
+
+    def __init__(self, data_source, replacement: bool = False, num_samples: int | None = None, generator=None):
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement!r}")
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def index_array(self) -> np.ndarray:
+        """This epoch's order (drawing it advances the generator)."""
+        rng = get_generator(self.generator)
+        n, k = len(self.data_source), self.num_samples
+        if self.replacement:
+            return rng.integers(0, n, size=k)
+        parts = [rng.permutation(n) for _ in range(k // n)]
+        if k % n:
+            parts.append(rng.permutation(n)[: k % n])
+        return np.concatenate(parts)
+
+    def __iter__(self):
+        return iter(self.index_array().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices, in a new random order every epoch."""
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = generator
+
+    def index_array(self) -> np.ndarray:
+        indices = np.asarray(self.indices, dtype=np.int64)
+        return indices[get_generator(self.generator).permutation(len(indices))]
+
+    def __iter__(self):
+        return iter(self.index_array().tolist())
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Group the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter unless ``drop_last``).
+
+    >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, sampler, batch_size: int, drop_last: bool):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size!r}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last!r}")
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def index_batches(self):
+        """Yield each batch's indices as an integer array (slices of the epoch's order when possible)."""
+        if hasattr(self.sampler, "index_array"):
+            order = self.sampler.index_array()
+            stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
+            for start in range(0, stop, self.batch_size):
+                yield order[start:start + self.batch_size]
+            return
+        for batch in self._python_batches():
+            yield np.asarray(batch, dtype=np.int64)
+
+    def _python_batches(self):
+        batch = []
+        for index in self.sampler:
+            batch.append(index)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __iter__(self):
+        if hasattr(self.sampler, "index_array"):
+            return (b.tolist() for b in self.index_batches())
+        return self._python_batches()
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size

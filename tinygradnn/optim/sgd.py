@@ -1,0 +1,58 @@
+"""Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent (PyTorch's update rule).
+
+    With ``g = grad + weight_decay * p`` (negated first when ``maximize``)::
+
+        buf = g                                    # first step
+        buf = momentum * buf + (1 - dampening) * g # later steps
+        g   = g + momentum * buf  if nesterov else buf
+        p  -= lr * g
+
+    >>> import tinygradnn as tg
+    >>> w = tg.tensor([1.0], requires_grad=True)
+    >>> opt = tg.optim.SGD([w], lr=0.5, momentum=0.9)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> round(w.item(), 4)
+    0.0
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
+        if lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"Nesterov momentum requires a momentum and zero dampening, got momentum={momentum}, "
+                             f"dampening={dampening}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _update(self, p, grad, state, group):
+        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        if momentum != 0:
+            if "momentum_buffer" not in state:
+                buf = np.array(grad, dtype=p.dtype)  # the first buffer is the gradient itself
+                state["momentum_buffer"] = Tensor._wrap(buf)
+            else:
+                buf = state["momentum_buffer"]._data
+                buf *= momentum
+                if dampening == 0:
+                    buf += grad
+                else:
+                    buf += (1 - dampening) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        p._data -= lr * grad

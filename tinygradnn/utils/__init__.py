@@ -1,0 +1,3 @@
+"""``tinygradnn.utils.data`` mirrors ``torch.utils.data``: ``from tinygradnn.utils.data import DataLoader``."""
+
+from . import data
