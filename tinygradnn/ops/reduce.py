@@ -124,7 +124,8 @@ class LogSumExp(Function):
     def forward(ctx, x, axes, keepdim):
         m = np.max(x, axis=axes, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # all -inf: the sum is 0 and the result -inf, as in PyTorch
+            out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
         out = out if keepdim else np.asarray(np.squeeze(out, axis=axes))
         ctx.saved, ctx.axes = (x, out), axes
         return out
