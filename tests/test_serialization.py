@@ -191,7 +191,11 @@ def test_killing_a_process_mid_save_leaves_a_loadable_checkpoint(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "0"  # one complete save exists
-        time.sleep(0.3)  # now, most likely, in the middle of another save
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # wait until the next save is writing its temporary file
+            if any(name.endswith(".tmp") for name in os.listdir(tmp_path)):
+                break
+            time.sleep(0.001)
     finally:
         proc.kill()
         proc.wait()

@@ -238,6 +238,8 @@ class Optimizer:
             restored = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             if isinstance(restored.get("betas"), list):
                 restored["betas"] = tuple(restored["betas"])
+            for key, default in self.defaults.items():  # options added since the state dict was saved
+                restored.setdefault(key, group.get(key, default))
             restored["params"] = group["params"]
             new_groups.append(restored)
         self.state = new_state
