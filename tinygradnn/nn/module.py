@@ -435,8 +435,8 @@ class Module:
         with no_grad():
             for key, arr in arrays.items():
                 target = own[key]
-                if assign:
-                    target._data = arr.astype(target.dtype, copy=False)
+                if assign or type(target._data) is not np.ndarray:  # (a NumPy scalar cannot be written into)
+                    target._data = (np.asarray if assign else np.array)(arr, dtype=target.dtype)
                 else:
                     np.copyto(target._data, arr, casting="unsafe")
                 target._version += 1

@@ -25,7 +25,7 @@ class Parameter(Tensor):
         if data is None:
             arr = np.empty((0,), dtype=get_default_dtype())
         elif isinstance(data, Tensor):
-            arr = data._data
+            arr = data._data if type(data._data) is np.ndarray else np.array(data._data)
         else:
             arr = _to_array(data)
         Tensor.__init__(self, arr)

@@ -1,0 +1,58 @@
+"""Activation layers and their functional forms against PyTorch."""
+
+import numpy as np
+import pytest
+from nn_oracle import assert_close, compare_with_torch
+
+import tinygradnn as tg
+from tinygradnn import nn
+from tinygradnn.nn import functional as F
+
+torch = pytest.importorskip("torch")
+
+LAYERS = [
+    lambda m: m.ReLU(), lambda m: m.LeakyReLU(), lambda m: m.LeakyReLU(0.3), lambda m: m.Tanh(), lambda m: m.Sigmoid(),
+    lambda m: m.Softmax(dim=1), lambda m: m.Softmax(dim=-1), lambda m: m.LogSoftmax(dim=1), lambda m: m.GELU(),
+    lambda m: m.GELU(approximate="tanh"), lambda m: m.ELU(), lambda m: m.ELU(alpha=0.5), lambda m: m.Softplus(),
+    lambda m: m.Softplus(beta=2.0, threshold=5.0),
+]
+
+
+@pytest.mark.parametrize("make", LAYERS, ids=lambda f: repr(f(nn)))
+def test_activation_layer_matches_torch(make):
+    x = np.random.default_rng(0).standard_normal((4, 5, 3)).astype(np.float32) * 4
+    compare_with_torch(make(nn), make(torch.nn), x, rtol=1e-5, atol=1e-5)  # float32 rounding in the tails
+
+
+@pytest.mark.parametrize("name,kwargs", [("relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("gelu", {}),
+                                         ("elu", {"alpha": 2.0}), ("softplus", {"beta": 0.5}), ("tanh", {}),
+                                         ("sigmoid", {}), ("softmax", {"dim": 0}), ("log_softmax", {"dim": 1})])
+def test_functional_matches_torch(name, kwargs):
+    x = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32) * 3
+    ours = getattr(F, name)(tg.tensor(x), **kwargs)
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x), **kwargs)
+    assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_without_dim_uses_pytorchs_legacy_choice():
+    x = np.random.default_rng(2).standard_normal((2, 3, 4)).astype(np.float32)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        ours = nn.Softmax()(tg.tensor(x))
+    with pytest.warns(UserWarning):
+        theirs = torch.nn.Softmax()(torch.tensor(x))
+    assert_close(ours, theirs)
+
+
+def test_relu_inplace_and_repr():
+    x = tg.tensor([-1.0, 2.0])
+    assert F.relu(x, inplace=True) is x
+    np.testing.assert_array_equal(x.numpy(), [0, 2])
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    with pytest.raises(ValueError, match="approximate"):
+        nn.GELU("fast")
+
+
+def test_activations_keep_float32():
+    x = tg.randn(3, 4)
+    for make in LAYERS:
+        assert make(nn)(x).dtype == np.float32

@@ -1,0 +1,50 @@
+"""nn.functional helpers not covered by the layer tests: one_hot, pad, flatten, linear, embedding."""
+
+import numpy as np
+import pytest
+
+import tinygradnn as tg
+from tinygradnn.nn import functional as F
+
+
+def test_one_hot():
+    out = F.one_hot(tg.tensor([[0, 2], [1, 0]]))
+    assert out.dtype == np.int64 and out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out.numpy()[0], [[1, 0, 0], [0, 0, 1]])
+    assert F.one_hot(tg.tensor([1]), num_classes=4).shape == (1, 4)
+    with pytest.raises(ValueError, match="smaller than num_classes=2"):
+        F.one_hot(tg.tensor([2]), 2)
+    with pytest.raises(ValueError, match="non-negative"):
+        F.one_hot(tg.tensor([-1]))
+    with pytest.raises(TypeError, match="integer"):
+        F.one_hot(tg.tensor([1.0]))
+
+
+def test_pad_and_flatten_against_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(F.pad(tg.tensor(x), (1, 2, 0, 1), value=0.5).numpy(),
+                                  torch.nn.functional.pad(torch.tensor(x), (1, 2, 0, 1), value=0.5).numpy())
+    assert F.flatten(tg.tensor(x), 1).shape == (2, 12) and F.flatten(tg.tensor(x)).shape == (24,)
+
+
+def test_linear_accepts_leading_dims_and_checks_shapes():
+    x, w, b = tg.randn(2, 5, 3), tg.randn(4, 3), tg.randn(4)
+    np.testing.assert_allclose(F.linear(x, w, b).detach().numpy(), x.numpy() @ w.numpy().T + b.numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"linear: input of shape \(2, 5, 3\) does not match weight of shape \(4, 2\)"):
+        F.linear(x, tg.randn(4, 2))
+
+
+def test_embedding_function_and_padding_gradient():
+    weight = tg.randn(5, 2, requires_grad=True)
+    out = F.embedding(tg.tensor([[0, 1], [1, 4]]), weight, padding_idx=1)
+    np.testing.assert_array_equal(out.detach().numpy()[0, 1], weight.detach().numpy()[1])
+    out.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy()[:, 0], [1, 0, 0, 0, 1])
+
+
+def test_dropout_argument_checks():
+    with pytest.raises(ValueError, match="but got -0.1"):
+        F.dropout(tg.ones(2), -0.1)
+    x = tg.ones(3)
+    assert F.dropout(x, 0.5, training=False) is x

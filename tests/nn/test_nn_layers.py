@@ -1,0 +1,175 @@
+"""Each layer against PyTorch on the same weights and inputs (forward, input and parameter gradients,
+buffers), plus the layers' own error messages."""
+
+import numpy as np
+import pytest
+from nn_oracle import compare_with_torch
+
+import tinygradnn as tg
+from tinygradnn import nn
+
+torch = pytest.importorskip("torch")
+rng = np.random.default_rng(0)
+
+
+def randn(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- Linear, Identity, Flatten
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4), (4,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear(shape, bias):
+    compare_with_torch(nn.Linear(4, 3, bias=bias), torch.nn.Linear(4, 3, bias=bias), randn(*shape))
+
+
+def test_linear_errors():
+    with pytest.raises(ValueError, match=r"Linear: expected input with last dim 4 \(in_features\), got shape \(2, 3\)"):
+        nn.Linear(4, 2)(tg.ones(2, 3))
+    with pytest.raises(TypeError, match="dtype float64 does not match weight dtype float32"):
+        nn.Linear(3, 2)(tg.ones(2, 3).double())
+    with pytest.raises(ValueError, match="bias of shape"):
+        nn.functional.linear(tg.ones(2, 3), tg.ones(2, 3), tg.ones(3))
+
+
+def test_identity_flatten_unflatten():
+    x = randn(2, 3, 4, 5)
+    compare_with_torch(nn.Identity(7, key="ignored"), torch.nn.Identity(), x)
+    compare_with_torch(nn.Flatten(), torch.nn.Flatten(), x)
+    compare_with_torch(nn.Flatten(0, 2), torch.nn.Flatten(0, 2), x)
+    compare_with_torch(nn.Unflatten(1, (2, 6)), torch.nn.Unflatten(1, (2, 6)), randn(3, 12))
+    compare_with_torch(nn.Unflatten(-1, (2, -1)), torch.nn.Unflatten(-1, (2, -1)), randn(3, 12))
+    with pytest.raises(ValueError, match=r"Unflatten: cannot split dim 1 of an input of shape \(3, 12\) into \(5, 2\)"):
+        nn.Unflatten(1, (5, 2))(tg.ones(3, 12))
+
+
+# ----------------------------------------------------------------------------- convolution and pooling
+@pytest.mark.parametrize("kwargs", [
+    {}, {"stride": 2, "padding": 1}, {"dilation": 2, "padding": 2}, {"groups": 2, "bias": False},
+    {"padding": "same"}, {"padding": "valid", "kernel_size": 2},
+])
+def test_conv2d(kwargs):
+    kwargs = {"kernel_size": 3, **kwargs}
+    compare_with_torch(nn.Conv2d(4, 6, **kwargs), torch.nn.Conv2d(4, 6, **kwargs), randn(2, 4, 7, 6),
+                       rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"stride": 2, "padding": 2}, {"dilation": 2}, {"groups": 3},
+                                    {"padding": "same"}])
+def test_conv1d(kwargs):
+    compare_with_torch(nn.Conv1d(3, 6, 4, **kwargs), torch.nn.Conv1d(3, 6, 4, **kwargs), randn(2, 3, 11),
+                       rtol=1e-4, atol=1e-5)
+
+
+def test_conv_unbatched_and_errors():
+    compare_with_torch(nn.Conv2d(2, 3, 3), torch.nn.Conv2d(2, 3, 3), randn(2, 5, 5), rtol=1e-4, atol=1e-5)
+    compare_with_torch(nn.Conv1d(2, 3, 3), torch.nn.Conv1d(2, 3, 3), randn(2, 5), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match=r"Conv2d: expected input with 3 channels \(in_channels\) at dim 1, got shape"):
+        nn.Conv2d(3, 4, 3)(tg.ones(1, 2, 5, 5))
+    with pytest.raises(ValueError, match="Conv1d: expected a 3-d input"):
+        nn.Conv1d(3, 4, 3)(tg.ones(5))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="strided"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(NotImplementedError, match="reflect"):
+        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.MaxPool2d(2), lambda m: m.MaxPool2d(3, stride=2, padding=1), lambda m: m.AvgPool2d(2),
+    lambda m: m.AvgPool2d(3, stride=1, padding=1), lambda m: m.AvgPool2d(3, padding=1, count_include_pad=False),
+    lambda m: m.MaxPool2d(2, ceil_mode=True),
+])
+def test_pool2d(make):
+    compare_with_torch(make(nn), make(torch.nn), randn(2, 3, 7, 6))
+
+
+@pytest.mark.parametrize("make", [lambda m: m.MaxPool1d(2), lambda m: m.MaxPool1d(3, 2, 1), lambda m: m.AvgPool1d(2),
+                                  lambda m: m.AvgPool1d(3, 1, 1)])
+def test_pool1d(make):
+    compare_with_torch(make(nn), make(torch.nn), randn(2, 3, 9))
+    compare_with_torch(make(nn), make(torch.nn), randn(3, 9))  # unbatched
+
+
+# ----------------------------------------------------------------------------- dropout
+def test_dropout_train_and_eval():
+    drop = nn.Dropout(0.3)
+    x = tg.ones(200, 50, requires_grad=True)
+    y = drop(x)
+    kept = y.detach().numpy() != 0
+    assert 0.65 < kept.mean() < 0.75
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.7, rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.7, rtol=1e-6)
+    drop.eval()
+    assert drop(x) is x
+    assert not nn.Dropout(1.0)(x).detach().numpy().any()
+    assert nn.Dropout(0.0)(x) is x
+    with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+        nn.Dropout(1.5)
+
+
+def test_dropout_is_seeded_by_the_global_generator():
+    tg.manual_seed(3)
+    a = nn.Dropout()(tg.ones(100)).numpy().copy()
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(a, nn.Dropout()(tg.ones(100)).numpy())
+
+
+# ----------------------------------------------------------------------------- batch norm
+@pytest.mark.parametrize("kwargs", [{}, {"momentum": None}, {"affine": False}, {"track_running_stats": False},
+                                    {"momentum": 0.5, "eps": 1e-3}, {"bias": False}])
+@pytest.mark.parametrize("layer,shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)),
+                                         ("BatchNorm2d", (4, 3, 5, 2))])
+def test_batchnorm_train_then_eval(layer, shape, kwargs):
+    bn, tbn = getattr(nn, layer)(3, **kwargs), getattr(torch.nn, layer)(3, **kwargs)
+    if bn.affine:  # non-trivial affine parameters
+        with torch.no_grad():
+            tbn.weight.uniform_(0.5, 1.5)
+            if tbn.bias is not None:
+                tbn.bias.uniform_(-1, 1)
+    for step in range(3):  # running statistics must follow PyTorch's over several steps
+        compare_with_torch(bn, tbn, randn(*shape) * 2 + 1, rtol=1e-4, atol=1e-5, seed=step)
+    bn.eval()
+    tbn.eval()
+    compare_with_torch(bn, tbn, randn(*shape), rtol=1e-4, atol=1e-5)
+
+
+def test_batchnorm_buffers_and_errors():
+    bn = nn.BatchNorm1d(3)
+    assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var", "num_batches_tracked"]
+    bn(tg.randn(4, 3))
+    assert int(bn.num_batches_tracked.item()) == 1
+    with pytest.raises(ValueError, match=r"BatchNorm1d: expected input with 3 channels \(num_features\) at dim 1, "
+                                         r"got shape \(4, 5\)"):
+        bn(tg.ones(4, 5))
+    with pytest.raises(ValueError, match="BatchNorm2d: expected a 4-d input"):
+        nn.BatchNorm2d(3)(tg.ones(4, 3))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(tg.ones(1, 3))
+    bn.eval()
+    assert bn(tg.ones(1, 3)).shape == (1, 3)  # eval mode works with a single sample
+
+
+# ----------------------------------------------------------------------------- embedding
+def test_embedding_against_torch():
+    ids = rng.integers(0, 10, (4, 5))
+    compare_with_torch(nn.Embedding(10, 3), torch.nn.Embedding(10, 3), ids)
+    ids[0, :3] = 0  # repeated ids accumulate; padding rows get no gradient
+    compare_with_torch(nn.Embedding(10, 3, padding_idx=0), torch.nn.Embedding(10, 3, padding_idx=0), ids)
+    compare_with_torch(nn.Embedding(10, 3, padding_idx=-1), torch.nn.Embedding(10, 3, padding_idx=-1), ids)
+
+
+def test_embedding_init_and_errors():
+    emb = nn.Embedding(1000, 20, padding_idx=3)
+    w = emb.weight.detach().numpy()
+    assert not w[3].any()
+    assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02
+    with pytest.raises(IndexError, match=r"embedding: index 10 is out of range for an embedding table of 10 rows"):
+        nn.Embedding(10, 2)(tg.tensor([1, 10]))
+    with pytest.raises(TypeError, match="integer indices"):
+        nn.Embedding(10, 2)(tg.tensor([1.0]))
+    pre = nn.Embedding.from_pretrained(tg.eye(3))
+    assert not pre.weight.requires_grad
+    np.testing.assert_array_equal(pre(tg.tensor([2])).numpy(), [[0, 0, 1]])

@@ -1,0 +1,160 @@
+"""Loss layers against PyTorch (values, gradients for input and float targets, every reduction and
+option), and their error messages."""
+
+import numpy as np
+import pytest
+from nn_oracle import assert_close, compare_with_torch
+
+import tinygradnn as tg
+from tinygradnn import nn
+from tinygradnn.nn import functional as F
+
+torch = pytest.importorskip("torch")
+rng = np.random.default_rng(0)
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def randn(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def both(name, **kwargs):
+    """The loss layer ``name`` in tinygradnn and in PyTorch, with array options turned into tensors."""
+    ours = {k: tg.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    theirs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    return getattr(nn, name)(**ours), getattr(torch.nn, name)(**theirs)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,kwargs", [("MSELoss", {}), ("L1Loss", {}), ("HuberLoss", {"delta": 0.5}),
+                                         ("SmoothL1Loss", {"beta": 0.5}), ("SmoothL1Loss", {"beta": 0.0})])
+def test_regression_losses(name, kwargs, reduction):
+    ours, theirs = both(name, reduction=reduction, **kwargs)
+    compare_with_torch(ours, theirs, randn(4, 3), randn(4, 3))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weight", [None, np.array([0.5, 1.0, 2.0], np.float32)])
+def test_bce(reduction, weight):
+    p = 1 / (1 + np.exp(-randn(4, 3)))
+    t = rng.uniform(0, 1, (4, 3)).astype(np.float32)
+    compare_with_torch(*both("BCELoss", reduction=reduction, weight=weight), p, t)
+
+
+def test_bce_is_finite_at_0_and_1_like_pytorch():
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.5], np.float32)
+    t = np.array([0.0, 1.0, 1.0, 0.0, 1.0], np.float32)
+    ours, _ = compare_with_torch(*both("BCELoss", reduction="none"), p, t, rtol=1e-5, atol=1e-4, constants=(1,))
+    np.testing.assert_allclose(ours.detach().numpy(), [0, 0, 100, 100, np.log(2)], rtol=1e-5)
+    # the target gradient is the exact derivative of the clamped loss, log(1-p) - log(p) with both logs
+    # clamped at -100: finite (PyTorch does not clamp it and returns inf there)
+    pt, tt = tg.tensor(p), tg.tensor(t, requires_grad=True)
+    F.binary_cross_entropy(pt, tt, reduction="sum").backward()
+    np.testing.assert_allclose(tt.grad.numpy(), [100, -100, 100, -100, 0], atol=1e-4)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"weight": np.array([1.0, 2.0, 0.5], np.float32)},
+                                     {"pos_weight": np.array([3.0, 1.0, 0.2], np.float32)}])
+def test_bce_with_logits(reduction, options):
+    x = randn(4, 3) * 10  # large logits: the stable formula matters
+    t = rng.uniform(0, 1, (4, 3)).astype(np.float32)
+    compare_with_torch(*both("BCEWithLogitsLoss", reduction=reduction, **options), x, t, rtol=1e-5, atol=1e-5)
+
+
+CE_OPTIONS = [{}, {"weight": np.array([1.0, 2.0, 0.5, 1.5, 3.0], np.float32)}, {"ignore_index": 2},
+              {"label_smoothing": 0.1}, {"label_smoothing": 0.3, "ignore_index": 1},
+              {"label_smoothing": 0.2, "weight": np.array([1.0, 2.0, 0.5, 1.5, 3.0], np.float32), "ignore_index": 0}]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", CE_OPTIONS)
+@pytest.mark.parametrize("shape", [(6, 5), (3, 5, 2, 2)], ids=["2d", "4d"])
+def test_cross_entropy_with_labels(shape, options, reduction):
+    labels = rng.integers(0, 5, (shape[0],) + shape[2:])
+    compare_with_torch(*both("CrossEntropyLoss", reduction=reduction, **options), randn(*shape), labels)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2},
+                                     {"weight": np.array([1.0, 2.0, 0.5, 1.5], np.float32)}])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 4, 3)], ids=["2d", "3d"])
+def test_cross_entropy_with_probabilities(shape, options, reduction):
+    probs = np.exp(randn(*shape))
+    probs /= probs.sum(1, keepdims=True)
+    compare_with_torch(*both("CrossEntropyLoss", reduction=reduction, **options), randn(*shape), probs)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_unbatched(reduction):
+    compare_with_torch(*both("CrossEntropyLoss", reduction=reduction), randn(5), np.array(3))
+    probs = np.full(5, 0.2, np.float32)
+    compare_with_torch(*both("CrossEntropyLoss", reduction=reduction), randn(5), probs)
+
+
+def test_cross_entropy_fast_path_equals_general_path():
+    x, y = tg.tensor(randn(8, 6), requires_grad=True), tg.tensor(rng.integers(0, 6, 8))
+    fast = F.cross_entropy(x, y)
+    assert type(fast.grad_fn).__name__ == "CrossEntropyLabels"  # one fused node
+    fast.backward()
+    g_fast = x.grad.numpy().copy()
+    x.grad = None
+    general = F.cross_entropy(x, y, weight=tg.ones(6))
+    general.backward()
+    np.testing.assert_allclose(fast.item(), general.item(), rtol=1e-6)
+    np.testing.assert_allclose(g_fast, x.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("options", [{}, {"weight": np.array([1.0, 2.0, 0.5, 4.0], np.float32)}, {"ignore_index": 3}])
+def test_nll_loss(options, reduction):
+    logp = np.log(np.exp(randn(6, 4)) / np.exp(randn(6, 4)).sum())  # any float input works for NLL
+    compare_with_torch(*both("NLLLoss", reduction=reduction, **options), logp, rng.integers(0, 4, 6))
+    compare_with_torch(*both("NLLLoss", reduction=reduction, **options), randn(2, 4, 3), rng.integers(0, 4, (2, 3)))
+
+
+def test_all_labels_ignored_gives_nan_like_pytorch():
+    x, y = randn(3, 4), np.full(3, -100)
+    ours = F.cross_entropy(tg.tensor(x), tg.tensor(y))
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y))
+    assert np.isnan(ours.item()) and np.isnan(theirs.item())
+
+
+def test_losses_accept_the_legacy_flags():
+    x, t = randn(3, 2), randn(3, 2)
+    for size_average, reduce in [(False, None), (None, False), (True, True)]:
+        ours = nn.MSELoss(size_average, reduce)(tg.tensor(x), tg.tensor(t))
+        with pytest.warns(UserWarning):
+            theirs = torch.nn.MSELoss(size_average, reduce)(torch.tensor(x), torch.tensor(t))
+        assert_close(ours, theirs)
+
+
+# ----------------------------------------------------------------------------- errors
+def test_shape_and_dtype_errors():
+    with pytest.raises(ValueError, match=r"mse_loss: target of shape \(4,\) does not match input of shape \(4, 1\)"):
+        nn.MSELoss()(tg.ones(4, 1), tg.ones(4))
+    with pytest.raises(TypeError, match="l1_loss: target has dtype int64"):
+        nn.L1Loss()(tg.ones(3), tg.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(ValueError, match="between 0 and 1.*BCEWithLogitsLoss"):
+        nn.BCELoss()(tg.tensor([0.5, 2.0]), tg.tensor([0.0, 1.0]))
+
+
+def test_classification_label_errors():
+    x = tg.randn(4, 5)
+    with pytest.raises(IndexError, match=r"target label 7 is out of range for 5 classes"):
+        F.cross_entropy(x, tg.tensor([0, 1, 7, 2]))
+    with pytest.raises(IndexError, match=r"target label -3 is out of range"):
+        F.nll_loss(x, tg.tensor([0, 1, -3, 2]))
+    with pytest.raises(ValueError, match=r"float target of shape \(4,\).*integers \(use target.long\(\)\)"):
+        F.cross_entropy(x, tg.tensor([0.0, 1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"needs integer class labels of shape \(4,\), got a target of shape \(4, 5\)"):
+        F.cross_entropy(x, tg.ones(4, 5).long())
+    with pytest.raises(TypeError, match="nll_loss: target must hold int64 class labels"):
+        F.nll_loss(x, tg.ones(4))
+    with pytest.raises(ValueError, match=r"weight must hold one value per class, shape \(5,\)"):
+        F.cross_entropy(x, tg.tensor([0, 1, 2, 3]), weight=tg.ones(4))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(x, tg.tensor([0, 1, 2, 3]), label_smoothing=1.5)
+    assert F.cross_entropy(x, tg.tensor([0, -100, 2, 3])).item() > 0  # the default ignore_index is allowed

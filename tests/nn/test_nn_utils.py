@@ -1,0 +1,58 @@
+"""nn.utils: gradient clipping (against PyTorch) and parameters <-> vector."""
+
+import numpy as np
+import pytest
+
+import tinygradnn as tg
+from tinygradnn import nn
+from tinygradnn.nn.utils import clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters
+
+
+def _grads(seed):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s).astype(np.float32) * 3 for s in [(3, 4), (4,), (2, 2, 2)]]
+
+
+@pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (100.0, 2.0), (0.5, 1.0), (2.0, float("inf"))])
+def test_clip_grad_norm_matches_pytorch(max_norm, norm_type):
+    torch = pytest.importorskip("torch")
+    grads = _grads(0)
+    ours = [nn.Parameter(tg.zeros(*g.shape)) for g in grads]
+    theirs = [torch.nn.Parameter(torch.zeros(*g.shape)) for g in grads]
+    for p, tp, g in zip(ours, theirs, grads):
+        p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
+    total = clip_grad_norm_(ours, max_norm, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    assert total.item() == pytest.approx(ttotal.item(), rel=1e-5)
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_clip_grad_norm_skips_missing_grads_and_can_raise_on_nan():
+    p, q = nn.Parameter(tg.zeros(2)), nn.Parameter(tg.zeros(2))
+    p.grad = tg.tensor([3.0, 4.0])
+    assert clip_grad_norm_([p, q], 1.0).item() == pytest.approx(5.0)
+    np.testing.assert_allclose(p.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+    p.grad = tg.tensor([np.nan, 1.0])
+    with pytest.raises(RuntimeError, match="nan"):
+        clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value():
+    p = nn.Parameter(tg.zeros(3))
+    p.grad = tg.tensor([-5.0, 0.5, 3.0])
+    clip_grad_value_([p], 1.0)
+    np.testing.assert_array_equal(p.grad.numpy(), [-1, 0.5, 1])
+
+
+def test_parameters_to_vector_and_back():
+    model = nn.Linear(3, 2)
+    vec = parameters_to_vector(model.parameters())
+    assert vec.shape == (8,)
+    np.testing.assert_array_equal(vec.detach().numpy()[:6], model.weight.detach().numpy().ravel())
+    weight = model.weight
+    vector_to_parameters(tg.arange(8).float(), model.parameters())
+    assert model.weight is weight
+    np.testing.assert_array_equal(model.bias.detach().numpy(), [6, 7])
+    with pytest.raises(ValueError, match="1-D vector of 8 elements"):
+        vector_to_parameters(tg.zeros(7), model.parameters())
