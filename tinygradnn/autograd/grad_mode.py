@@ -18,6 +18,10 @@ class _GradMode:
 
     mode = True
 
+    def __new__(cls, fn=None, *args, **kwargs):
+        self = super().__new__(cls)
+        return self(fn) if callable(fn) else self  # ``@no_grad`` without parentheses, as in PyTorch
+
     def __enter__(self):
         self._prev = _State.enabled
         _State.enabled = self.mode
@@ -37,7 +41,7 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()`` on a function."""
+    """Record nothing inside: ``with no_grad(): ...``, or ``@no_grad()`` (or ``@no_grad``) on a function."""
 
     mode = False
 

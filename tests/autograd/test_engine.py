@@ -1,0 +1,230 @@
+"""autograd/engine.py: backward order, accumulation, retain_graph, graph freeing, seeds and hooks."""
+
+import gc
+import time
+import weakref
+
+import numpy as np
+import pytest
+from helpers import requires_torch
+
+import tinygradnn as tg
+from tinygradnn.autograd.function import Function
+
+
+# ----------------------------------------------------------------------------- memory
+def _graph(x):
+    h = x * 2.0
+    refs = (weakref.ref(h), weakref.ref(h.grad_fn), weakref.ref(h._data))
+    return (h.exp() * h).sum(), refs
+
+
+def test_dropping_the_loss_frees_the_graph_without_the_cycle_collector():
+    x = tg.randn(5, requires_grad=True)
+    gc.disable()
+    try:
+        loss, refs = _graph(x)
+        assert all(r() is not None for r in refs), "the loss keeps its graph alive"
+        del loss
+        assert all(r() is None for r in refs), "tensor <-> node references must not form cycles"
+    finally:
+        gc.enable()
+
+
+def test_backward_frees_intermediates_while_the_loss_is_still_alive():
+    x = tg.randn(5, requires_grad=True)
+    loss, refs = _graph(x)
+    loss.backward()
+    gc.collect()
+    assert all(r() is None for r in refs), "backward without retain_graph frees saved tensors and nodes"
+    assert loss.grad_fn is not None and x.grad is not None
+
+
+def test_retain_graph_keeps_the_graph_until_the_last_backward():
+    x = tg.randn(5, requires_grad=True)
+    loss, refs = _graph(x)
+    loss.backward(retain_graph=True)
+    assert all(r() is not None for r in refs)
+    loss.backward()
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+# ----------------------------------------------------------------------------- accumulation and retain_graph
+def test_gradients_accumulate_across_backward_calls():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 7.0])
+    y = (x**3).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0 + 6.0, 7.0 + 24.0])
+
+
+@requires_torch
+@pytest.mark.torch
+def test_accumulation_matches_torch():
+    import torch
+
+    a = np.array([[0.3, -1.2], [2.0, 0.5]])
+    ours, theirs = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    for lib, x in ((tg, ours), (torch, theirs)):
+        y = lib.tanh(x @ x)
+        y.sum().backward(retain_graph=True)
+        (y * y).sum().backward()
+        lib.exp(x).mean().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_a_tensor_used_twice_gets_both_contributions():
+    x = tg.tensor([2.0], requires_grad=True)
+    y = x * x + x * 3 + x
+    y.backward()
+    assert x.grad.item() == 8.0
+
+
+def test_second_backward_without_retain_graph_is_a_clear_error():
+    x = tg.randn(3, requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_grad_is_a_fresh_tensor_not_an_alias():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = tg.tensor([3.0, 4.0], requires_grad=True)
+    (x + y).sum().backward()
+    x.grad.numpy()[0] = 100.0
+    assert y.grad.numpy()[0] == 1.0
+    assert x.grad.requires_grad is False and x.grad.grad_fn is None
+
+
+# ----------------------------------------------------------------------------- seeds
+def test_implicit_gradient_only_for_one_element_outputs():
+    x = tg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs.*shape \\(3,\\)"):
+        (x * 2).backward()
+    (x * 2).sum().reshape(1, 1).backward()  # one element in any shape is fine, as in PyTorch
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, 2.0))
+
+
+def test_explicit_gradient_is_used_and_checked():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).backward(gradient=tg.tensor([1.0, 0.0, -1.0]))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 0.0, -6.0])
+    with pytest.raises(RuntimeError, match=r"Mismatch in shape: grad_output has shape \(2,\).*\(3,\)"):
+        (x * x).backward(gradient=tg.ones(2))
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * x).backward(gradient=tg.ones(3, 1))
+
+
+def test_backward_of_a_tensor_that_does_not_require_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.ones(2).sum().backward()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: tg.tensor([1, 2], requires_grad=True),
+    lambda: tg.arange(3).requires_grad_(),
+    lambda: tg.zeros(2, dtype=tg.int64, requires_grad=True),
+    lambda: tg.tensor([True], requires_grad=True),
+])
+def test_integer_tensors_cannot_require_grad(make):
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
+        make()
+
+
+# ----------------------------------------------------------------------------- dtypes of gradients
+def test_gradients_have_the_dtype_of_their_tensor():
+    x = tg.ones(3, requires_grad=True)  # float32
+    y = x * tg.tensor([2.0], dtype=tg.float64)
+    assert y.dtype == np.float64
+    (y.sum() + (x * tg.tensor(3.0, dtype=tg.float64)).sum()).backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, 5.0))
+
+
+def test_float64_end_to_end():
+    x = tg.tensor(np.random.default_rng(0).normal(size=(3, 4)), requires_grad=True)
+    w = tg.tensor(np.random.default_rng(1).normal(size=(4, 2)), requires_grad=True)
+    loss = tg.log_softmax(tg.tanh(x @ w) * 0.5 + 1, -1).mean() + (w**2).sum() * 1e-3
+    assert loss.dtype == np.float64
+    loss.backward()
+    assert x.grad.dtype == np.float64 and w.grad.dtype == np.float64
+
+
+# ----------------------------------------------------------------------------- scale
+def _chain_backward_seconds(n):
+    x = tg.tensor(1.0, dtype=tg.float64, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.00001
+    start = time.perf_counter()
+    y.backward(retain_graph=True)  # keeps the chain whole, so dropping it below frees 100k linked nodes
+    seconds = time.perf_counter() - start
+    np.testing.assert_allclose(x.grad.item(), 1.00001**n, rtol=1e-9)
+    del y  # deallocating a deep chain must not overflow the C stack either
+    gc.collect()
+    return seconds
+
+
+def test_a_chain_of_100k_ops_backprops_in_linear_time():
+    """No recursion (the default limit is 1000) and no quadratic step: 8x the ops costs ~8x the time."""
+    small = _chain_backward_seconds(12_500)
+    large = _chain_backward_seconds(100_000)
+    assert large < 25 * small + 0.2, f"100k ops took {large:.3f}s, 12.5k ops {small:.3f}s: not linear"
+
+
+def test_wide_graph_sums_many_contributions():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    total = sum((x * float(i) for i in range(1, 201)), tg.zeros(2))
+    total.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(2, 200 * 201 / 2))
+
+
+# ----------------------------------------------------------------------------- hooks, retain_grad, inputs=
+def test_hooks_see_and_may_replace_the_gradient():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    x.register_hook(lambda g: g * 10)
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(seen[0], [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+    handle.remove()
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        tg.ones(2).register_hook(print)
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    other = x * 3
+    (h * h + other).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), [4.0, 8.0])
+    assert other.grad is None
+
+
+def test_backward_with_inputs_only_fills_those():
+    a = tg.tensor([1.0], requires_grad=True)
+    b = tg.tensor([2.0], requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    assert a.grad.item() == 2.0 and b.grad is None
+
+
+# ----------------------------------------------------------------------------- the shape invariant
+class _WrongShape(Function):
+    def forward(ctx, x):
+        return x * 2
+
+    def backward(ctx, g, F):
+        return F.sum(g, 0, True)  # drops the other dims
+
+
+def test_engine_names_the_op_that_returns_a_gradient_of_the_wrong_shape():
+    x = tg.ones(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"_WrongShape returned a gradient of shape \(1, 3\).*\(2, 3\)"):
+        _WrongShape.apply(x).sum().backward()
