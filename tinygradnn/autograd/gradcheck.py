@@ -16,15 +16,16 @@ def _numerical_jacobian(fn, inputs, outputs_fn, eps):
     """J[i]: (out.size, inp.size) by central differences on each element of each input."""
     jac = []
     for x in inputs:
-        flat = x._data.reshape(-1)  # a view: we perturb the input in place
+        data = x._data  # perturbed in place, element by element (reshape(-1) would copy a strided array)
         cols = []
-        for k in range(flat.size):
-            old = flat[k]
-            flat[k] = old + eps
+        for k in range(data.size):
+            idx = np.unravel_index(k, data.shape)
+            old = data[idx]
+            data[idx] = old + eps
             plus = outputs_fn()
-            flat[k] = old - eps
+            data[idx] = old - eps
             minus = outputs_fn()
-            flat[k] = old
+            data[idx] = old
             cols.append((plus - minus) / (2 * eps))
         jac.append(np.stack(cols, axis=1) if cols else np.zeros((outputs_fn().size, 0)))
     return jac
