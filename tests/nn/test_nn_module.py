@@ -1,6 +1,7 @@
 """Module and Parameter behaviour: registration, walking the tree, state_dict, modes, hooks, repr, dtype."""
 
 import copy
+import pickle
 from collections import OrderedDict
 
 import numpy as np
@@ -126,6 +127,13 @@ def test_train_eval_recursive():
     with pytest.raises(ValueError, match="bool"):
         net.train("yes")
 
+    class FrozenNorm(nn.BatchNorm1d):
+        def train(self, mode=True):  # children's overrides are honoured, as in PyTorch
+            return super().train(False)
+
+    net = nn.Sequential(nn.Linear(2, 2), FrozenNorm(2)).train()
+    assert net.training and net[0].training and not net[1].training
+
 
 def test_zero_grad_to_none_or_zeros():
     net = Net()
@@ -245,13 +253,15 @@ def test_to_double_float_and_devices():
     assert bn.num_batches_tracked.dtype == np.int64  # only floating tensors change
 
 
-def test_deepcopy_is_independent():
+def test_deepcopy_and_pickle_are_independent_copies():
     net = Net()
-    twin = copy.deepcopy(net)
-    assert twin.fc1.weight is not net.fc1.weight
-    with tg.no_grad():
-        twin.fc1.weight.data.mul_(0)
-    assert net.fc1.weight._data.any()
+    x = tg.randn(2, 4)
+    for twin in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert isinstance(twin.fc1.weight, nn.Parameter) and twin.fc1.weight is not net.fc1.weight
+        np.testing.assert_array_equal(twin(x).detach().numpy(), net(x).detach().numpy())
+        with tg.no_grad():
+            twin.fc1.weight.data.mul_(0)
+        assert net.fc1.weight.detach().numpy().any()
 
 
 # ----------------------------------------------------------------------------- hooks

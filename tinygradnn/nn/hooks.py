@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -56,7 +58,7 @@ class _Identity(Function):
     """``y = x`` as a separate graph node: its gradient is the gradient with respect to ``x``."""
 
     def forward(ctx, x):
-        return x.view()
+        return x.view() if isinstance(x, np.ndarray) else x
 
     def backward(ctx, g, F):
         return g

@@ -261,22 +261,29 @@ class Module:
 
     # ----------------------------------------------------------------- walking the tree
     def named_modules(self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True):
-        """Yield ``(dotted_name, module)`` for this module (name ``""``) and every descendant."""
-        if memo is None:
-            memo = set()
-        if remove_duplicate:
-            if id(self) in memo:
-                return
-            memo.add(id(self))
-        yield prefix, self
-        for name, child in self._modules.items():
-            if child is not None:
-                yield from child.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+        """Yield ``(dotted_name, module)`` for this module (name ``prefix``) and every descendant, depth first."""
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:  # an explicit stack: deep models need no recursion
+            name, module = stack.pop()
+            if remove_duplicate:
+                if id(module) in memo:
+                    continue
+                memo.add(id(module))
+            yield name, module
+            children = [(f"{name}.{key}" if name else key, child) for key, child in module._modules.items()
+                        if child is not None]
+            stack.extend(reversed(children))
 
     def modules(self):
-        """Yield this module and every descendant (each once)."""
-        for _, m in self.named_modules():
-            yield m
+        """Yield this module and every descendant (each once), depth first."""
+        seen, stack = set(), [self]
+        while stack:  # like named_modules, without building the names
+            module = stack.pop()
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield module
+                stack.extend(reversed([c for c in module._modules.values() if c is not None]))
 
     def named_children(self):
         """Yield ``(name, module)`` for the direct children."""
@@ -306,9 +313,13 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
-        """Yield every parameter (what an optimizer needs: ``SGD(model.parameters(), lr=0.1)``)."""
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        """Yield every parameter once (what an optimizer needs: ``SGD(model.parameters(), lr=0.1)``)."""
+        seen = set()
+        for module in self.modules() if recurse else [self]:
+            for p in module._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True):
         """Yield ``(dotted_name, buffer)``."""
@@ -348,8 +359,9 @@ class Module:
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) here and below; returns self."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be a bool, got {mode!r}")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.training = mode
+        for child in self.children():
+            child.train(mode)  # a child may override train() (e.g. to keep a frozen part in eval mode)
         return self
 
     def eval(self) -> Module:
