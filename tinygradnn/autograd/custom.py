@@ -1,5 +1,5 @@
 """PyTorch-style custom ops: subclass ``autograd.Function`` with static ``forward(ctx, ...)`` and
-``backward(ctx, grad_output)``, then call ``MyOp.apply(...)``.
+``backward(ctx, *grad_outputs)``, then call ``MyOp.apply(...)``.
 
 ::
 
@@ -15,10 +15,17 @@
             return 2 * x * g
 
 Unlike the internal :class:`~tinygradnn.autograd.function.Function` (arrays in, arrays out), these
-work on Tensors. ``forward`` must return one Tensor.
+work on Tensors. ``forward`` returns one Tensor or a tuple of them; ``backward`` then receives one
+gradient per output (zeros for an output that was not used, as PyTorch does by default) and returns
+one gradient (or ``None``) per argument of ``forward``. The PyTorch 2 style, a ``forward`` without
+``ctx`` plus a static ``setup_context(ctx, inputs, output)``, works too.
 """
 
 from __future__ import annotations
+
+import functools
+
+import numpy as np
 
 from ..tensor import Tensor
 from .function import Function as _Node
@@ -31,21 +38,34 @@ class FunctionCtx:
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
         self.saved_tensors = ()
+        self._non_differentiable = ()
 
     def save_for_backward(self, *tensors) -> None:
         self.saved_tensors = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
+        """Outputs that get no gradient (integer outputs such as indices never do)."""
+        self._non_differentiable = tuple(tensors)
+
+    def mark_dirty(self, *tensors) -> None:
         pass
 
     def set_materialize_grads(self, value: bool) -> None:
-        pass
+        """Accepted for PyTorch compatibility; unused outputs always get zero gradients here."""
 
 
 class _CustomNode(_Node):
+    # ``layout``: None for a single output; else one entry per output of forward: None (no gradient:
+    # zeros of ``like`` go to backward) or (start, stop, shape, dtype), its slice of the packed outputs.
     def backward(ctx, g, F):
         gt = g if isinstance(g, Tensor) else Tensor._wrap(g)
-        grads = ctx.user_cls.backward(ctx.user_ctx, gt)
+        if ctx.layout is None:
+            grad_outputs = (gt,)
+        else:
+            grad_outputs = tuple(
+                _zeros(like) if part is None else gt[part[0]:part[1]].reshape(part[2]).to(part[3])
+                for part, like in zip(ctx.layout, ctx.like))
+        grads = ctx.user_cls.backward(ctx.user_ctx, *grad_outputs)
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) != len(ctx.inputs):
             raise RuntimeError(f"{ctx.user_cls.__name__}.backward returned {len(grads)} gradients but forward "
@@ -63,12 +83,20 @@ class _CustomNode(_Node):
         return tuple(out)
 
 
+def _zeros(like):
+    return None if like is None else Tensor._wrap(np.zeros(*like))
+
+
 class Function:
     """Base class for custom differentiable operations written with Tensors."""
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("a custom Function must define a static forward(ctx, *args)")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError  # optional: PyTorch 2 style, forward(*args) without ctx
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -79,14 +107,56 @@ class Function:
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         with no_grad():
-            out = cls.forward(ctx, *args, **kwargs)
-        if not isinstance(out, Tensor):
-            raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got {type(out).__name__}")
-        if _State.enabled and any(needs):
-            node = _CustomNode.__new__(_CustomNode)
-            node.saved, node.inputs, node.needs_input_grad = (), args, needs
-            node.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
-            node.user_cls, node.user_ctx = cls, ctx
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        multi = isinstance(out, tuple)
+        outs = out if multi else (out,)
+        if not multi and not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors, "
+                            f"got {type(out).__name__}")
+        if not (_State.enabled and any(needs)):
+            return out
+        node = _CustomNode.__new__(_CustomNode)
+        node.saved, node.inputs, node.needs_input_grad = (), args, needs
+        node.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+        node.user_cls, node.user_ctx, node.layout = cls, ctx, None
+        if not multi:
             out = Tensor._wrap(out._data)
             out._requires_grad, out._ctx = True, node
-        return out
+            return out
+        return _pack_outputs(node, outs, ctx._non_differentiable)
+
+
+def _pack_outputs(node, outs: tuple, non_differentiable: tuple) -> tuple:
+    """Several outputs, one graph node: the differentiable outputs are flattened into one packed Tensor that
+    ``node`` produces, and each output is recorded as a slice of it (so the engine, which gives every node one
+    output, sends each output's gradient back into the right slice)."""
+    skip = {id(t) for t in non_differentiable}
+    diff = [isinstance(o, Tensor) and o.dtype.kind == "f" and id(o) not in skip for o in outs]
+    if not any(diff):
+        return outs
+    common = np.result_type(*(o.dtype for o, d in zip(outs, diff) if d))
+    layout, start = [], 0
+    for o, d in zip(outs, diff):
+        layout.append((start, start + o.numel(), o.shape, o.dtype) if d else None)
+        start += o.numel() if d else 0
+    node.layout = layout
+    node.like = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs]
+    packed = Tensor._wrap(np.concatenate([np.ravel(o._data).astype(common) for o, d in zip(outs, diff) if d]))
+    packed._requires_grad, packed._ctx = True, node
+    return tuple(packed[part[0]:part[1]].reshape(part[2]).to(part[3]) if part else
+                 (o.detach() if isinstance(o, Tensor) else o) for o, part in zip(outs, layout))
+
+
+def once_differentiable(backward):
+    """Decorator for a ``backward`` that cannot itself be differentiated: it runs without recording."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            return backward(ctx, *grad_outputs)
+
+    return wrapper
