@@ -1,0 +1,735 @@
+"""Convolution and pooling, PyTorch style (NCW / NCHW layouts), vectorised with im2col.
+
+Contents, top to bottom:
+
+* geometry: ``_Geometry`` holds kernel, stride, padding, dilation, groups and the sizes, checked once
+  (1-D ops are 2-D ops with a height of 1, so every kernel below works on 4-D arrays);
+* array kernels: ``_im2col`` (one strided view, one contiguous copy) and its adjoint ``_col2im`` (one
+  slice-add per kernel offset, never a loop over pixels), the matmuls around them, the pooling loops
+  over kernel offsets;
+* Functions: ``Conv`` (conv + bias in one node), its two adjoints ``ConvTranspose`` (the input
+  gradient; also the transposed convolution) and ``ConvWeight`` (the weight gradient), ``MaxPool`` and
+  ``AvgPool``. The three conv Functions are each other's backward, so gradients of any order work;
+* the public functions ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``,
+  ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``, ``avg_pool2d``.
+
+Convolution here is cross-correlation, as in PyTorch: for ``groups=1``
+
+    y[n, o, p, q] = b[o] + sum_{c, i, j} w[o, c, i, j] * xpad[n, c, p*sh + i*dh, q*sw + j*dw]
+
+im2col copies every window of the padded input into one column of a matrix ``cols`` of shape
+``(C*kh*kw, N*Ho*Wo)``; the convolution is then the single matrix product ``w.reshape(O, -1) @ cols``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..autograd.function import Function
+from ..autograd.grad_mode import _State
+from ..tensor import Tensor
+
+
+# ----------------------------------------------------------------------------- geometry
+@dataclass(frozen=True)
+class _Geometry:
+    """Everything about a sliding window except the data (2-D; 1-D ops use a height of 1).
+
+    ``pad`` is ((top, bottom), (left, right)); ``in_size`` is the unpadded (H, W) and ``out_size``
+    the number of window positions (Ho, Wo).
+    """
+
+    kernel: tuple
+    stride: tuple
+    dilation: tuple
+    pad: tuple
+    in_size: tuple
+    out_size: tuple
+    groups: int = 1
+    one_d: bool = False
+
+    @property
+    def padded_size(self):
+        (t, b), (left, r) = self.pad
+        return self.in_size[0] + t + b, self.in_size[1] + left + r
+
+    @property
+    def tiles(self) -> bool:
+        """True when the windows tile the input exactly (no overlap, gap or padding): pooling's common case."""
+        return (self.stride == self.kernel and self.dilation == (1, 1) and self.pad == ((0, 0), (0, 0))
+                and self.in_size == (self.out_size[0] * self.kernel[0], self.out_size[1] * self.kernel[1]))
+
+    def offsets(self):
+        """For each kernel offset (i, j) in row-major order: (i, j, the (rows, cols) slices it reads).
+
+        ``xpad[:, :, rows, cols]`` is the (N, C, Ho, Wo) array of the pixels that kernel element
+        (i, j) sees at every output position.
+        """
+        (kh, kw), (sh, sw), (dh, dw), (ho, wo) = self.kernel, self.stride, self.dilation, self.out_size
+        for i in range(kh):
+            for j in range(kw):
+                yield i, j, (slice(i * dh, i * dh + (ho - 1) * sh + 1, sh),
+                             slice(j * dw, j * dw + (wo - 1) * sw + 1, sw))
+
+
+def _ints(value, n: int, name: str, op: str) -> tuple:
+    """``value`` (an int or a sequence of n ints) as a tuple of n ints."""
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return (int(value),) * n
+    if isinstance(value, tuple | list) and len(value) == n and all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in value):
+        return tuple(int(v) for v in value)
+    raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+
+
+def _lift(values: tuple, nd: int, fill) -> tuple:
+    """A 1-D parameter as the width part of a 2-D one (height gets ``fill``)."""
+    return values if nd == 2 else (fill,) + values
+
+
+def _out_len(op: str, size: int, lo: int, hi: int, k: int, s: int, d: int, names: str) -> int:
+    span = d * (k - 1) + 1
+    if size + lo + hi < span:
+        raise ValueError(f"{op}: input {names} {size} (padded to {size + lo + hi}) is smaller than the "
+                         f"{'dilated ' if d > 1 else ''}kernel size {span}")
+    return (size + lo + hi - span) // s + 1
+
+
+def _conv_geometry(op, nd, x_shape, w_shape, stride, padding, dilation, groups, in_size=None):
+    """Check a convolution's arguments and return its geometry (``in_size`` overrides the input's)."""
+    stride = _ints(stride, nd, "stride", op)
+    dilation = _ints(dilation, nd, "dilation", op)
+    if min(stride) <= 0:
+        raise ValueError(f"{op}: stride must be positive, got {stride}")
+    if min(dilation) <= 0:
+        raise ValueError(f"{op}: dilation must be positive, got {dilation}")
+    kernel = tuple(w_shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pad = ((0, 0),) * nd
+        elif padding == "same":
+            if max(stride) > 1:
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                                 f"(stride={stride}), as in PyTorch")
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]  # PyTorch puts the odd pixel at the end
+            pad = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    else:
+        p = _ints(padding, nd, "padding", op)
+        if min(p) < 0:
+            raise ValueError(f"{op}: padding must be non-negative, got {p}")
+        pad = tuple((v, v) for v in p)
+    size = tuple(x_shape[2:]) if in_size is None else in_size
+    names = ("length",) if nd == 1 else ("height", "width")
+    out = tuple(_out_len(op, n, lo, hi, k, s, d, nm)
+                for n, (lo, hi), k, s, d, nm in zip(size, pad, kernel, stride, dilation, names))
+    return _Geometry(kernel=_lift(kernel, nd, 1), stride=_lift(stride, nd, 1), dilation=_lift(dilation, nd, 1),
+                     pad=_lift(pad, nd, (0, 0)), in_size=_lift(size, nd, 1), out_size=_lift(out, nd, 1),
+                     groups=groups, one_d=nd == 1)
+
+
+
+# ----------------------------------------------------------------------------- array kernels
+def _as4d(a: np.ndarray) -> np.ndarray:
+    """A 1-D op's (N, C, L) array (or (O, C, K) weight) as (N, C, 1, L), a view."""
+    return a[:, :, None, :] if a.ndim == 3 else a
+
+
+def _pad(x: np.ndarray, geom: _Geometry, value: float = 0.0) -> np.ndarray:
+    """x (N, C, H, W) padded on the four sides by ``geom.pad`` (x itself when there is no padding)."""
+    (t, b), (left, r) = geom.pad
+    if not (t or b or left or r):
+        return x
+    n, c, h, w = x.shape
+    xp = np.full((n, c, h + t + b, w + left + r), value, dtype=x.dtype)
+    xp[:, :, t:t + h, left:left + w] = x
+    return xp
+
+
+def _crop(xp: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """Undo ``_pad``: the (…, H, W) interior of a padded (…, Hp, Wp) array (a view)."""
+    (t, _), (left, _) = geom.pad
+    h, w = geom.in_size
+    return xp[..., t:t + h, left:left + w]
+
+
+def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """Columns of every window: x (N, C, H, W) -> (groups, C/groups*kh*kw, N*Ho*Wo), contiguous.
+
+    ``sliding_window_view`` gives every (dilated) window as a view; striding it by ``stride`` and
+    ``dilation`` keeps the windows and kernel taps we need; one ``ascontiguousarray`` is the only copy.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geom.kernel, geom.stride, geom.dilation, geom.out_size
+    n, c = x.shape[:2]
+    win = sliding_window_view(_pad(x, geom), ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    win = win[:, :, :(ho - 1) * sh + 1:sh, :(wo - 1) * sw + 1:sw, ::dh, ::dw]  # (N, C, Ho, Wo, kh, kw)
+    cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))  # (C, kh, kw, N, Ho, Wo)
+    return cols.reshape(geom.groups, c // geom.groups * kh * kw, n * ho * wo)
+
+
+def _col2im(cols: np.ndarray, geom: _Geometry, n: int) -> np.ndarray:
+    """The adjoint of ``_im2col``: add every column entry back onto the pixel it came from -> (N, C, H, W)."""
+    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
+    cols = cols.reshape(-1, kh, kw, n, ho, wo)  # (C, kh, kw, N, Ho, Wo)
+    gxp = np.zeros((cols.shape[0], n) + geom.padded_size, dtype=cols.dtype)  # (C, N, Hp, Wp)
+    for i, j, (rows, cs) in geom.offsets():  # kh*kw strided adds, each over all pixels at once
+        gxp[:, :, rows, cs] += cols[:, i, j]
+    return np.ascontiguousarray(_crop(gxp, geom).transpose(1, 0, 2, 3))
+
+
+def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Matrix product over the groups axis: (G, m, k) @ (G, k, n); one plain BLAS gemm when G == 1."""
+    return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
+
+
+def _grouped_channels_first(g: np.ndarray, groups: int) -> np.ndarray:
+    """g (N, O, Ho, Wo) -> (groups, O/groups, N*Ho*Wo), contiguous (the layout the matmuls want)."""
+    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, g.shape[1] // groups, -1)
+
+
+def _conv_forward(x, w, b, geom):
+    """y = conv(x, w) + b for 4-D x (N, C, H, W), w (O, C/groups, kh, kw); returns (y, cols)."""
+    n, o, (ho, wo) = x.shape[0], w.shape[0], geom.out_size
+    cols = _im2col(x, geom)
+    y = _bmm(w.reshape(geom.groups, o // geom.groups, -1), cols)  # (G, O/G, N*Ho*Wo): one gemm per group
+    y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+    out = np.empty((n, o, ho, wo), dtype=y.dtype)
+    if b is None:
+        np.copyto(out, y)
+    else:
+        np.add(y, b.reshape(o, 1, 1), out=out)  # the bias rides along with the layout copy
+    return out, cols
+
+
+def _conv_input_grad(g, w, geom):
+    """The adjoint of conv in x (the transposed convolution): g (N, O, Ho, Wo) -> (N, C, H, W)."""
+    if geom.groups == 1 and w.shape[1] >= 8:
+        return _conv_input_grad_channels_last(g, w, geom)
+    g2 = _grouped_channels_first(g, geom.groups)
+    w3 = w.reshape(geom.groups, w.shape[0] // geom.groups, -1)
+    return _col2im(_bmm(w3.transpose(0, 2, 1), g2), geom, g.shape[0])
+
+
+def _conv_input_grad_channels_last(g, w, geom):
+    """``_conv_input_grad`` for groups=1, faster when there are many input channels.
+
+    For each kernel offset (i, j) the block ``g_nhwc @ w[:, :, i, j]`` (N*Ho*Wo, C) goes back onto the
+    pixels that offset read. Channels last, each of the kh*kw slice-adds runs over rows of Wo*C
+    contiguous numbers instead of Wo, which saves NumPy most of its per-row overhead.
+    """
+    (n, o, ho, wo), c, (kh, kw) = g.shape, w.shape[1], geom.kernel
+    gh = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n * ho * wo, o)
+    wk = np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)
+    blocks = np.matmul(gh, wk).reshape(kh, kw, n, ho, wo, c)  # kh*kw gemms
+    gxp = np.zeros((n,) + geom.padded_size + (c,), dtype=blocks.dtype)  # (N, Hp, Wp, C)
+    for i, j, (rows, cs) in geom.offsets():
+        gxp[:, rows, cs] += blocks[i, j]
+    return np.ascontiguousarray(_crop(gxp.transpose(0, 3, 1, 2), geom))
+
+
+def _conv_weight_grad(x, g, geom, cols=None):
+    """The adjoint of conv in w: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C/groups, kh, kw)."""
+    cols = _im2col(x, geom) if cols is None else cols
+    gw = _bmm(_grouped_channels_first(g, geom.groups), cols.transpose(0, 2, 1))
+    return gw.reshape((g.shape[1], x.shape[1] // geom.groups) + geom.kernel)
+
+
+def _bias_axes(ndim: int) -> tuple:
+    return (0,) + tuple(range(2, ndim))
+
+
+def _kernels(g):
+    """The conv and weight-gradient ops for a backward rule: array kernels, or recorded Functions."""
+    if isinstance(g, np.ndarray):
+        return (lambda x, w, b, geom: Conv.compute(x, w, b, geom)[0]), ConvWeight.compute
+    return Conv.apply, ConvWeight.apply
+
+
+# ----------------------------------------------------------------------------- conv Functions
+class Conv(Function):
+    """y = conv(x, w) + b (PyTorch's convNd: cross-correlation), bias fused into the same node."""
+
+    @staticmethod
+    def compute(x, w, b, geom):
+        y, cols = _conv_forward(_as4d(x), _as4d(w), b, geom)
+        return (y[:, :, 0] if geom.one_d else y), cols
+
+    def forward(ctx, x, w, b, geom):
+        y, cols = Conv.compute(x, w, b, geom)
+        ctx.saved, ctx.geom = (x, w, cols), geom
+        return y
+
+    def backward(ctx, g, F):
+        (x, w, cols), geom = ctx.saved, ctx.geom
+        nx, nw, nb = ctx.needs_input_grad[:3]
+        if isinstance(g, np.ndarray):  # plain backward: reuse the saved columns
+            g4 = _as4d(g)
+            gx = _conv_input_grad(g4, _as4d(w), geom).reshape(x.shape) if nx else None
+            gw = gb = None
+            if nw or nb:
+                g2 = _grouped_channels_first(g4, geom.groups)
+                gw = _bmm(g2, cols.transpose(0, 2, 1)).reshape(w.shape) if nw else None
+                gb = g2.reshape(w.shape[0], -1).sum(axis=1) if nb else None
+            return gx, gw, gb, None
+        return (ConvTranspose.apply(g, w, None, geom) if nx else None,
+                ConvWeight.apply(x, g, geom) if nw else None,
+                F.sum(g, _bias_axes(g.ndim)) if nb else None, None)
+
+
+class ConvTranspose(Function):
+    """x = conv_transpose(g, w) + b: the adjoint of ``Conv`` in its input (and PyTorch's conv_transposeNd)."""
+
+    @staticmethod
+    def compute(g, w, b, geom):
+        x = _conv_input_grad(_as4d(g), _as4d(w), geom)
+        if b is not None:
+            x += b.reshape(-1, 1, 1)
+        return x[:, :, 0] if geom.one_d else x
+
+    def forward(ctx, g, w, b, geom):
+        ctx.saved, ctx.geom = (g, w), geom
+        return ConvTranspose.compute(g, w, b, geom)
+
+    def backward(ctx, gx, F):
+        (g, w), geom = ctx.saved, ctx.geom
+        ng, nw, nb = ctx.needs_input_grad[:3]
+        conv, weight = _kernels(gx)
+        return (conv(gx, w, None, geom) if ng else None,
+                weight(gx, g, geom) if nw else None,
+                F.sum(gx, _bias_axes(gx.ndim)) if nb else None, None)
+
+
+class ConvWeight(Function):
+    """gw = the adjoint of ``Conv`` in its weight, given the input x and the output gradient g."""
+
+    @staticmethod
+    def compute(x, g, geom):
+        gw = _conv_weight_grad(_as4d(x), _as4d(g), geom)
+        return gw[:, :, 0] if geom.one_d else gw
+
+    def forward(ctx, x, g, geom):
+        ctx.saved, ctx.geom = (x, g), geom
+        return ConvWeight.compute(x, g, geom)
+
+    def backward(ctx, gw, F):
+        (x, g), geom = ctx.saved, ctx.geom
+        nx, ng = ctx.needs_input_grad[:2]
+        conv, _ = _kernels(gw)
+        transpose = ConvTranspose.compute if isinstance(gw, np.ndarray) else ConvTranspose.apply
+        return (transpose(g, gw, None, geom) if nx else None,
+                conv(x, gw, None, geom) if ng else None, None)
+
+
+# ----------------------------------------------------------------------------- pooling kernels
+def _maxpool_forward(x, geom, want_choice):
+    """Max over each window of x (N, C, H, W) -> (out, choice).
+
+    ``choice`` is the row-major index in the window of the first maximum (PyTorch sends the gradient
+    to that one element only; ties are common after a ReLU), or None when not wanted.
+    """
+    views = [v for *_, v in _pool_views(_pad(x, geom, -np.inf), geom)]
+    out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
+    for v in views[2:]:
+        np.maximum(out, v, out=out)
+    if not want_choice:
+        return out, None
+    # choice = number of leading offsets that are not the maximum
+    dtype = np.uint8 if len(views) <= 256 else np.int32
+    not_found = views[0] != out
+    choice = not_found.astype(dtype)
+    for v in views[1:-1]:
+        not_found &= v != out
+        choice += not_found
+    return out, choice
+
+
+def _pool_views(xp, geom):
+    for i, j, (rows, cs) in geom.offsets():
+        yield i * geom.kernel[1] + j, i, j, xp[:, :, rows, cs]
+
+
+def _pool_scatter(values, geom, shape, dtype):
+    """Zeros of ``shape`` (N, C, H, W) plus, for each kernel offset k, ``values(k)`` (N, C, Ho, Wo) added
+    onto the pixels that offset read. ``values(k, out=...)`` may write straight into ``out``."""
+    kh, kw = geom.kernel
+    if geom.tiles:  # each pixel in exactly one window: write every offset's block once, no zero fill
+        ho, wo = geom.out_size
+        gx = np.empty(shape[:2] + (ho, kh, wo, kw), dtype=dtype)
+        for i, j, _ in geom.offsets():
+            values(i * kw + j, out=gx[:, :, :, i, :, j])
+        return gx.reshape(shape)
+    gxp = np.zeros(shape[:2] + geom.padded_size, dtype=dtype)
+    for i, j, (rows, cs) in geom.offsets():
+        gxp[:, :, rows, cs] += values(i * kw + j)
+    return np.ascontiguousarray(_crop(gxp, geom))
+
+
+def _maxpool_scatter(g, choice, geom, shape):
+    """Backward of max pooling: g (N, C, Ho, Wo) goes to the chosen element of each window."""
+    return _pool_scatter(lambda k, out=None: np.multiply(g, choice == k, out=out), geom, shape, g.dtype)
+
+
+def _maxpool_gather(gx, choice, geom):
+    """The adjoint of ``_maxpool_scatter``: the chosen element of each window of gx."""
+    out = None
+    for k, _, _, v in _pool_views(_pad(gx, geom), geom):
+        term = v * (choice == k)
+        out = term if out is None else out + term
+    return out
+
+
+def _avgpool_forward(x, geom, divisor):
+    views = [v for *_, v in _pool_views(_pad(x, geom), geom)]
+    out = views[0] + views[1] if len(views) > 1 else views[0].copy()
+    for v in views[2:]:
+        out += v
+    out /= divisor
+    return out
+
+
+def _avgpool_scatter(g, geom, divisor, shape):
+    """Backward of average pooling: each window's gradient spread evenly (g / divisor) over it."""
+    return _pool_scatter(lambda k, out=None: np.divide(g, divisor, out=out), geom, shape, g.dtype)
+
+
+def _avg_divisor(geom, p, count_include_pad, divisor_override, dtype):
+    """The number each window sum is divided by: a scalar, or an (Ho, Wo) array where windows differ."""
+    if divisor_override is not None:
+        return dtype.type(divisor_override)
+    counts = []
+    for size, pad_lo, k, s, n in zip(geom.in_size, p, geom.kernel, geom.stride, geom.out_size):
+        start = np.arange(n) * s - pad_lo
+        end = np.minimum(start + k, size + pad_lo)  # ceil_mode windows stop at the padded edge
+        counts.append(end - start if count_include_pad else np.minimum(end, size) - np.maximum(start, 0))
+    div = np.multiply.outer(counts[0], counts[1]).astype(dtype)
+    return div.flat[0] if (div == div.flat[0]).all() else div
+
+
+# ----------------------------------------------------------------------------- pooling Functions
+class MaxPool(Function):
+    """Max over sliding windows; the gradient goes to the first maximum of each window."""
+
+    def forward(ctx, x, geom, want_choice):
+        out, choice = _maxpool_forward(_as4d(x), geom, want_choice)
+        ctx.saved, ctx.geom, ctx.shape = (choice,), geom, x.shape
+        return out[:, :, 0] if geom.one_d else out
+
+    def backward(ctx, g, F):
+        (choice,) = ctx.saved
+        if isinstance(g, np.ndarray):
+            return _maxpool_scatter(_as4d(g), choice, ctx.geom, _4d_shape(ctx.shape)).reshape(ctx.shape), None, None
+        choice = choice._data if isinstance(choice, Tensor) else choice
+        return _MaxPoolScatter.apply(g, choice, ctx.geom, ctx.shape), None, None
+
+
+class _MaxPoolScatter(Function):
+    """Max pooling's backward as a recorded op (for double backward): linear in g."""
+
+    def forward(ctx, g, choice, geom, shape):
+        ctx.args = (choice, geom, shape)
+        return _maxpool_scatter(_as4d(g), choice, geom, _4d_shape(shape)).reshape(shape)
+
+    def backward(ctx, gg, F):
+        choice, geom, shape = ctx.args
+        if isinstance(gg, np.ndarray):
+            out = _maxpool_gather(_as4d(gg), choice, geom)
+            return (out[:, :, 0] if geom.one_d else out), None, None, None
+        return _MaxPoolGather.apply(gg, choice, geom, shape), None, None, None
+
+
+class _MaxPoolGather(Function):
+    """The adjoint of ``_MaxPoolScatter``: pick each window's chosen element of gx."""
+
+    def forward(ctx, gx, choice, geom, shape):
+        ctx.args = (choice, geom, shape)
+        out = _maxpool_gather(_as4d(gx), choice, geom)
+        return out[:, :, 0] if geom.one_d else out
+
+    def backward(ctx, g, F):
+        choice, geom, shape = ctx.args
+        if isinstance(g, np.ndarray):
+            return _maxpool_scatter(_as4d(g), choice, geom, _4d_shape(shape)).reshape(shape), None, None, None
+        return _MaxPoolScatter.apply(g, choice, geom, shape), None, None, None
+
+
+class AvgPool(Function):
+    """Mean over sliding windows (sum divided by ``divisor``: a number or an (Ho, Wo) array)."""
+
+    def forward(ctx, x, geom, divisor):
+        ctx.args = (geom, divisor, x.shape)
+        out = _avgpool_forward(_as4d(x), geom, divisor)
+        return out[:, :, 0] if geom.one_d else out
+
+    def backward(ctx, g, F):
+        geom, divisor, shape = ctx.args
+        if isinstance(g, np.ndarray):
+            return _avgpool_scatter(_as4d(g), geom, divisor, _4d_shape(shape)).reshape(shape), None, None
+        return _AvgPoolScatter.apply(g, geom, divisor, shape), None, None
+
+
+class _AvgPoolScatter(Function):
+    """Average pooling's backward as a recorded op (for double backward); its adjoint is AvgPool."""
+
+    def forward(ctx, g, geom, divisor, shape):
+        ctx.args = (geom, divisor)
+        return _avgpool_scatter(_as4d(g), geom, divisor, _4d_shape(shape)).reshape(shape)
+
+    def backward(ctx, gg, F):
+        geom, divisor = ctx.args
+        if isinstance(gg, np.ndarray):
+            out = _avgpool_forward(_as4d(gg), geom, divisor)
+            return (out[:, :, 0] if geom.one_d else out), None, None, None
+        return AvgPool.apply(gg, geom, divisor), None, None, None
+
+
+def _4d_shape(shape: tuple) -> tuple:
+    return shape[:2] + (1,) + shape[2:] if len(shape) == 3 else shape
+
+
+# ----------------------------------------------------------------------------- argument checks
+_SPATIAL = {1: "L", 2: "H, W"}
+
+
+def _tensor(x, op: str, name: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return Tensor(x)
+    raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+
+
+def _batched(x: Tensor, nd: int, op: str):
+    """x as a batched (N, C, *spatial) tensor, and whether it was unbatched (C, *spatial)."""
+    if x.ndim == nd + 1:
+        return x.reshape((1,) + x.shape), True
+    if x.ndim != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-D input (N, C, {_SPATIAL[nd]}) or an unbatched "
+                         f"{nd + 1}-D input (C, {_SPATIAL[nd]}), got shape {x.shape}")
+    return x, False
+
+
+def _check_float(op: str, *tensors) -> None:
+    dtypes = [t.dtype for t in tensors if t is not None]
+    if any(np.dtype(d).kind != "f" for d in dtypes):
+        raise TypeError(f"{op}: expected floating point tensors, got dtypes {[str(np.dtype(d)) for d in dtypes]}; "
+                        "convert with .float()")
+    if len(set(map(np.dtype, dtypes))) > 1:
+        raise TypeError(f"{op}: input, weight and bias must have the same dtype, got "
+                        f"{[str(np.dtype(d)) for d in dtypes]}; convert with .float() or .double()")
+
+
+def _conv_inputs(op, nd, x, weight, bias, groups, transposed):
+    """Check and batch the arguments of a (transposed) convolution: (x, w, b, unbatched)."""
+    x, w = _tensor(x, op, "input"), _tensor(weight, op, "weight")
+    b = None if bias is None else _tensor(bias, op, "bias")
+    x, unbatched = _batched(x, nd, op)
+    kernel = "kL" if nd == 1 else "kH, kW"
+    layout = f"(C_in, C_out/groups, {kernel})" if transposed else f"(C_out, C_in/groups, {kernel})"
+    if w.ndim != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}-D weight {layout}, got shape {w.shape}")
+    if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    in_ch, out_ch = (w.shape[0], w.shape[1] * groups) if transposed else (w.shape[1] * groups, w.shape[0])
+    if x.shape[1] != in_ch:
+        raise ValueError(f"{op}: input of shape {x.shape} has {x.shape[1]} channels, but weight of shape "
+                         f"{w.shape} {layout} with groups={groups} expects {in_ch}")
+    if in_ch % groups or out_ch % groups:
+        raise ValueError(f"{op}: in_channels ({in_ch}) and out_channels ({out_ch}) must both be divisible by "
+                         f"groups ({groups})")
+    if b is not None and b.shape != (out_ch,):
+        raise ValueError(f"{op}: bias of shape {b.shape} should have shape ({out_ch},), one per output channel")
+    _check_float(op, x, w, b)
+    return x, w, b, unbatched
+
+
+def _conv(op, nd, x, weight, bias, stride, padding, dilation, groups):
+    x, w, b, unbatched = _conv_inputs(op, nd, x, weight, bias, groups, transposed=False)
+    geom = _conv_geometry(op, nd, x.shape, w.shape, stride, padding, dilation, int(groups))
+    y = Conv.apply(x, w, b, geom)
+    return y.reshape(y.shape[1:]) if unbatched else y
+
+
+def _conv_transpose(op, nd, x, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, w, b, unbatched = _conv_inputs(op, nd, x, weight, bias, groups, transposed=True)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
+    s, p = _ints(stride, nd, "stride", op), _ints(padding, nd, "padding", op)
+    d, op_ = _ints(dilation, nd, "dilation", op), _ints(output_padding, nd, "output_padding", op)
+    if min(s) <= 0 or min(d) <= 0 or min(p) < 0 or min(op_) < 0:
+        raise ValueError(f"{op}: stride and dilation must be positive and padding and output_padding "
+                         f"non-negative, got stride={s}, dilation={d}, padding={p}, output_padding={op_}")
+    if any(o >= max(si, di) for o, si, di in zip(op_, s, d)):
+        raise ValueError(f"{op}: output_padding {op_} must be smaller than either stride {s} or dilation {d}")
+    out = tuple((n - 1) * si - 2 * pi + di * (k - 1) + oi + 1
+                for n, si, pi, di, k, oi in zip(x.shape[2:], s, p, d, w.shape[2:], op_))
+    if min(out) <= 0:
+        raise ValueError(f"{op}: input of shape {x.shape} with kernel {w.shape[2:]}, stride {s}, padding {p} "
+                         f"gives a non-positive output size {out}")
+    # the geometry of the convolution that this one transposes: it maps `out`-sized inputs to x's size
+    geom = _conv_geometry(op, nd, None, (w.shape[1] * groups, w.shape[0]) + w.shape[2:], s, p, d, int(groups),
+                          in_size=out)
+    geom = replace(geom, out_size=_lift(tuple(x.shape[2:]), nd, 1))  # differs when output_padding >= stride
+    y = ConvTranspose.apply(x, w, b, geom)
+    return y.reshape(y.shape[1:]) if unbatched else y
+
+
+def _pool_geometry(op, nd, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
+    k = _ints(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, tuple | list) and not stride) else _ints(stride, nd, "stride", op)
+    p, d = _ints(padding, nd, "padding", op), _ints(dilation, nd, "dilation", op)
+    if min(k) <= 0 or min(s) <= 0 or min(d) <= 0:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive, got kernel_size={k}, "
+                         f"stride={s}, dilation={d}")
+    if min(p) < 0 or any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise ValueError(f"{op}: padding {p} must be non-negative and at most half of the kernel size {k}")
+    size, out, pad = x_shape[2:], [], []
+    for n, ki, si, pi, di in zip(size, k, s, p, d):
+        span = di * (ki - 1) + 1
+        o = (n + 2 * pi - span + (si - 1 if ceil_mode else 0)) // si + 1
+        if ceil_mode and (o - 1) * si >= n + pi:  # the last window must start inside the input or left padding
+            o -= 1
+        if o <= 0:
+            raise ValueError(f"{op}: input of shape {tuple(x_shape)} is too small for kernel_size {k} with "
+                             f"padding {p} and dilation {d} (output size would be {o})")
+        out.append(o)
+        pad.append((pi, pi + max(0, (o - 1) * si + span - n - 2 * pi)))  # ceil_mode needs extra at the end
+    return _Geometry(kernel=_lift(k, nd, 1), stride=_lift(s, nd, 1), dilation=_lift(d, nd, 1),
+                     pad=_lift(tuple(pad), nd, (0, 0)), in_size=_lift(tuple(size), nd, 1),
+                     out_size=_lift(tuple(out), nd, 1), one_d=nd == 1), _lift(p, nd, 0)
+
+
+def _pool_input(op, nd, x):
+    x, unbatched = _batched(_tensor(x, op, "input"), nd, op)
+    if np.dtype(x.dtype).kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}; convert with .float()")
+    return x, unbatched
+
+
+def _max_pool(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    x, unbatched = _pool_input(op, nd, x)
+    geom, _ = _pool_geometry(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out = MaxPool.apply(x, geom, return_indices or (x.requires_grad and _State.enabled))
+    if return_indices:
+        if out._ctx is not None:
+            choice = out._ctx.saved[0]
+        else:  # no graph was recorded: find the maxima again
+            choice = _maxpool_forward(_as4d(x._data), geom, True)[1]
+        indices = Tensor._wrap(_flat_indices(choice, geom))
+    if unbatched:
+        out = out.reshape(out.shape[1:])
+        indices = indices.reshape(indices.shape[1:]) if return_indices else None
+    return (out, indices) if return_indices else out
+
+
+def _flat_indices(choice, geom):
+    """PyTorch's max-pool indices: the position of each chosen element in the flattened (unpadded) H*W."""
+    kw = geom.kernel[1]
+    (sh, sw), (dh, dw), ((t, _), (left, _)), (ho, wo) = geom.stride, geom.dilation, geom.pad, geom.out_size
+    i, j = np.divmod(choice.astype(np.int64), kw)
+    rows = np.arange(ho).reshape(-1, 1) * sh - t + i * dh
+    cols = np.arange(wo) * sw - left + j * dw
+    idx = rows * geom.in_size[1] + cols
+    return idx[:, :, 0] if geom.one_d else idx
+
+
+def _avg_pool(op, nd, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    x, unbatched = _pool_input(op, nd, x)
+    geom, p = _pool_geometry(op, nd, x.shape, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and (not isinstance(divisor_override, int | np.integer) or divisor_override <= 0):
+        raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+    divisor = _avg_divisor(geom, p, count_include_pad, divisor_override, np.dtype(x.dtype))
+    out = AvgPool.apply(x, geom, divisor)
+    return out.reshape(out.shape[1:]) if unbatched else out
+
+
+# ----------------------------------------------------------------------------- public functions
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-D convolution (cross-correlation) as ``torch.nn.functional.conv1d``.
+
+    input (N, C_in, L) or (C_in, L); weight (C_out, C_in/groups, kL); bias (C_out,) or None;
+    padding an int, a 1-tuple, 'valid' or 'same'. Returns (N, C_out, L_out) with
+    ``L_out = (L + 2*padding - dilation*(kL-1) - 1) // stride + 1``.
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-D convolution (cross-correlation) as ``torch.nn.functional.conv2d``.
+
+    input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in/groups, kH, kW); bias (C_out,) or None;
+    stride, padding, dilation an int or (h, w) pair (padding also 'valid' or 'same').
+    Returns (N, C_out, H_out, W_out), ``H_out = (H + 2*pad_h - dil_h*(kH-1) - 1) // stride_h + 1``.
+
+    >>> conv2d(tg.randn(8, 3, 32, 32), tg.randn(16, 3, 3, 3), padding=1).shape
+    (8, 16, 32, 32)
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """1-D transposed convolution as ``torch.nn.functional.conv_transpose1d`` (the gradient of conv1d in x).
+
+    input (N, C_in, L); weight (C_in, C_out/groups, kL). Returns (N, C_out, L_out) with
+    ``L_out = (L-1)*stride - 2*padding + dilation*(kL-1) + output_padding + 1``.
+    """
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1) -> Tensor:
+    """2-D transposed convolution as ``torch.nn.functional.conv_transpose2d`` (the gradient of conv2d in x).
+
+    input (N, C_in, H, W); weight (C_in, C_out/groups, kH, kW). Returns (N, C_out, H_out, W_out) with
+    ``H_out = (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1``.
+    """
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over windows of length ``kernel_size`` (stride defaults to the kernel size), padding with -inf.
+
+    input (N, C, L) or (C, L) -> (N, C, L_out). The gradient goes to the first maximum of each window,
+    as in PyTorch. With ``return_indices`` also returns each maximum's position in L (int64).
+    """
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over kH x kW windows as ``torch.nn.functional.max_pool2d`` (stride defaults to the kernel size).
+
+    input (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out). The gradient goes to the first maximum
+    (row-major) of each window, as in PyTorch. With ``return_indices`` also returns each maximum's
+    position in the flattened H*W plane (int64).
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> Tensor:
+    """Mean over windows of length ``kernel_size`` as ``torch.nn.functional.avg_pool1d``.
+
+    input (N, C, L) or (C, L) -> (N, C, L_out). Zero padding counts in the mean unless
+    ``count_include_pad=False``.
+    """
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None) -> Tensor:
+    """Mean over kH x kW windows as ``torch.nn.functional.avg_pool2d``.
+
+    input (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out). Zero padding counts in the mean unless
+    ``count_include_pad=False``; ``divisor_override`` replaces the window size as the divisor.
+    """
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
+           "avg_pool1d", "avg_pool2d"]
