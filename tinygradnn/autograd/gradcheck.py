@@ -31,10 +31,20 @@ def _numerical_jacobian(fn, inputs, outputs_fn, eps):
     return jac
 
 
-def _flat_outputs(fn, inputs):
+def _flat_outputs(fn, inputs, constants=False):
+    """The outputs of ``fn(*inputs)`` that require grad (and, with ``constants``, the floating ones that
+    do not: their analytical derivative is 0, which the numerical one then has to confirm)."""
     out = fn(*inputs)
     outs = out if isinstance(out, tuple | list) else (out,)
-    return [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
+    return [o for o in outs if isinstance(o, Tensor) and (o.requires_grad or constants and o.dtype.kind == "f")]
+
+
+def _differentiable(inputs):
+    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    for x in diff:
+        if x.dtype != np.float64:
+            raise TypeError(f"gradcheck needs float64 inputs for accurate differences, got {x.dtype}")
+    return diff
 
 
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
@@ -45,23 +55,30 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     float64. Every element of every output is differentiated (a full Jacobian), so keep shapes small.
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    for x in diff:
-        if x.dtype != np.float64:
-            raise TypeError(f"gradcheck needs float64 inputs for accurate differences, got {x.dtype}")
-    outs = _flat_outputs(fn, inputs)
-
-    if not outs:
+    diff = _differentiable(inputs)
+    if not _flat_outputs(fn, inputs):
         raise ValueError("gradcheck: fn returned no output that requires grad")
+    return _compare(fn, inputs, diff, eps, atol, rtol, raise_exception, constants=False)
+
+
+def _compare(fn, inputs, diff, eps, atol, rtol, raise_exception, constants):
+    """Analytical (one backward per output element) against numerical Jacobians of ``diff``."""
+    outs = _flat_outputs(fn, inputs, constants)
+    if not outs:
+        return True
 
     def values():
-        return np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _flat_outputs(fn, inputs)])
+        return np.concatenate([o._data.reshape(-1).astype(np.float64)
+                               for o in _flat_outputs(fn, inputs, constants)])
 
     numerical = _numerical_jacobian(fn, diff, values, eps)
     total = sum(o._data.size for o in outs)
     analytical = [np.zeros((total, x._data.size)) for x in diff]
     row = 0
     for o in outs:
+        if not o.requires_grad:  # a constant: its rows stay 0
+            row += o._data.size
+            continue
         for k in range(o._data.size):
             seed = np.zeros(o.shape, dtype=o.dtype)
             seed.reshape(-1)[k] = 1
@@ -89,6 +106,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     ``v`` (``grad_outputs``) is a fixed random vector when not given.
     """
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    diff = _differentiable(inputs)
     outs = _flat_outputs(fn, inputs)
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
@@ -97,10 +115,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
 
     def first_grads(*xs):
         os = _flat_outputs(fn, xs)
-        gs = grad(os, [x for x in xs if isinstance(x, Tensor) and x.requires_grad], grad_outputs,
-                  create_graph=True, allow_unused=True)
-        return tuple(g for g in gs if g is not None and g.requires_grad)
+        gs = grad(os, _differentiable(xs), grad_outputs, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
 
-    if not first_grads(*inputs):
-        return True  # the first derivatives do not depend on the inputs: the second ones are all zero
-    return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
+    # A first gradient that does not require grad claims not to depend on the inputs; it is kept, so the
+    # numerical derivative must confirm that (a rule that forgets to record its own graph fails here).
+    return _compare(first_grads, inputs, diff, eps, atol, rtol, raise_exception, constants=True)

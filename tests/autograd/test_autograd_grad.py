@@ -1,0 +1,115 @@
+"""autograd/functional.py: ``tinygradnn.autograd.grad`` (allow_unused, grad_outputs, create_graph:
+Hessian-vector products against PyTorch)."""
+
+import numpy as np
+import pytest
+from helpers import requires_torch
+
+import tinygradnn as tg
+
+
+def test_grad_returns_gradients_and_leaves_dot_grad_alone():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, -1.0], requires_grad=True)
+    gx, gw = tg.autograd.grad((x * w).sum(), [x, w])
+    np.testing.assert_array_equal(gx.numpy(), [3.0, -1.0])
+    np.testing.assert_array_equal(gw.numpy(), [1.0, 2.0])
+    assert x.grad is None and w.grad is None
+    (g,) = tg.autograd.grad((x * x).sum(), x)
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
+
+
+def test_allow_unused():
+    x = tg.ones(2, requires_grad=True)
+    unused = tg.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="does not appear in the graph.*allow_unused=True"):
+        tg.autograd.grad((x * 2).sum(), [x, unused])
+    gx, gu = tg.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    assert gu is None
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 2.0])
+
+
+def test_grad_outputs_and_several_outputs():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a, b = x * 2, x * x
+    (g,) = tg.autograd.grad([a, b], x, [tg.tensor([1.0, 0.0, 1.0]), tg.ones(3)])
+    np.testing.assert_array_equal(g.numpy(), [4.0, 4.0, 8.0])
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        tg.autograd.grad(a, x)
+
+
+def test_grad_with_respect_to_an_intermediate():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    (gh,) = tg.autograd.grad((h * h).sum(), h)
+    np.testing.assert_array_equal(gh.numpy(), [6.0, 12.0])
+
+
+def test_grad_errors_for_inputs_that_do_not_require_grad():
+    x = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.autograd.grad((x * 2).sum(), tg.ones(2))
+
+
+def test_without_create_graph_the_graph_is_freed_and_results_are_constants():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x**3).sum()
+    (g,) = tg.autograd.grad(y, x)
+    assert not g.requires_grad and g.grad_fn is None
+    with pytest.raises(RuntimeError, match="second time"):
+        tg.autograd.grad(y, x)
+
+
+def test_create_graph_gives_differentiable_gradients():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tg.autograd.grad((x**3).sum(), x, create_graph=True)
+    assert g.requires_grad
+    np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), [6.0, 12.0])
+    (x**3).sum().backward(create_graph=True)  # backward(create_graph) puts a differentiable grad in .grad
+    assert x.grad.requires_grad
+    x.grad.sum().backward()
+    np.testing.assert_allclose(x.grad.detach().numpy(), [3.0 + 6.0, 12.0 + 12.0])
+
+
+def _loss(lib, x, w1, w2):
+    h = lib.tanh(x @ w1)
+    logits = h @ w2
+    return (lib.logsumexp(logits, 1) - logits[:, 0]).mean() + (w1 * w1).sum() * 0.01 + lib.sigmoid(w2).sum()
+
+
+@requires_torch
+@pytest.mark.torch
+def test_hessian_vector_product_matches_torch():
+    import torch
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.normal(size=(4, 3)), rng.normal(size=(3, 5)), rng.normal(size=(5, 2))]
+    vs = [rng.normal(size=a.shape) for a in arrays[1:]]
+    results = []
+    for lib, make in ((tg, lambda a: tg.tensor(a, requires_grad=True)),
+                      (torch, lambda a: torch.tensor(a, requires_grad=True))):
+        x, w1, w2 = (make(a) for a in arrays)
+        grads = lib.autograd.grad(_loss(lib, x, w1, w2), [w1, w2], create_graph=True)
+        dot = sum((g * lib.tensor(v)).sum() for g, v in zip(grads, vs))
+        hvp = lib.autograd.grad(dot, [x, w1, w2])
+        results.append([h.detach().numpy() for h in hvp] + [g.detach().numpy() for g in grads])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@requires_torch
+@pytest.mark.torch
+def test_third_derivative_matches_torch():
+    import torch
+
+    out = []
+    for lib in (tg, torch):
+        x = lib.tensor([0.3, -0.7, 1.1], dtype=lib.float64, requires_grad=True)
+        y = (lib.sin(x) * lib.exp(x)).sum()
+        (g1,) = lib.autograd.grad(y, x, create_graph=True)
+        (g2,) = lib.autograd.grad(g1.sum(), x, create_graph=True)
+        (g3,) = lib.autograd.grad(g2.sum(), x)
+        out.append(g3.detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12)

@@ -1,0 +1,112 @@
+"""autograd/gradcheck.py: gradcheck and gradgradcheck pass on right rules and fail on wrong ones
+(checking the checker)."""
+
+import numpy as np
+import pytest
+
+import tinygradnn as tg
+from tinygradnn.autograd import GradcheckError, gradcheck, gradgradcheck
+from tinygradnn.autograd.function import Function
+
+
+class _WrongSin(Function):
+    """sin with the derivative's sign flipped."""
+
+    def forward(ctx, x):
+        ctx.saved = (x,)
+        return np.sin(x)
+
+    def backward(ctx, g, F):
+        (x,) = ctx.saved
+        return -g * F.cos(x)
+
+
+class _SinWithConstantDerivative(Function):
+    """sin whose backward is right to first order but treats cos(x) as a constant (wrong 2nd order)."""
+
+    def forward(ctx, x):
+        ctx.saved = (x,)
+        ctx.cos = np.cos(x)
+        return np.sin(x)
+
+    def backward(ctx, g, F):
+        return g * ctx.cos
+
+
+class _WrongMulSecondInput(Function):
+    def forward(ctx, a, b):
+        ctx.saved = (a, b)
+        return a * b
+
+    def backward(ctx, g, F):
+        a, b = ctx.saved
+        return g * b, g * b  # the second should be g * a
+
+
+def _x(*shape, seed=0):
+    return tg.tensor(np.random.default_rng(seed).normal(size=shape), requires_grad=True)
+
+
+def test_gradcheck_passes_on_correct_ops():
+    assert gradcheck(lambda x: (x.sin() * x).sum(0), _x(3, 2))
+    assert gradgradcheck(lambda x: (x.sin() * x).sum(0), _x(3, 2))
+    assert gradcheck(lambda a, b: a @ b, (_x(2, 3), _x(3, 2, seed=1)))
+
+
+def test_gradcheck_fails_on_a_wrong_first_derivative():
+    with pytest.raises(GradcheckError, match="Jacobian mismatch for input 0"):
+        gradcheck(_WrongSin.apply, _x(4))
+    assert gradcheck(_WrongSin.apply, _x(4), raise_exception=False) is False
+
+
+def test_gradcheck_names_the_wrong_input():
+    with pytest.raises(GradcheckError, match=r"input 1 \(shape \(3,\)\)"):
+        gradcheck(_WrongMulSecondInput.apply, (_x(3), _x(3, seed=1)))
+
+
+def test_gradgradcheck_fails_on_a_wrong_second_derivative():
+    assert gradcheck(_SinWithConstantDerivative.apply, _x(4))
+    with pytest.raises(GradcheckError):
+        gradgradcheck(_SinWithConstantDerivative.apply, _x(4))
+    assert gradgradcheck(_SinWithConstantDerivative.apply, _x(4), raise_exception=False) is False
+
+
+def test_gradcheck_refuses_float32_inputs():
+    with pytest.raises(TypeError, match="float64"):
+        gradcheck(lambda x: x * 2, tg.ones(3, requires_grad=True))
+
+
+def test_gradcheck_needs_an_output_that_requires_grad():
+    with pytest.raises(ValueError, match="no output"):
+        gradcheck(lambda x: x.detach() * 2, _x(2))
+
+
+def test_gradcheck_handles_non_contiguous_and_0d_inputs():
+    base = tg.tensor(np.random.default_rng(0).normal(size=(3, 4)))
+    x = base.T.detach().requires_grad_()  # a transposed view: not C-contiguous
+    assert not x.detach().numpy().flags.c_contiguous
+    assert gradcheck(lambda t: t * t, x)
+    assert gradcheck(lambda t: t.exp(), tg.tensor(0.5, dtype=tg.float64, requires_grad=True))
+
+
+def test_gradcheck_leaves_the_inputs_unchanged():
+    x = _x(3, 2)
+    before = x.detach().numpy().copy()
+    gradcheck(lambda t: t.tanh(), x)
+    gradgradcheck(lambda t: t.tanh(), x)
+    np.testing.assert_array_equal(x.detach().numpy(), before)
+
+
+def test_gradcheck_checks_every_output_of_a_tuple():
+    def two(x):
+        return x.sin(), _WrongSin.apply(x)
+
+    with pytest.raises(GradcheckError):
+        gradcheck(two, _x(3))
+
+
+def test_gradgradcheck_refuses_float32_and_accepts_linear_functions():
+    with pytest.raises(TypeError, match="float64"):
+        gradgradcheck(lambda x: x * 2, tg.ones(3, requires_grad=True))
+    assert gradgradcheck(lambda x: x * 2 + 1, _x(3))  # constant first derivative: second is 0
+    assert gradgradcheck(lambda x, y: x * 2, (_x(3), _x(3, seed=1)))  # y unused
