@@ -57,6 +57,10 @@ class FunctionCtx:
 class _CustomNode(_Node):
     # ``layout``: None for a single output; else one entry per output of forward: None (no gradient:
     # zeros of ``like`` go to backward) or (start, stop, shape, dtype), its slice of the packed outputs.
+    @property
+    def name(self) -> str:
+        return self.user_cls.__name__  # in grad_fn's repr and in error messages, as in PyTorch
+
     def backward(ctx, g, F):
         gt = g if isinstance(g, Tensor) else Tensor._wrap(g)
         if ctx.layout is None:

@@ -1,0 +1,236 @@
+"""autograd/custom.py: PyTorch-style ``tinygradnn.autograd.Function`` (forward/backward,
+save_for_backward, needs_input_grad, apply, several outputs, setup_context, once_differentiable)."""
+
+import numpy as np
+import pytest
+from helpers import requires_torch
+
+import tinygradnn as tg
+from tinygradnn.autograd import gradcheck, gradgradcheck
+
+
+def _square_class(base):
+    """The same custom op for tinygradnn and torch (their Function APIs match)."""
+
+    class Square(base):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    return Square
+
+
+def _scaled_mul_class(base):
+    class ScaledMul(base):
+        """``a * b * scale`` with a Python number ``scale`` (no gradient)."""
+
+        @staticmethod
+        def forward(ctx, a, b, scale):
+            ctx.save_for_backward(a, b)
+            ctx.scale = scale
+            ctx.seen_needs = ctx.needs_input_grad
+            return a * b * scale
+
+        @staticmethod
+        def backward(ctx, g):
+            a, b = ctx.saved_tensors
+            ga = g * b * ctx.scale if ctx.needs_input_grad[0] else None
+            gb = g * a * ctx.scale if ctx.needs_input_grad[1] else None
+            return ga, gb, None
+
+    return ScaledMul
+
+
+Square = _square_class(tg.autograd.Function)
+ScaledMul = _scaled_mul_class(tg.autograd.Function)
+
+
+def _x(*shape, seed=0):
+    return tg.tensor(np.random.default_rng(seed).normal(size=shape), requires_grad=True)
+
+
+def test_forward_backward_and_saved_tensors():
+    x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = Square.apply(x)
+    assert y.requires_grad and not y.is_leaf
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 4.0, 9.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -4.0, 6.0])
+
+
+def test_custom_function_passes_gradcheck_and_gradgradcheck():
+    assert gradcheck(Square.apply, _x(2, 3))
+    assert gradgradcheck(Square.apply, _x(2, 3))  # backward written with Tensor ops: differentiable
+    assert gradcheck(lambda a, b: ScaledMul.apply(a, b, 0.5), (_x(3), _x(3, seed=1)))
+
+
+def test_needs_input_grad_and_non_tensor_arguments():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0])
+    y = ScaledMul.apply(a, b, 2.0)
+    assert y.grad_fn is not None
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [6.0, 8.0])
+    assert b.grad is None
+
+
+def test_needs_input_grad_is_seen_in_forward():
+    seen = {}
+
+    class Probe(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b, k):
+            seen["needs"] = ctx.needs_input_grad
+            seen["recording"] = tg.is_grad_enabled()
+            seen["inner_grad_fn"] = (a * 2).grad_fn
+            return a + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g, None
+
+    Probe.apply(tg.ones(2, requires_grad=True), tg.ones(2), 3)
+    assert seen["needs"] == (True, False, False)
+    assert seen["recording"] is False and seen["inner_grad_fn"] is None, "forward runs under no_grad"
+
+
+def test_no_graph_without_grad():
+    y = Square.apply(tg.ones(2))
+    assert not y.requires_grad and y.grad_fn is None
+    with tg.no_grad():
+        y = Square.apply(tg.ones(2, requires_grad=True))
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_grad_fn_is_named_after_the_class():
+    y = Square.apply(tg.ones(2, requires_grad=True))
+    assert "Square" in repr(y.grad_fn)
+
+
+def test_wrong_number_or_shape_of_gradients_is_a_clear_error():
+    class TooMany(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    class WrongShape(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(RuntimeError, match="TooMany.backward returned 2 gradients but forward took 1"):
+        TooMany.apply(tg.ones(2, requires_grad=True)).sum().backward()
+    with pytest.raises(RuntimeError, match=r"WrongShape.backward returned a gradient of shape \(\)"):
+        WrongShape.apply(tg.ones(2, requires_grad=True)).backward()
+
+
+def test_forward_must_return_tensors():
+    class ReturnsArray(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.detach().numpy()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(TypeError, match="ReturnsArray.forward must return a Tensor"):
+        ReturnsArray.apply(tg.ones(2, requires_grad=True))
+
+
+def test_once_differentiable_backward_is_right_once_and_flagged_twice():
+    """A once_differentiable backward records nothing; gradgradcheck must notice, not pass it."""
+
+    class Cube(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        @tg.autograd.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * g
+
+    assert gradcheck(Cube.apply, _x(3))
+    x = _x(3)
+    (g,) = tg.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
+    assert not g.requires_grad
+    assert gradgradcheck(Cube.apply, _x(3), raise_exception=False) is False
+
+
+def test_several_outputs_and_non_differentiable_outputs():
+    class SinCosArgmax(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            idx = x.argmax()
+            ctx.mark_non_differentiable(idx)
+            return x.sin(), x.cos(), idx
+
+        @staticmethod
+        def backward(ctx, g_sin, g_cos, g_idx):
+            (x,) = ctx.saved_tensors
+            return g_sin * x.cos() - g_cos * x.sin()
+
+    x = _x(4)
+    s, c, i = SinCosArgmax.apply(x)
+    assert i.dtype == np.int64 and not i.requires_grad
+    (s * 2 + c).sum().backward()
+    xv = x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.cos(xv) - np.sin(xv), rtol=1e-12)
+    x.grad = None
+    SinCosArgmax.apply(x)[1].sum().backward()  # an unused output gets a zero gradient
+    np.testing.assert_allclose(x.grad.numpy(), -np.sin(xv), rtol=1e-12)
+
+
+def test_setup_context_style():
+    class Exp(tg.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x.exp()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(output)
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    assert gradcheck(Exp.apply, _x(3))
+
+
+@requires_torch
+@pytest.mark.torch
+def test_same_custom_functions_match_torch():
+    import torch
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    results = []
+    for lib, base in ((tg, tg.autograd.Function), (torch, torch.autograd.Function)):
+        sq, mul = _square_class(base), _scaled_mul_class(base)
+        ta, tb = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        y = mul.apply(sq.apply(ta), tb, 1.5)
+        (ga, gb) = lib.autograd.grad((y * y).sum(), [ta, tb], create_graph=True)
+        (hb,) = lib.autograd.grad((ga * ga).sum(), [tb])
+        results.append([t.detach().numpy() for t in (y, ga, gb, hb)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
