@@ -74,10 +74,10 @@ def numel(x: Tensor) -> int:
 
 
 def __getattr__(name: str):
-    # An unsupported PyTorch name gets an explanation instead of a bare AttributeError.
-    raise AttributeError(
-        f"tinygradnn has no attribute {name!r}: this PyTorch name is not supported yet. "
-        "See docs/pytorch.md for the supported surface and what to use instead.")
+    # An unsupported PyTorch name gets an explanation (and an alternative) instead of a bare AttributeError.
+    from ._unsupported import unsupported
+
+    raise unsupported(__name__, name)
 
 from . import data, nn, optim, utils  # noqa: E402  (after the ops are installed on Tensor)
 from .serialization import load, save

@@ -19,3 +19,10 @@ from .modules import __all__ as _modules_all
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "functional", "init", "utils", *_modules_all]
+
+
+def __getattr__(name: str):
+    # An unsupported PyTorch name says so and what to use instead (tinygradnn/_unsupported.py).
+    from .._unsupported import unsupported
+
+    raise unsupported(__name__, name)

@@ -21,3 +21,10 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]
+
+
+def __getattr__(name: str):
+    # An unsupported PyTorch name says so and what to use instead (tinygradnn/_unsupported.py).
+    from .._unsupported import unsupported
+
+    raise unsupported(__name__, name)

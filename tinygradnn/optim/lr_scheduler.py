@@ -465,3 +465,10 @@ class ReduceLROnPlateau(LRScheduler):
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
+
+
+def __getattr__(name: str):
+    # An unsupported PyTorch name says so and what to use instead (tinygradnn/_unsupported.py).
+    from .._unsupported import unsupported
+
+    raise unsupported(__name__, name)

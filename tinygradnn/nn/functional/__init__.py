@@ -31,3 +31,10 @@ __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
 ]
+
+
+def __getattr__(name: str):
+    # An unsupported PyTorch name says so and what to use instead (tinygradnn/_unsupported.py).
+    from ..._unsupported import unsupported
+
+    raise unsupported(__name__, name)

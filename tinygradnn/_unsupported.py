@@ -1,0 +1,96 @@
+"""Helpful errors for PyTorch names that tinygradnn does not have (yet).
+
+Each public package of tinygradnn that mirrors a PyTorch module ends with::
+
+    def __getattr__(name):
+        raise unsupported(__name__, name)
+
+so ``tinygradnn.nn.LSTM`` raises an ``AttributeError`` that says the name is not supported yet and,
+for common names, what to write instead. ``docs/pytorch.md`` lists the supported surface.
+"""
+
+from __future__ import annotations
+
+_NO_GPU = "run on the CPU in float32 or float64 (tinygradnn has no GPU, compiler or mixed precision)"
+_RNN = "the recurrence written out with nn.Linear and torch.tanh/torch.sigmoid in a Python loop"
+_ADAPTIVE = "x.mean(dim=(2, 3), keepdim=True) for output size 1, otherwise F.avg_pool2d with a fixed kernel"
+_LAYER_NORM = ("(x - x.mean(-1, keepdim=True)) / (x.var(-1, keepdim=True, unbiased=False) + eps).sqrt(), "
+               "then * weight + bias")
+
+# What to use instead, keyed by the tinygradnn module that the PyTorch module maps to.
+ALTERNATIVES: dict[str, dict[str, str]] = {
+    "tinygradnn": {
+        "mm": "tinygradnn.matmul(a, b) or a @ b",
+        "bmm": "tinygradnn.matmul(a, b) or a @ b (batch dims broadcast)",
+        "einsum": "tinygradnn.matmul with reshape/permute",
+        "t": "x.T or x.transpose(0, 1)",
+        "norm": "x.pow(2).sum(dim).sqrt() (or x.abs().sum(dim) for the 1-norm)",
+        "argsort": "x.sort(dim).indices",
+        "concat": "tinygradnn.cat",
+        "nonzero": "boolean indexing, x[mask]",
+        "masked_select": "boolean indexing, x[mask]",
+        "index_select": "indexing with an integer tensor, x[idx] (or x.gather(dim, idx))",
+        "FloatTensor": "tinygradnn.tensor(data, dtype=tinygradnn.float32)",
+        "LongTensor": "tinygradnn.tensor(data, dtype=tinygradnn.int64)",
+        "Size": "a tuple: x.shape and x.size() are tuples",
+        "dtype": "NumPy dtypes: tinygradnn.float32 is numpy.float32",
+        "half": _NO_GPU, "bfloat16": _NO_GPU, "autocast": _NO_GPU, "amp": _NO_GPU, "compile": _NO_GPU,
+        "jit": _NO_GPU,
+        "distributed": "one process: tinygradnn has no distributed training",
+        "linalg": "NumPy on x.detach().numpy() (no gradient)",
+        "fft": "NumPy on x.detach().numpy() (no gradient)",
+    },
+    "tinygradnn.nn": {
+        "LayerNorm": _LAYER_NORM,
+        "AdaptiveAvgPool2d": _ADAPTIVE,
+        "Dropout1d": "nn.Dropout (drops single elements, not whole channels)",
+        "Dropout2d": "nn.Dropout (drops single elements, not whole channels)",
+        "SiLU": "x * torch.sigmoid(x)",
+        "ReLU6": "x.clamp(0, 6)",
+        "Hardtanh": "x.clamp(-1, 1)",
+        "LogSigmoid": "-F.softplus(-x)",
+        "RNN": _RNN, "LSTM": _RNN, "GRU": _RNN, "RNNCell": _RNN, "LSTMCell": _RNN, "GRUCell": _RNN,
+        "MultiheadAttention": "torch.softmax(q @ k.transpose(-2, -1) / d ** 0.5, dim=-1) @ v with nn.Linear "
+                              "projections",
+        "ParameterList": "assign each nn.Parameter as an attribute, or keep modules in nn.ModuleList",
+        "DataParallel": "the model itself (one CPU process)",
+        "ConvTranspose2d": "upsampling by indexing (x.repeat or x[..., idx]) followed by nn.Conv2d",
+    },
+    "tinygradnn.nn.functional": {
+        "adaptive_avg_pool2d": _ADAPTIVE,
+        "layer_norm": _LAYER_NORM,
+        "silu": "x * torch.sigmoid(x)",
+        "relu6": "x.clamp(0, 6)",
+        "hardtanh": "x.clamp(min_val, max_val)",
+        "logsigmoid": "-F.softplus(-x)",
+        "normalize": "x / x.pow(2).sum(dim, keepdim=True).sqrt().clamp(min=eps)",
+        "cosine_similarity": "(a * b).sum(dim) / (a.pow(2).sum(dim).sqrt() * b.pow(2).sum(dim).sqrt())",
+        "kl_div": "(target * (target.log() - input)).sum() / batch_size for log-probability inputs",
+        "dropout2d": "F.dropout (drops single elements, not whole channels)",
+    },
+    "tinygradnn.optim": {
+        "Adamax": "optim.Adam", "NAdam": "optim.Adam", "RAdam": "optim.Adam", "SparseAdam": "optim.Adam",
+        "ASGD": "optim.SGD", "Rprop": "optim.RMSprop", "LBFGS": "optim.SGD or optim.Adam",
+    },
+    "tinygradnn.optim.lr_scheduler": {
+        name: "LambdaLR with your own schedule function"
+        for name in ("CyclicLR", "CosineAnnealingWarmRestarts", "SequentialLR", "ChainedScheduler", "ConstantLR",
+                     "PolynomialLR", "MultiplicativeLR")
+    },
+    "tinygradnn.utils.data": {
+        "WeightedRandomSampler": "a custom Sampler whose __iter__ yields indices drawn with np.random.choice(p=...)",
+        "DistributedSampler": "RandomSampler (one process)",
+        "get_worker_info": "nothing: data always loads in the main process (get_worker_info() would return None)",
+    },
+}
+
+
+def unsupported(module: str, name: str) -> AttributeError:
+    """The ``AttributeError`` for ``module.name``, saying what to use instead when we know."""
+    if name.startswith("_"):  # dunder and private lookups by tools (pickle, inspect, doctest) get the usual error
+        return AttributeError(f"module {module!r} has no attribute {name!r}")
+    torch_name = "torch" + module[len("tinygradnn"):] + "." + name
+    hint = ALTERNATIVES.get(module, {}).get(name)
+    advice = f"Instead use: {hint}." if hint else "There is no equivalent yet."
+    return AttributeError(f"{module}.{name} is not supported yet (PyTorch's {torch_name} has no counterpart here). "
+                          f"{advice} docs/pytorch.md lists the supported PyTorch surface.")
