@@ -147,9 +147,16 @@ def mul(a, b) -> Tensor:
 def div(a, b) -> Tensor:
     """``a / b`` (true division; integer inputs give the default float dtype)."""
     a, b = _operands(a, b)
-    if _kind(a) in "biu" and _kind(b) in "biu":
-        a = cast(a, get_default_dtype()) if isinstance(a, Tensor) else float(a)
+    if _kind(a) in "biu" and _kind(b) in "biu":  # both sides: NumPy makes int / float32 a float64
+        a, b = _default_float(a), _default_float(b)
     return Div.apply(a, b)
+
+
+def _default_float(x):
+    """An integer or bool operand as the default float dtype (a Python number stays a weak scalar)."""
+    if isinstance(x, Tensor):
+        return cast(x, get_default_dtype())
+    return float(x) if isinstance(x, int) else np.asarray(x, get_default_dtype())
 
 
 def pow(a, b) -> Tensor:

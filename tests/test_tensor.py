@@ -1,0 +1,285 @@
+"""tensor.py, _dtype.py, creation.py, random.py: dtypes and promotion, creation functions, seeding,
+conversions, repr, comparisons, and the small Tensor API (T, len, item, tolist, numpy, astype)."""
+
+import numpy as np
+import pytest
+
+import tinygradnn as tg
+
+# ----------------------------------------------------------------------------- promotion
+F32, F64, I64 = np.float32, np.float64, np.int64
+
+
+@pytest.mark.parametrize("expr,dtype", [
+    (lambda: tg.ones(2) * 2.5, F32),  # Python scalars are weak
+    (lambda: 2.5 * tg.ones(2), F32),
+    (lambda: tg.ones(2) + 1, F32),
+    (lambda: tg.ones(2) / 3, F32),
+    (lambda: 3 / tg.ones(2), F32),
+    (lambda: tg.ones(2) ** 2, F32),
+    (lambda: 2.0 ** tg.ones(2), F32),
+    (lambda: tg.ones(2) - True, F32),
+    (lambda: tg.ones(2, dtype=F64) * 2.5, F64),
+    (lambda: tg.ones(2) * tg.ones(2, dtype=F64), F64),
+    (lambda: tg.arange(3) + 1, I64),
+    (lambda: tg.arange(3) * 2, I64),
+    (lambda: tg.arange(3) * 2.5, F32),  # int tensor with a Python float: the default float
+    (lambda: 2.5 + tg.arange(3), F32),
+    (lambda: tg.arange(3) / 2, F32),  # true division of integers: the default float
+    (lambda: tg.arange(1, 4) / tg.arange(1, 4), F32),
+    (lambda: 2 / tg.arange(1, 4), F32),
+    (lambda: tg.tensor([True, False]) / tg.tensor([1, 2]), F32),
+    (lambda: tg.tensor([1, 2], dtype=tg.int32) / tg.tensor([1, 2], dtype=tg.int32), F32),
+])
+def test_promotion_rule(expr, dtype):
+    assert expr().dtype == dtype
+
+
+def test_integer_division_follows_the_default_dtype():
+    tg.set_default_dtype(tg.float64)
+    assert (tg.arange(1, 4) / tg.arange(1, 4)).dtype == F64
+    assert (tg.arange(3) / 2).dtype == F64
+    assert (tg.arange(3) * 0.5).dtype == F64
+
+
+def test_integer_division_values():
+    np.testing.assert_allclose((tg.tensor([1, 2, 3]) / tg.tensor([2, 4, 4])).numpy(), [0.5, 0.5, 0.75])
+    np.testing.assert_allclose((1 / tg.tensor([2, 4])).numpy(), [0.5, 0.25])
+
+
+def test_float32_model_stays_float32_through_forward_and_backward():
+    x = tg.randn(4, 3)
+    w = tg.randn(3, 2, requires_grad=True)
+    loss = ((tg.tanh(x @ w) * 0.5 - 1.0) ** 2).mean() + 1e-3 * (w * w).sum()
+    assert loss.dtype == F32
+    loss.backward()
+    assert w.grad.dtype == F32
+
+
+def test_float64_stays_float64():
+    x = tg.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    y = (tg.sigmoid(x) * 3.0 + x.exp() / 2).softmax(-1).logsumexp(0)
+    assert y.dtype == F64
+    y.sum().backward()
+    assert x.grad.dtype == F64
+
+
+def test_set_default_dtype():
+    assert tg.get_default_dtype() == F32
+    tg.set_default_dtype(tg.float64)
+    assert tg.get_default_dtype() == F64
+    assert tg.tensor([1.0]).dtype == F64 and tg.zeros(2).dtype == F64 and tg.randn(2).dtype == F64
+    assert tg.arange(3).dtype == I64 and tg.arange(0.0, 1.0, 0.5).dtype == F64
+    with pytest.raises(TypeError, match="float32 or float64"):
+        tg.set_default_dtype(tg.int64)
+    tg.set_default_dtype(tg.float32)
+    assert tg.tensor([1.0]).dtype == F32
+
+
+# ----------------------------------------------------------------------------- creation
+@pytest.mark.parametrize("make,shape,dtype", [
+    (lambda: tg.tensor(1.5), (), F32),
+    (lambda: tg.tensor([1, 2]), (2,), I64),
+    (lambda: tg.tensor([[1.0, 2.0]]), (1, 2), F32),
+    (lambda: tg.tensor([True]), (1,), np.bool_),
+    (lambda: tg.tensor(np.zeros(3)), (3,), F64),  # a NumPy array keeps its dtype
+    (lambda: tg.tensor(np.zeros(3, np.int32)), (3,), np.int32),
+    (lambda: tg.tensor([1, 2], dtype=tg.float64), (2,), F64),
+    (lambda: tg.zeros(2, 3), (2, 3), F32),
+    (lambda: tg.zeros((2, 3)), (2, 3), F32),
+    (lambda: tg.zeros([2, 3], dtype=tg.int64), (2, 3), I64),
+    (lambda: tg.zeros(()), (), F32),
+    (lambda: tg.zeros(0, 3), (0, 3), F32),
+    (lambda: tg.ones(4), (4,), F32),
+    (lambda: tg.empty(2), (2,), F32),
+    (lambda: tg.full((2, 2), 1.5), (2, 2), F32),
+    (lambda: tg.full((2,), 7), (2,), I64),
+    (lambda: tg.full(3, True), (3,), np.bool_),
+    (lambda: tg.arange(5), (5,), I64),
+    (lambda: tg.arange(1, 7, 2), (3,), I64),
+    (lambda: tg.arange(0, 1, 0.25), (4,), F32),
+    (lambda: tg.linspace(0, 1, 5), (5,), F32),
+    (lambda: tg.eye(3), (3, 3), F32),
+    (lambda: tg.eye(2, 3), (2, 3), F32),
+    (lambda: tg.zeros_like(tg.arange(3)), (3,), I64),
+    (lambda: tg.ones_like(tg.zeros(2, dtype=tg.float64)), (2,), F64),
+    (lambda: tg.full_like(tg.zeros(2), 3.0), (2,), F32),
+    (lambda: tg.randn(2, 3), (2, 3), F32),
+    (lambda: tg.rand(4), (4,), F32),
+    (lambda: tg.randn(2, dtype=tg.float64), (2,), F64),
+    (lambda: tg.randint(0, 5, (3, 2)), (3, 2), I64),
+    (lambda: tg.randint(5, size=(2,)), (2,), I64),
+    (lambda: tg.randperm(6), (6,), I64),
+    (lambda: tg.randn_like(tg.zeros(2, 2, dtype=tg.float64)), (2, 2), F64),
+    (lambda: tg.rand_like(tg.zeros(3)), (3,), F32),
+    (lambda: tg.from_numpy(np.zeros((2, 2), np.float64)), (2, 2), F64),
+    (lambda: tg.as_tensor([1.0, 2.0]), (2,), F32),
+])
+def test_creation_dtypes_and_shapes(make, shape, dtype):
+    t = make()
+    assert t.shape == shape and t.dtype == dtype
+    assert not t.requires_grad and t.is_leaf
+
+
+def test_creation_values():
+    np.testing.assert_array_equal(tg.arange(1, 7, 2).numpy(), [1, 3, 5])
+    np.testing.assert_allclose(tg.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_array_equal(tg.eye(2).numpy(), np.eye(2))
+    np.testing.assert_array_equal(tg.full((2,), 1.5).numpy(), [1.5, 1.5])
+    assert sorted(tg.randperm(5).tolist()) == [0, 1, 2, 3, 4]
+    r = tg.randint(2, 4, (100,)).numpy()
+    assert r.min() >= 2 and r.max() < 4
+    u = tg.rand(1000).numpy()
+    assert u.min() >= 0 and u.max() < 1
+
+
+def test_creation_with_requires_grad():
+    for t in (tg.zeros(2, requires_grad=True), tg.randn(2, requires_grad=True), tg.tensor([1.0], requires_grad=True),
+              tg.ones(2, dtype=tg.float64, requires_grad=True), tg.full((2,), 1.0, requires_grad=True)):
+        assert t.requires_grad and t.is_leaf and t.grad is None
+
+
+def test_bad_sizes_are_clear():
+    with pytest.raises(ValueError, match="non-negative integers"):
+        tg.zeros(-1)
+    with pytest.raises(ValueError, match="non-negative integers"):
+        tg.ones(2.5)
+    with pytest.raises(ValueError, match="step"):
+        tg.arange(0, 3, 0)
+
+
+def test_tensor_copies_and_from_numpy_shares():
+    a = np.zeros(3)
+    t, shared = tg.tensor(a), tg.from_numpy(a)
+    a[0] = 5.0
+    assert t.numpy()[0] == 0.0 and shared.numpy()[0] == 5.0
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        tg.from_numpy([1.0])
+
+
+def test_unsupported_data_is_a_type_error():
+    with pytest.raises(TypeError, match="cannot hold"):
+        tg.tensor(["a", "b"])
+
+
+# ----------------------------------------------------------------------------- randomness
+def test_manual_seed_reproducibility():
+    tg.manual_seed(123)
+    a = (tg.randn(3).numpy().copy(), tg.rand(2).numpy().copy(), tg.randint(0, 100, (4,)).numpy().copy(),
+         tg.randperm(5).numpy().copy(), tg.zeros(3).normal_().numpy().copy())
+    tg.manual_seed(123)
+    b = (tg.randn(3).numpy(), tg.rand(2).numpy(), tg.randint(0, 100, (4,)).numpy(), tg.randperm(5).numpy(),
+         tg.zeros(3).normal_().numpy())
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    tg.manual_seed(124)
+    assert not np.array_equal(tg.randn(3).numpy(), a[0])
+
+
+def test_rng_state_round_trip_and_generators():
+    state = tg.get_rng_state()
+    first = tg.randn(4).numpy().copy()
+    tg.set_rng_state(state)
+    np.testing.assert_array_equal(tg.randn(4).numpy(), first)
+    g1, g2 = tg.Generator().manual_seed(7), tg.Generator().manual_seed(7)
+    np.testing.assert_array_equal(tg.randn(3, generator=g1).numpy(), tg.randn(3, generator=g2).numpy())
+
+
+# ----------------------------------------------------------------------------- conversions and access
+def test_item_tolist_numpy():
+    x = tg.tensor([[1.5, 2.0]])
+    assert x.tolist() == [[1.5, 2.0]]
+    assert tg.tensor([3.5]).item() == 3.5 and isinstance(tg.tensor(2).item(), int)
+    with pytest.raises(ValueError, match="one-element"):
+        x.item()
+    assert x.numpy() is x.numpy(), "numpy() shares memory"
+    w = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        w.numpy()
+    assert w.detach().numpy().tolist() == [1.0, 1.0]
+    assert float(tg.tensor(2.5)) == 2.5 and int(tg.tensor(3)) == 3
+    assert np.asarray(x).shape == (1, 2)
+
+
+def test_item_of_a_computed_scalar():
+    x = tg.tensor(2.0, requires_grad=True)
+    y = x * 3 + 1
+    assert y.item() == 7.0 and isinstance(y.item(), float)
+    assert y.detach().numpy().shape == ()
+
+
+def test_T_len_shape_helpers():
+    x = tg.arange(6).reshape(2, 3)
+    assert x.T.shape == (3, 2) and x.T.tolist() == [[0, 3], [1, 4], [2, 5]]
+    assert tg.zeros(2, 3, 4).T.shape == (4, 3, 2)
+    assert tg.zeros(2, 3, 4).mT.shape == (2, 4, 3)
+    assert len(x) == 2 and x.size() == (2, 3) and x.size(1) == 3 and x.dim() == 2 and x.numel() == 6
+    with pytest.raises(TypeError, match="0-d"):
+        len(tg.tensor(1.0))
+    assert [t.tolist() for t in x] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_astype_and_shortcuts():
+    x = tg.tensor([1.7, -2.2])
+    assert x.astype(tg.float64).dtype == F64 and x.double().dtype == F64
+    assert x.long().dtype == I64 and x.long().tolist() == [1, -2]
+    assert x.int().dtype == np.int32 and x.bool().dtype == np.bool_
+    assert tg.arange(2).float().dtype == F32
+    assert x.type_as(tg.zeros(1, dtype=tg.float64)).dtype == F64
+
+
+def test_float_casts_are_differentiable_and_integer_casts_are_not():
+    x = tg.tensor([1.5, 2.5], requires_grad=True)
+    y = x.double()
+    assert y.requires_grad and y.dtype == F64
+    (y * y).sum().backward()
+    assert x.grad.dtype == F32
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 5.0])
+    i = x.long()
+    assert not i.requires_grad and i.grad_fn is None
+
+
+def test_comparisons_return_bool_tensors_without_grad():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for r in (x > 2, x >= 2, x < 2, x <= 2, x == 2, x != 2, tg.eq(x, 2.0), x > tg.tensor([0.0, 5.0, 3.0])):
+        assert r.dtype == np.bool_ and not r.requires_grad and r.grad_fn is None
+    assert (x > 1.5).tolist() == [False, True, True]
+    assert ((x > 1) & (x < 3)).tolist() == [False, True, False]
+    assert ((x < 2) | (x > 2)).tolist() == [True, False, True]
+    assert (~(x > 2)).tolist() == [True, True, False]
+    assert tg.isnan(tg.tensor([np.nan, 1.0])).tolist() == [True, False]
+    assert tg.equal(tg.ones(2), tg.ones(2)) and not tg.equal(tg.ones(2), tg.ones(3))
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x > 1)
+
+
+def test_argmax_argmin_are_integer_and_not_differentiable():
+    x = tg.tensor([[1.0, 9.0], [7.0, 3.0]], requires_grad=True)
+    assert x.argmax().item() == 1 and x.argmin().item() == 0
+    assert x.argmax(0).tolist() == [1, 0] and x.argmin(dim=1, keepdim=True).tolist() == [[0], [1]]
+    assert x.argmax(1).dtype == I64 and not x.argmax(1).requires_grad
+
+
+# ----------------------------------------------------------------------------- repr and leaves
+def test_repr():
+    assert repr(tg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(tg.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(tg.tensor([1.0], dtype=tg.float64)) == "tensor([1.], dtype=float64)"
+    assert repr(tg.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr(tg.tensor(True)) == "tensor(True)"
+    assert repr(tg.tensor(2.5)) == "tensor(2.5)"
+
+
+def test_leaves_detach_and_requires_grad():
+    x = tg.ones(2, requires_grad=True)
+    y = x * 2
+    assert x.is_leaf and not y.is_leaf and y.grad_fn is not None
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and np.shares_memory(d.numpy(), y.detach().numpy())
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad = False
+    z = tg.ones(2).requires_grad_()
+    assert z.requires_grad and z.is_leaf
+    assert x.data.requires_grad is False and np.shares_memory(x.data.numpy(), x.detach().numpy())
