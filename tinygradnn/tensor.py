@@ -301,6 +301,11 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.astype(other.dtype)
 
+    def type(self, dtype=None):
+        """``x.type(dtype)`` converts like ``astype``; ``x.type()`` names the dtype (``'float32'``: NumPy's name,
+        where PyTorch says ``'torch.FloatTensor'``)."""
+        return str(self.dtype) if dtype is None else self.astype(dtype)
+
     def to(self, *args, **kwargs) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(other)`` or ``to(device, dtype)``; only the CPU exists here."""
         from .device import check_device, device
@@ -428,6 +433,13 @@ class Tensor:
     @property
     def mT(self) -> Tensor:
         return _ops.transpose(self, -2, -1)
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix (0-d and 1-D tensors are returned as they are), as ``torch.Tensor.t``."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {self.ndim}; "
+                               "use transpose(dim0, dim1) or permute")
+        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
 
 
 _NAMED_METHODS = """
