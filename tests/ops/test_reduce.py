@@ -177,6 +177,14 @@ def test_max_of_empty_tensor_is_an_error():
         tg.zeros(0).max()
 
 
+def test_max_with_several_dims_is_refused_like_torch():
+    """(values, indices) need one dim; before, the values were over all dims and the indices over the first."""
+    with pytest.raises(TypeError, match=r"amax\(x, dim\)"):
+        tg.ones(2, 3).max(dim=(0, 1))
+    with pytest.raises(TypeError, match="amin"):
+        tg.min(tg.ones(2, 3), dim=[1])
+
+
 def test_max_with_a_tensor_is_maximum():
     a, b = tg.tensor([1.0, 4.0]), tg.tensor([3.0, 2.0])
     np.testing.assert_array_equal(tg.max(a, b).numpy(), [3.0, 4.0])

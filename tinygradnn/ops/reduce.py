@@ -199,6 +199,9 @@ def _max_min(x, dim, keepdim, is_min, name):
         raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
         return Max.apply(x, normalize_dims(None, x.ndim, name), False, is_min)
+    if not isinstance(dim, int | np.integer):  # the indices only make sense along one dim
+        raise TypeError(f"{name}(dim=...) returns (values, indices) along one dim, got dim={dim!r}; use "
+                        f"a{name}(x, dim) for the values over several dims")
     axes = normalize_dims(dim, x.ndim, name)
     values = Max.apply(x, axes, keepdim, is_min)
     idx = (argmin if is_min else argmax)(x, dim, keepdim)
