@@ -208,4 +208,8 @@ def clone(x: Tensor) -> Tensor:
 
 def contiguous(x: Tensor) -> Tensor:
     """``x`` with C-contiguous memory (a copy only when needed)."""
-    return x if x._data.flags.c_contiguous else clone(x)
+    if x._data.flags.c_contiguous:
+        return x
+    y = clone(x)  # keeps x's memory layout (as PyTorch's clone does) ...
+    y._data = np.ascontiguousarray(y._data)  # ... so make it C order; the clone's node saved nothing
+    return y
