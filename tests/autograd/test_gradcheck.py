@@ -110,3 +110,23 @@ def test_gradgradcheck_refuses_float32_and_accepts_linear_functions():
         gradgradcheck(lambda x: x * 2, tg.ones(3, requires_grad=True))
     assert gradgradcheck(lambda x: x * 2 + 1, _x(3))  # constant first derivative: second is 0
     assert gradgradcheck(lambda x, y: x * 2, (_x(3), _x(3, seed=1)))  # y unused
+
+
+def test_gradcheck_catches_a_wrong_public_custom_function():
+    """The user-facing autograd.Function with a wrong rule (d/dx x**2 written as x): gradcheck must fail."""
+
+    class BadSquare(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x
+
+    with pytest.raises(GradcheckError, match="Jacobian mismatch"):
+        gradcheck(BadSquare.apply, _x(3))
+    with pytest.raises(GradcheckError):
+        gradgradcheck(BadSquare.apply, _x(3))
