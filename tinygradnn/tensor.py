@@ -434,6 +434,19 @@ class Tensor:
     def mT(self) -> Tensor:
         return _ops.transpose(self, -2, -1)
 
+    def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
+        """The ``p``-norm over ``dim`` (all elements when None): ``p`` is 2 ("fro"), 1 or ``inf``.
+
+        Built from ``sum`` and ``sqrt``, so the gradient of the 2-norm at exactly zero is nan (PyTorch: 0).
+        """
+        if p in (2, "fro"):
+            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+        if p == 1:
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        if p == float("inf"):
+            return self.abs().amax(dim=dim, keepdim=keepdim)
+        raise ValueError(f"norm: p must be 2, 'fro', 1 or inf, got {p!r}")
+
     def t(self) -> Tensor:
         """The transpose of a matrix (0-d and 1-D tensors are returned as they are), as ``torch.Tensor.t``."""
         if self.ndim > 2:
