@@ -22,6 +22,7 @@ answers one JSON line per command, e.g.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -199,7 +200,7 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.proc.kill()
-                raise WorkerFailure(f"timeout after {timeout:.0f} s")
+                raise WorkerFailure(f"timeout after {timeout:g} s")
             ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
             if ready:
                 chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
@@ -398,6 +399,7 @@ def markdown(report: dict) -> str:
         lines.append(f"- {LABELS[fw]}: version {info.get('version')} (numpy {info['numpy']}{extra}); "
                      f"thread pools: {pools or 'threadpoolctl not installed'}")
     lines += [
+        *([f"- Skipped: {', '.join(settings['skipped'])}"] if settings["skipped"] else []),
         f"- Threads: {settings['threads']} per worker ({', '.join(THREAD_ENV[:3])}, threadpoolctl, "
         "torch.set_num_threads)",
         f"- Run: {'quick' if settings['quick'] else 'full'}; {settings['warmup']} warm-up run(s), "
@@ -498,6 +500,11 @@ def main(argv=None) -> int:
         return worker_main(args)
     workloads = parse_list(args.only, WORKLOADS, "workload")
     frameworks = parse_list(args.frameworks, FRAMEWORKS, "framework")
+    skipped = []
+    if "torch" in frameworks and importlib.util.find_spec("torch") is None:
+        frameworks.remove("torch")
+        skipped.append("torch (not installed)")
+        print("torch is not installed: skipping it", file=sys.stderr)
     start = time.perf_counter()
     load_before = load_average()
     if args.quick:
@@ -512,7 +519,8 @@ def main(argv=None) -> int:
         rows = [bench_workload(workload, {fw: Worker(fw, workload, args) for fw in frameworks}, args)
                 for workload in workloads]
     settings = {"quick": args.quick, "threads": args.threads, "repeats": args.repeats, "warmup": args.warmup,
-                "seed": args.seed, "batches": args.batches, "frameworks": frameworks, "pause": args.pause,
+                "seed": args.seed, "batches": args.batches, "frameworks": frameworks, "skipped": skipped,
+                "pause": args.pause,
                 "seconds": round(time.perf_counter() - start, 1),
                 "load_average_before": load_before, "load_average_after": load_average()}
     report = {"machine": machine_info(rows, args), "settings": settings, "results": rows}
