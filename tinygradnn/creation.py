@@ -35,8 +35,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     Python floats become the default float dtype, Python ints int64, bools bool; a NumPy array keeps
     its dtype.
     """
-    arr = np.array(data._data if isinstance(data, Tensor) else data, copy=True) if dtype is not None else None
-    return Tensor(data if arr is None else arr, dtype=dtype, requires_grad=requires_grad)
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)  # Tensor() always copies
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

@@ -30,9 +30,18 @@ def _to_array(data, dtype=None) -> np.ndarray:
     """Turn Python data or an array into an ndarray with the library's dtype conventions."""
     if isinstance(data, Tensor):
         data = data._data
+    dtype = None if dtype is None else _np_dtype(dtype)
+    try:
+        arr = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        if "inhomogeneous" in str(e) or "with a sequence" in str(e):
+            raise ValueError("tensor(): the nested lists are ragged: every list at one level must have the same "
+                             "length, e.g. [[1, 2], [3, 4]], not [[1, 2], [3]]") from None
+        raise TypeError(f"tensor() cannot convert {type(data).__name__} data to dtype {dtype}: {e}") from None
     if dtype is not None:
-        return np.array(data, dtype=_np_dtype(dtype))
-    arr = np.array(data)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"tensor() supports bool, integer and floating dtypes, got dtype {arr.dtype}")
+        return arr
     if arr.dtype == np.float64 and not isinstance(data, np.ndarray | np.generic):
         arr = arr.astype(_dtype.get_default_dtype())  # Python floats -> default dtype, like torch.tensor
     elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray | np.generic):
@@ -41,6 +50,18 @@ def _to_array(data, dtype=None) -> np.ndarray:
         raise TypeError(f"tensor() cannot hold data of dtype {arr.dtype} (got {type(data).__name__}); "
                         "use numbers, bools, nested lists of them or a numeric NumPy array")
     return arr
+
+
+def tensor_arg(x, op: str) -> Tensor:
+    """``x`` as the Tensor input of ``op``: array-likes are converted, any other object is a TypeError naming ``op``."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray | np.generic | int | float | list | tuple):
+        try:
+            return Tensor(x)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{op}: {e}") from None
+    raise TypeError(f"{op}: expected a Tensor as input, got {type(x).__name__}")
 
 
 def _np_dtype(dtype) -> np.dtype:
@@ -472,6 +493,7 @@ def _install_methods(ops) -> None:
     _ops = ops
     for name in _NAMED_METHODS:
         fn = getattr(ops, name)
+        fn = getattr(fn, "__wrapped__", fn)  # self is always a Tensor: skip ops' check of the input's type
 
         def method(self, *args, _fn=fn, **kwargs):
             return _fn(self, *args, **kwargs)

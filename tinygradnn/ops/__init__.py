@@ -7,6 +7,11 @@
 * :mod:`.inplace`     in-place variants and the version counter
 """
 
+import functools as _functools
+import inspect as _inspect
+
+from ..tensor import Tensor as _Tensor
+from ..tensor import tensor_arg as _tensor_arg
 from . import elementwise, inplace, linalg, reduce, shape
 from .elementwise import (
     abs,
@@ -161,3 +166,25 @@ shape_mod = shape
 
 __all__ = sorted(n for n, v in list(globals().items())
                  if callable(v) and not n.startswith("_") and n not in ("ArrayOps", "TensorOps", "sum_to"))
+
+
+# ----------------------------------------------------------------------------- the input's type
+def _checks_its_input(fn):
+    """``fn(x, ...)`` that also takes an array-like ``x`` (converted with ``tensor()``) and raises a TypeError
+    naming the op for anything else (``tinygradnn.exp("abc")``), instead of failing deep inside NumPy."""
+    name = fn.__name__
+
+    @_functools.wraps(fn)
+    def op(x, *args, **kwargs):
+        if type(x) is not _Tensor:
+            x = _tensor_arg(x, name)
+        return fn(x, *args, **kwargs)
+
+    return op
+
+
+# Every public op whose first parameter is the input tensor ``x`` gets the check. Tensor methods bind the
+# unwrapped functions (``fn.__wrapped__``): their ``self`` is always a Tensor.
+for _name in __all__:
+    if next(iter(_inspect.signature(globals()[_name]).parameters), None) == "x":
+        globals()[_name] = _checks_its_input(globals()[_name])
