@@ -28,12 +28,14 @@ def _exact(name, x):
         return np.logaddexp(0.0, x)
     if name == "log1p":
         return np.log1p(x)
+    m = x.max(-1, keepdims=True)
+    lse = m + np.log(np.exp(x - m).sum(-1, keepdims=True))
     if name == "logsumexp":
-        return special.logsumexp(x, axis=-1)
+        return lse[..., 0]
     if name == "softmax":
-        return special.softmax(x, axis=-1)
+        return np.exp(x - lse)
     if name == "log_softmax":
-        return special.log_softmax(x, axis=-1)
+        return x - lse
     raise ValueError(name)
 
 
@@ -47,14 +49,14 @@ def _exact_grad(name, x):
         return special.expit(x)
     if name == "log1p":
         return 1 / (1 + x)
+    s = _exact("softmax", x)
     if name == "logsumexp":
-        return special.softmax(x, axis=-1)
+        return s
     w = np.array([1.0, 2.0, 3.0])
     if name == "softmax":
-        s = special.softmax(x, axis=-1)
         return s * (w - (s * w).sum(-1, keepdims=True))
     if name == "log_softmax":
-        return w - special.softmax(x, axis=-1) * w.sum()
+        return w - s * w.sum()
     raise ValueError(name)
 
 
