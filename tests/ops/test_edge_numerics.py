@@ -28,14 +28,14 @@ def _exact(name, x):
         return np.logaddexp(0.0, x)
     if name == "log1p":
         return np.log1p(x)
-    m = x.max(-1, keepdims=True)
-    lse = m + np.log(np.exp(x - m).sum(-1, keepdims=True))
+    shifted = x - x.max(-1, keepdims=True)  # exact: the differences that matter are small
+    total = np.exp(shifted).sum(-1, keepdims=True)
     if name == "logsumexp":
-        return lse[..., 0]
+        return (x.max(-1, keepdims=True) + np.log(total))[..., 0]
     if name == "softmax":
-        return np.exp(x - lse)
+        return np.exp(shifted) / total
     if name == "log_softmax":
-        return x - lse
+        return shifted - np.log(total)
     raise ValueError(name)
 
 
