@@ -80,6 +80,9 @@ def test_matmul_with_one_constant_side_and_arrays():
     y.sum().backward()
     np.testing.assert_allclose(w.grad.numpy(), np.full((3, 2), 4.0))
     assert y.dtype == np.float32 and w.grad.dtype == np.float32
+    r = np.ones((4, 3), np.float32) @ w  # ndarray @ Tensor: the reflected operator, a Tensor with a graph
+    assert isinstance(r, tg.Tensor) and r.requires_grad and r.shape == (4, 2)
+    assert (tg.ones(2, 3) @ np.ones(3)).shape == (2,)
 
 
 @pytest.mark.parametrize("a,b,error", [
