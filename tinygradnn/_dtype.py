@@ -1,10 +1,16 @@
 """Default floating dtype and the one promotion rule.
 
-Rule: NumPy's own promotion (NEP 50), with two adjustments that keep float32 models float32:
+Rule: NumPy's own promotion (NEP 50), with adjustments that keep float32 models float32, as in PyTorch:
 
-* Python scalars are "weak": ``float32_tensor * 2.5`` stays float32.
-* An integer or bool tensor that meets a Python float, or a true division of integers, gives the
-  *default* float dtype (float32 unless :func:`set_default_dtype` changed it), as in PyTorch.
+* Python scalars and NumPy scalars (``np.float64(2.5)``) are "weak": ``float32_tensor * 2.5`` stays
+  float32; so does ``float32_tensor * np.sqrt(2.0)``.
+* Two tensors (or a tensor and a NumPy array) of the same kind take the wider dtype:
+  float32 with float64 gives float64, int32 with int64 gives int64.
+* A floating tensor with an integer or bool tensor keeps the floating dtype (float32 with int64 is
+  float32; NumPy would say float64): :func:`promote_types`.
+* An integer or bool tensor that meets a Python float, a true division of integers, and functions of
+  real numbers (``exp``, ``log``, ``sigmoid``, ``softmax``, ...) applied to integer or bool tensors give
+  the *default* float dtype (float32 unless :func:`set_default_dtype` changed it).
 """
 
 import numpy as np
@@ -24,6 +30,13 @@ def set_default_dtype(dtype) -> None:
 def get_default_dtype() -> np.dtype:
     """The dtype of new floating tensors."""
     return _default
+
+
+def promote_types(*dtypes) -> np.dtype:
+    """The dtype of a result computed from tensors of ``dtypes``: floating dtypes win over integer and
+    bool ones unchanged (float32 with int64 is float32); otherwise NumPy's promotion."""
+    floats = [d for d in dtypes if np.dtype(d).kind == "f"]
+    return np.result_type(*(floats or dtypes))
 
 
 def is_floating(dtype) -> bool:

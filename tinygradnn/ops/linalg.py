@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import promote_types
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_arg
 
 
 class MatMul(Function):
@@ -31,10 +32,10 @@ class MatMul(Function):
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product ``a @ b``: ``(..., n, k) @ (..., k, m) -> (..., n, m)``; 1-D operands as in NumPy."""
-    if not isinstance(a, Tensor):
-        a = Tensor(a)
-    if not isinstance(b, Tensor):
-        b = Tensor(b)
+    a, b = tensor_arg(a, "matmul"), tensor_arg(b, "matmul")
+    if a.dtype != b.dtype:  # float32 @ int64 is float32, as for every binary op (see tinygradnn._dtype)
+        dtype = promote_types(a.dtype, b.dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
     ka, kb = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]

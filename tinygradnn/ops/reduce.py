@@ -12,13 +12,16 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import MaxMin, Tensor
+from .elementwise import _floating
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
     """``dim`` as a sorted tuple of non-negative axes; a clear IndexError when out of range."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim) if isinstance(dim, tuple | list) else None
+    if dims is None or not builtins.all(isinstance(d, int | np.integer) for d in dims):
+        raise TypeError(f"{op}: dim must be an int, a tuple of ints or None, got {dim!r}")
     lo, hi = -builtins.max(ndim, 1), builtins.max(ndim, 1) - 1
     out = []
     for d in dims:
@@ -122,7 +125,7 @@ def _prod_of_others_graph(x: Tensor, axes):
 
 class LogSumExp(Function):
     def forward(ctx, x, axes, keepdim):
-        m = np.max(x, axis=axes, keepdims=True)
+        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # (initial: an empty sum gives -inf)
         m = np.where(np.isfinite(m), m, 0)
         with np.errstate(divide="ignore"):  # all -inf: the sum is 0 and the result -inf, as in PyTorch
             out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
@@ -138,7 +141,7 @@ class LogSumExp(Function):
 
 class Softmax(Function):
     def forward(ctx, x, axis):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         y = e / np.sum(e, axis=axis, keepdims=True)
         ctx.saved, ctx.axis = (y,), axis
         return y
@@ -151,8 +154,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     def forward(ctx, x, axis):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) if x.size else shifted
         ctx.saved, ctx.axis = (y,), axis
         return y
 
@@ -244,21 +247,29 @@ def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``dim``, computed stably (no overflow for large inputs)."""
-    return LogSumExp.apply(x, normalize_dims(dim, x.ndim, "logsumexp"), keepdim)
+    return LogSumExp.apply(_floating(x), normalize_dims(dim, x.ndim, "logsumexp"), keepdim)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``, stable for large inputs."""
-    return Softmax.apply(x, one_dim(dim, x.ndim, "softmax"))
+    return Softmax.apply(_floating(x), one_dim(dim, x.ndim, "softmax"))
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed without overflow or log(0)."""
-    return LogSoftmax.apply(x, one_dim(dim, x.ndim, "log_softmax"))
+    return LogSoftmax.apply(_floating(x), one_dim(dim, x.ndim, "log_softmax"))
+
+
+def _check_not_empty(x: Tensor, dim, op: str) -> None:
+    axis = None if dim is None else one_dim(dim, x.ndim, op)
+    if x._data.size == 0 and (axis is None or x.shape[axis] == 0):
+        raise ValueError(f"{op}: cannot take the {op} of an empty tensor of shape {x.shape}"
+                         + ("" if dim is None else f" along dim {dim}"))
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (of the flattened tensor when ``dim`` is None); int64, not differentiable."""
+    _check_not_empty(x, dim, "argmax")
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
     axis = one_dim(dim, x.ndim, "argmax")
@@ -267,6 +278,7 @@ def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the minimum; int64, not differentiable."""
+    _check_not_empty(x, dim, "argmin")
     if dim is None:
         return Tensor._wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
     axis = one_dim(dim, x.ndim, "argmin")

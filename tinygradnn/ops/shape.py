@@ -8,10 +8,13 @@ of their own.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
+from .._dtype import promote_types
 from ..autograd.function import Function
-from ..tensor import MaxMin, Tensor
+from ..tensor import MaxMin, Tensor, tensor_arg
 from .reduce import normalize_dims
 
 
@@ -47,15 +50,18 @@ class Expand(Function):
         return F.sum_to(g, ctx.in_shape)
 
 
-def _shape_arg(shape):
+def _shape_arg(shape, op: str):
     if len(shape) == 1 and isinstance(shape[0], tuple | list):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    try:
+        return tuple(int(s) if isinstance(s, float) and s.is_integer() else operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{op}: sizes must be integers, got {shape!r}") from None
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
     """The same data with a new shape (one dim may be -1). Accepts ``reshape(2, 3)`` or ``reshape((2, 3))``."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg(shape, "reshape")
     if shape == x.shape:
         return x
     known = int(np.prod([s for s in shape if s != -1]))
@@ -88,7 +94,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def permute(x: Tensor, *dims) -> Tensor:
     """Reorder dims: ``x.permute(2, 0, 1)``."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute")
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
     return Permute.apply(x, tuple(d % x.ndim for d in dims)) if x.ndim else x
@@ -126,7 +132,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 def expand(x: Tensor, *shape) -> Tensor:
     """Broadcast to ``shape`` without copying (-1 keeps a dim)."""
-    shape = _shape_arg(shape)
+    shape = _shape_arg(shape, "expand")
     lead = len(shape) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: target shape {shape} has fewer dims than the tensor's {x.shape}")
@@ -258,9 +264,11 @@ class Cat(Function):
 
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other dims must match."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = [tensor_arg(t, "cat") for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
+    dtype = promote_types(*(t.dtype for t in tensors))  # float32 with int64 is float32 (see tinygradnn._dtype)
+    tensors = [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
@@ -278,7 +286,7 @@ concatenate = cat
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dim."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    tensors = [tensor_arg(t, "stack") for t in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
     if any(t.shape != tensors[0].shape for t in tensors):
@@ -307,6 +315,8 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into ``chunks`` pieces of (almost) equal size."""
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise ValueError(f"chunk: the number of chunks must be a positive int, got {chunks!r}")
     n = x.shape[_axis(dim, x.ndim, "chunk")]
     return split(x, max(-(-n // chunks), 1), dim)
 
@@ -344,7 +354,7 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
 
 def repeat(x: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along dim ``i`` (PyTorch's ``repeat``, NumPy's ``tile``)."""
-    reps = _shape_arg(sizes)
+    reps = _shape_arg(sizes, "repeat")
     if len(reps) < x.ndim:
         raise ValueError(f"repeat: number of repeat dims {len(reps)} can not be smaller than the number of "
                          f"tensor dims {x.ndim}")
@@ -356,7 +366,7 @@ def repeat(x: Tensor, *sizes) -> Tensor:
 
 def tile(x: Tensor, dims) -> Tensor:
     """Like :func:`repeat`, with missing leading entries of ``dims`` taken as 1."""
-    dims = _shape_arg((dims,) if isinstance(dims, int) else dims)
+    dims = _shape_arg((dims,) if isinstance(dims, int) else dims, "tile")
     return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
 
 
