@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 
 import numpy as np
 
 from .grad_mode import _State
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # .../tinygradnn/
 
 
 class detect_anomaly:
@@ -35,10 +38,20 @@ def _where(ctx) -> str:
     return "".join(traceback.format_list(stack))
 
 
+def _user_frames() -> list:
+    """The current call stack without the frames inside tinygradnn: where the user's code created the op."""
+    stack = traceback.extract_stack()[:-3]
+    return [f for f in stack if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)] or stack
+
+
+def _not_finite(arr) -> bool:
+    """True if ``arr`` (an array or a NumPy scalar: ops on 0-d tensors return those) holds nan or inf."""
+    return isinstance(arr, np.ndarray | np.generic) and arr.dtype.kind == "f" and not np.all(np.isfinite(arr))
+
+
 def check_forward(ctx, out: np.ndarray) -> None:
-    ctx.trace = [f for f in traceback.extract_stack()[:-3] if "tinygradnn" not in f.filename] or \
-        traceback.extract_stack()[:-3]
-    if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
+    ctx.trace = _user_frames()
+    if _not_finite(out):
         raise RuntimeError(f"Function '{ctx.name}' returned nan or inf values in its forward output "
                            f"(shape {out.shape}). It was called at:\n{_where(ctx)}")
 
@@ -46,6 +59,6 @@ def check_forward(ctx, out: np.ndarray) -> None:
 def check_backward(ctx, grads) -> None:
     for i, g in enumerate(grads):
         arr = getattr(g, "_data", g)
-        if isinstance(arr, np.ndarray) and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        if _not_finite(arr):
             raise RuntimeError(f"Function '{ctx.name}Backward' returned nan or inf values in its gradient for "
                                f"input {i} (shape {arr.shape}). The forward op was created at:\n{_where(ctx)}")

@@ -18,7 +18,11 @@ def _seed(out: Tensor, gradient, create_graph: bool):
         g = np.ones_like(out._data)
         return Tensor._wrap(g) if create_graph else g
     if not isinstance(gradient, Tensor):
-        gradient = Tensor(np.asarray(gradient, dtype=out.dtype))
+        try:
+            gradient = Tensor(np.asarray(gradient, dtype=out.dtype))
+        except (TypeError, ValueError):
+            raise TypeError(f"backward: gradient must be a Tensor of shape {out.shape} (the output's), got "
+                            f"{type(gradient).__name__}") from None
     if gradient.shape != out.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output has shape {gradient.shape} and output has shape "
                            f"{out.shape}")
