@@ -60,6 +60,14 @@ def _clamp(m, x, lo, hi):
     return m.clamp(x, min=lo, max=hi)
 
 
+@st.composite
+def clamp_tensor_bounds(draw):
+    """x and tensor bounds (broadcasting either way), all at least 0.1 apart."""
+    sample = draw(binary(("grid0", "grid1")))
+    x, lo = sample.arrays
+    return Sample((x, lo, lo + 0.8))
+
+
 CASES = [
     # tensor (op) tensor, broadcasting
     OpCase("add", lambda m, a, b: a + b, binary()),
@@ -113,6 +121,8 @@ CASES = [
     OpCase("softplus_beta", lambda m, x: m.softplus(x, beta=2.0), unary()),
     # clamping and selection
     OpCase("clamp", _clamp, clamp_sample()),
+    OpCase("clamp_tensor_bounds", lambda m, x, lo, hi: m.clamp(x, lo, hi), clamp_tensor_bounds()),
+    OpCase("clamp_tensor_min", lambda m, x, lo, hi: m.clamp(x, min=lo), clamp_tensor_bounds()),
     OpCase("maximum", lambda m, a, b: m.maximum(a, b), binary(("grid0", "grid1"))),
     OpCase("minimum", lambda m, a, b: m.minimum(a, b), binary(("grid0", "grid1"))),
     OpCase("where", lambda m, a, b, cond: m.where(m.idx(cond), a, b), where_sample()),
