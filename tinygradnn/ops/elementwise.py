@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy import special
 
-from .._dtype import get_default_dtype
+from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -22,19 +22,45 @@ def _broadcast_error(op, a, b, err):
                      "(NumPy rules: trailing dimensions must be equal or 1)") from err
 
 
-def _operands(a, b):
-    """Check the operand types and apply the promotion rule (see tinygradnn._dtype)."""
-    ta, tb = type(a), type(b)
-    if ta is Tensor and tb is Tensor:
+def _operands(a, b, op: str):
+    """Check the operand types of ``op`` and apply the promotion rule (see tinygradnn._dtype)."""
+    if type(a) is Tensor and type(b) is Tensor:
+        da, db = a._data.dtype, b._data.dtype
+        return (a, b) if da is db or da.kind == db.kind else _promoted(a, b)
+    a, b = _operand(a, op), _operand(b, op)
+    if type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind != "f":
+        return cast(a, get_default_dtype()), b
+    if type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind != "f":
+        return a, cast(b, get_default_dtype())
+    if isinstance(a, int | float) or isinstance(b, int | float):  # Python scalars are weak: NumPy's rule is right
         return a, b
-    for x in (a, b):
-        if not isinstance(x, Tensor | int | float | np.ndarray | np.generic):
-            raise TypeError(f"unsupported operand type {type(x).__name__} for a tensor operation")
-    if tb is float and isinstance(a, Tensor) and a._data.dtype.kind != "f":
-        a = cast(a, get_default_dtype())
-    elif ta is float and isinstance(b, Tensor) and b._data.dtype.kind != "f":
-        b = cast(b, get_default_dtype())
-    return a, b
+    return _promoted(a, b)
+
+
+def _operand(x, op: str):
+    """``x`` if it can be an operand of ``op``; a NumPy scalar becomes the Python number it holds (weak)."""
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        return x.item()
+    if isinstance(x, Tensor | int | float) or (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"):
+        return x
+    raise TypeError(f"{op}: unsupported operand type {type(x).__name__}; expected a Tensor, a number or a "
+                    "numeric NumPy array")
+
+
+def _promoted(a, b):
+    """Two array operands (Tensors or ndarrays) of different dtype kinds, cast to their common dtype."""
+    dtype = promote_types(a.dtype, b.dtype)
+    return (a if a.dtype == dtype else _as_dtype(a, dtype)), (b if b.dtype == dtype else _as_dtype(b, dtype))
+
+
+def _as_dtype(x, dtype):
+    return cast(x, dtype) if isinstance(x, Tensor) else x.astype(dtype)
+
+
+def _floating(x: Tensor) -> Tensor:
+    """The input of a function of real numbers (exp, tanh, ...): integer and bool inputs become the default
+    float dtype, as in PyTorch (NumPy would give float64, or float16 for bools)."""
+    return x if x._data.dtype.kind == "f" else cast(x, get_default_dtype())
 
 
 def _kind(x) -> str:
@@ -131,22 +157,22 @@ class Neg(Function):
 
 def add(a, b) -> Tensor:
     """``a + b`` with broadcasting."""
-    return Add.apply(*_operands(a, b))
+    return Add.apply(*_operands(a, b, "add"))
 
 
 def sub(a, b) -> Tensor:
     """``a - b`` with broadcasting."""
-    return Sub.apply(*_operands(a, b))
+    return Sub.apply(*_operands(a, b, "sub"))
 
 
 def mul(a, b) -> Tensor:
     """``a * b`` with broadcasting."""
-    return Mul.apply(*_operands(a, b))
+    return Mul.apply(*_operands(a, b, "mul"))
 
 
 def div(a, b) -> Tensor:
     """``a / b`` (true division; integer inputs give the default float dtype)."""
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, "div")
     if _kind(a) in "biu" and _kind(b) in "biu":  # both sides: NumPy makes int / float32 a float64
         a, b = _default_float(a), _default_float(b)
     return Div.apply(a, b)
@@ -161,7 +187,7 @@ def _default_float(x):
 
 def pow(a, b) -> Tensor:
     """``a ** b``; the exponent may be a number or a tensor."""
-    return Pow.apply(*_operands(a, b))
+    return Pow.apply(*_operands(a, b, "pow"))
 
 
 def neg(x: Tensor) -> Tensor:
@@ -263,27 +289,27 @@ class Erf(Function):
 
 def exp(x: Tensor) -> Tensor:
     """Elementwise ``e**x``."""
-    return Exp.apply(x)
+    return Exp.apply(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm."""
-    return Log.apply(x)
+    return Log.apply(_floating(x))
 
 
 def log1p(x: Tensor) -> Tensor:
     """``log(1 + x)``, accurate for small ``x``."""
-    return Log1p.apply(x)
+    return Log1p.apply(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
     """Elementwise square root."""
-    return Sqrt.apply(x)
+    return Sqrt.apply(_floating(x))
 
 
 def rsqrt(x: Tensor) -> Tensor:
     """``1 / sqrt(x)``."""
-    return 1 / Sqrt.apply(x)
+    return 1 / Sqrt.apply(_floating(x))
 
 
 def square(x: Tensor) -> Tensor:
@@ -303,17 +329,17 @@ def sign(x: Tensor) -> Tensor:
 
 def sin(x: Tensor) -> Tensor:
     """Elementwise sine."""
-    return Sin.apply(x)
+    return Sin.apply(_floating(x))
 
 
 def cos(x: Tensor) -> Tensor:
     """Elementwise cosine."""
-    return Cos.apply(x)
+    return Cos.apply(_floating(x))
 
 
 def erf(x: Tensor) -> Tensor:
     """The error function."""
-    return Erf.apply(x)
+    return Erf.apply(_floating(x))
 
 
 # ----------------------------------------------------------------------------- activations
@@ -401,12 +427,12 @@ class Softplus(Function):
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return Tanh.apply(x)
+    return Tanh.apply(_floating(x))
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """Logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(_floating(x))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -416,16 +442,17 @@ def relu(x: Tensor) -> Tensor:
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
-    return LeakyReLU.apply(x, negative_slope)
+    return LeakyReLU.apply(_floating(x), negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
-    return ELU.apply(x, alpha)
+    return ELU.apply(_floating(x), alpha)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit; ``approximate='tanh'`` gives the tanh approximation."""
+    x = _floating(x)
     if approximate == "tanh":
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return 0.5 * x * (1 + tanh(inner))
@@ -436,7 +463,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """Smooth ReLU ``log(1 + exp(beta x)) / beta``."""
-    return Softplus.apply(x, beta, threshold)
+    return Softplus.apply(_floating(x), beta, threshold)
 
 
 # ----------------------------------------------------------------------------- clamping and selection
@@ -493,6 +520,11 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
     """Limit values to ``[min, max]`` (either bound may be None); gradient 1 inside, 0 outside."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, int | float | np.generic | np.ndarray | Tensor):
+            raise TypeError(f"clamp: {name} must be a number or a tensor, got {type(bound).__name__}")
+    if x._data.dtype.kind != "f" and (type(min) is float or type(max) is float):
+        x = cast(x, get_default_dtype())  # an integer tensor with a Python float: the default float dtype
     return Clamp.apply(x, min, max)
 
 
@@ -501,12 +533,12 @@ clip = clamp
 
 def maximum(a, b) -> Tensor:
     """Elementwise maximum of two tensors (broadcasting)."""
-    return Maximum.apply(*_operands(a, b))
+    return Maximum.apply(*_operands(a, b, "maximum"))
 
 
 def minimum(a, b) -> Tensor:
     """Elementwise minimum of two tensors (broadcasting)."""
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, "minimum")
     return -Maximum.apply(-a if isinstance(a, Tensor) else np.negative(a),
                           -b if isinstance(b, Tensor) else np.negative(b))
 
@@ -516,7 +548,7 @@ def where(condition, input, other) -> Tensor:
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
-    a, b = _operands(input, other)
+    a, b = _operands(input, other, "where")
     if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
         b = np.asarray(b, dtype=a.dtype)
     elif isinstance(b, Tensor) and isinstance(a, int | float) and not isinstance(a, bool):
@@ -527,8 +559,8 @@ def where(condition, input, other) -> Tensor:
 # ----------------------------------------------------------------------------- comparisons (not differentiable)
 def _compare(name, ufunc):
     def compare(a, b) -> Tensor:
-        x = a._data if isinstance(a, Tensor) else a
-        y = b._data if isinstance(b, Tensor) else b
+        x = a._data if isinstance(a, Tensor) else _operand(a, name)
+        y = b._data if isinstance(b, Tensor) else _operand(b, name)
         try:
             return Tensor._wrap(ufunc(x, y))
         except ValueError as e:
