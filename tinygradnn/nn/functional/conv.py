@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from ...tensor import Tensor
+from ...tensor import Tensor, tensor_arg
 
 _conv_ops = None
 
@@ -24,35 +24,38 @@ def _ops_conv():
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """1-D cross-correlation: ``(N, C_in, L), (C_out, C_in / groups, kL), (C_out,) -> (N, C_out, L_out)``."""
-    return _ops_conv().conv1d(input, weight, bias, stride, padding, dilation, groups)
+    return _ops_conv().conv1d(tensor_arg(input, "conv1d"), weight, bias, stride, padding, dilation, groups)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1,
            groups: int = 1) -> Tensor:
     """2-D cross-correlation: ``(N, C_in, H, W), (C_out, C_in / groups, kH, kW), (C_out,) -> (N, C_out, H', W')``."""
-    return _ops_conv().conv2d(input, weight, bias, stride, padding, dilation, groups)
+    return _ops_conv().conv2d(tensor_arg(input, "conv2d"), weight, bias, stride, padding, dilation, groups)
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over sliding windows: ``(N, C, L) -> (N, C, L_out)`` (``stride`` defaults to ``kernel_size``)."""
-    return _ops_conv().max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _ops_conv().max_pool1d(tensor_arg(input, "max_pool1d"), kernel_size, stride, padding, dilation, ceil_mode,
+                                  return_indices)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """Max over sliding windows: ``(N, C, H, W) -> (N, C, H', W')`` (``stride`` defaults to ``kernel_size``)."""
-    return _ops_conv().max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    return _ops_conv().max_pool2d(tensor_arg(input, "max_pool2d"), kernel_size, stride, padding, dilation, ceil_mode,
+                                  return_indices)
 
 
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """Mean over sliding windows: ``(N, C, L) -> (N, C, L_out)``."""
-    return _ops_conv().avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _ops_conv().avg_pool1d(tensor_arg(input, "avg_pool1d"), kernel_size, stride, padding, ceil_mode,
+                                  count_include_pad)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None) -> Tensor:
     """Mean over sliding windows: ``(N, C, H, W) -> (N, C, H', W')``."""
-    return _ops_conv().avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                                  divisor_override)
+    return _ops_conv().avg_pool2d(tensor_arg(input, "avg_pool2d"), kernel_size, stride, padding, ceil_mode,
+                                  count_include_pad, divisor_override)

@@ -18,6 +18,14 @@ def float_dtype(device=None, dtype=None) -> np.dtype:
     return dt
 
 
+def check_size(layer: str, what: str, value) -> None:
+    """A layer's size argument (``in_features``, ``num_features``, ...) must be a non-negative int."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{layer}: {what} must be an int, got {value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{layer}: {what} must be non-negative, got {value}")
+
+
 def empty_parameter(shape, device=None, dtype=None) -> Parameter:
     """A Parameter of ``shape`` (values to be set by ``reset_parameters``), default dtype unless given."""
     return Parameter(np.empty(shape, dtype=float_dtype(device, dtype)))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import math
 
-from ...tensor import Tensor
+from ...tensor import Tensor, tensor_arg
 from .. import functional as F
 from .. import init
 from ..module import Module
-from ._factory import empty_parameter
+from ._factory import check_size, empty_parameter
 
 
-def _ntuple(value, n: int, name: str, what: str) -> tuple:
+def _ntuple(value, n: int, name: str, what: str, minimum: int = 1) -> tuple:
     out = tuple(value) if isinstance(value, tuple | list) else (value,) * n
     if len(out) != n or not all(isinstance(v, int) for v in out):
         raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in out):
+        raise ValueError(f"{name}: {what} must be {'positive' if minimum else 'non-negative'}, got {value!r}")
     return out
 
 
@@ -28,6 +30,8 @@ class _ConvNd(Module):
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None, dtype=None):
         super().__init__()
         name, nd = type(self).__name__, self._nd
+        check_size(name, "in_channels", in_channels)
+        check_size(name, "out_channels", out_channels)
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
         if in_channels % groups or out_channels % groups:
@@ -49,7 +53,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _ntuple(padding, nd, name, "padding")
+            self.padding = _ntuple(padding, nd, name, "padding", minimum=0)
         self.output_padding = (0,) * nd
         self.padding_mode = padding_mode
         self.weight = empty_parameter((out_channels, in_channels // groups) + self.kernel_size, device, dtype)
@@ -68,6 +72,7 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        input = tensor_arg(input, type(self).__name__)
         nd = self._nd
         if input.ndim not in (nd + 1, nd + 2):
             raise ValueError(f"{type(self).__name__}: expected a {nd + 2}-d input (N, C, ...) or a {nd + 1}-d "

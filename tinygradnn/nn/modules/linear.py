@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-from ...tensor import Tensor
+from ...tensor import Tensor, tensor_arg
 from .. import functional as F
 from .. import init
 from ..module import Module
-from ._factory import empty_parameter
+from ._factory import check_size, empty_parameter
 
 
 class Identity(Module):
@@ -30,6 +30,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
+        check_size("Linear", "in_features", in_features)
+        check_size("Linear", "out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = empty_parameter((out_features, in_features), device, dtype)
@@ -48,6 +50,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        input = tensor_arg(input, "Linear")
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input with last dim {self.in_features} (in_features), got shape "
                              f"{input.shape}")

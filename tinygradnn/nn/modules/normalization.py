@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...tensor import Tensor
+from ...tensor import Tensor, tensor_arg
 from .. import functional as F
 from .. import init
 from ..module import Module
-from ._factory import empty_parameter, float_dtype
+from ._factory import check_size, empty_parameter, float_dtype
 
 
 class _BatchNorm(Module):
@@ -21,6 +21,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
+        check_size(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -60,6 +61,7 @@ class _BatchNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
+        input = tensor_arg(input, name)
         if input.ndim not in self._ranks:
             raise ValueError(f"{name}: expected a {' or '.join(f'{r}-d' for r in self._ranks)} input "
                              f"{self._layout}, got shape {input.shape}")

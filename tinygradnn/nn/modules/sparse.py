@@ -7,7 +7,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from ._factory import empty_parameter
+from ._factory import check_size, empty_parameter
 
 
 class Embedding(Module):
@@ -20,6 +20,8 @@ class Embedding(Module):
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
                  _freeze: bool = False, device=None, dtype=None):
         super().__init__()
+        check_size("Embedding", "num_embeddings", num_embeddings)
+        check_size("Embedding", "embedding_dim", embedding_dim)
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")
         if padding_idx is not None:
