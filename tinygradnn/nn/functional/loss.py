@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import ops
 from ...ops import nnops
-from ...tensor import Tensor
+from ...tensor import Tensor, tensor_arg
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -48,6 +48,26 @@ def _same_shape(name: str, input: Tensor, target) -> Tensor:
     return target
 
 
+def _input(name: str, input) -> Tensor:
+    """The loss's ``input`` as a floating Tensor (array-likes are converted), or a clear error."""
+    input = tensor_arg(input, name)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be floating point (scores, probabilities or predictions), got dtype "
+                        f"{input.dtype}; convert it with .float()")
+    return input
+
+
+def _probabilities(name: str, what: str, t: Tensor) -> None:
+    """Check that every value of ``t`` lies in [0, 1] (NaN does not)."""
+    values = t._data
+    bad = ~((values >= 0) & (values <= 1))
+    if bad.any():
+        hint = "; for raw scores (logits) use binary_cross_entropy_with_logits / BCEWithLogitsLoss" \
+            if what == "input" else ""
+        raise ValueError(f"{name}: all elements of {what} should be between 0 and 1, got {values[bad].flat[0]}"
+                         f"{hint}")
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -60,6 +80,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 def mse_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Squared error ``(input - target)^2``; ``(*), (*) -> ()`` or ``(*)`` for 'none'."""
     reduction = _reduction("mse_loss", size_average, reduce, reduction)
+    input = _input("mse_loss", input)
     diff = input - _same_shape("mse_loss", input, target)
     return _reduce(diff * diff, reduction)
 
@@ -67,12 +88,14 @@ def mse_loss(input: Tensor, target, size_average=None, reduce=None, reduction: s
 def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Absolute error ``|input - target|``; ``(*), (*) -> ()`` or ``(*)`` for 'none'."""
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
+    input = _input("l1_loss", input)
     return _reduce(ops.abs(input - _same_shape("l1_loss", input, target)), reduction)
 
 
 def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """``0.5 d^2`` where ``|d| < delta``, ``delta (|d| - delta / 2)`` elsewhere (``d = input - target``)."""
     reduction = _reduction("huber_loss", None, None, reduction)
+    input = _input("huber_loss", input)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     diff = input - _same_shape("huber_loss", input, target)
@@ -84,6 +107,7 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduct
                    beta: float = 1.0) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, ``|d| - beta / 2`` elsewhere (``beta=0``: L1)."""
     reduction = _reduction("smooth_l1_loss", size_average, reduce, reduction)
+    input = _input("smooth_l1_loss", input)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     diff = input - _same_shape("smooth_l1_loss", input, target)
@@ -101,12 +125,10 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     ``weight`` broadcasts against the elementwise loss. ``(*), (*) -> ()`` or ``(*)`` for 'none'.
     """
     reduction = _reduction("binary_cross_entropy", size_average, reduce, reduction)
+    input = _input("binary_cross_entropy", input)
     target = _same_shape("binary_cross_entropy", input, target)
-    p = input._data
-    if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"binary_cross_entropy: all elements of input should be between 0 and 1, got values in "
-                         f"[{p.min():.4g}, {p.max():.4g}]; for raw scores (logits) use "
-                         "binary_cross_entropy_with_logits / BCEWithLogitsLoss")
+    _probabilities("binary_cross_entropy", "input", input)
+    _probabilities("binary_cross_entropy", "target", target)
     loss = nnops.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
@@ -120,7 +142,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     ``pos_weight`` (broadcast over the last dim, e.g. ``(C,)``) weights the positive term.
     """
     reduction = _reduction("binary_cross_entropy_with_logits", size_average, reduce, reduction)
+    input = _input("binary_cross_entropy_with_logits", input)
     target = _same_shape("binary_cross_entropy_with_logits", input, target)
+    _probabilities("binary_cross_entropy_with_logits", "target", target)
     if pos_weight is None:  # log(1 + e^x) - t x
         loss = ops.softplus(input) - input * target
     else:  # (1 - t) x + (1 + (pw - 1) t) log(1 + e^-x)
@@ -188,6 +212,7 @@ def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index
     divides by the total weight of the counted labels.
     """
     reduction = _reduction("nll_loss", size_average, reduce, reduction)
+    input = _input("nll_loss", input)
     target = _tensor(target)
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold int64 class labels, got dtype {target.dtype} (use .long())")
@@ -207,6 +232,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
     for ``reduction='none'``.
     """
     reduction = _reduction("cross_entropy", size_average, reduce, reduction)
+    input = _input("cross_entropy", input)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     target = _tensor(target)
