@@ -77,6 +77,8 @@ def conv_case(draw, nd):
 def conv_transpose_case(draw, nd):
     groups = draw(st.sampled_from([1, 1, 2]))
     cin, cout = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    if groups == 1 and draw(st.booleans()):
+        cout = draw(st.integers(8, 9))  # the channels-last path (the transposed conv's output channels)
     k = tuple(draw(st.integers(1, 3)) for _ in range(nd))
     s = tuple(draw(st.integers(1, 3)) for _ in range(nd))
     d = tuple(draw(st.integers(1, 2)) for _ in range(nd))
@@ -232,6 +234,8 @@ GRADCHECK_CASES = [
     ("conv1d", lambda x, w, b: C.conv1d(x, w, b, stride=2, padding=2, dilation=2), [(2, 2, 7), (3, 2, 3), (3,)]),
     ("conv_transpose2d", lambda x, w, b: C.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1,
                                                             groups=2), [(1, 4, 3, 3), (4, 1, 3, 2), (2,)]),
+    ("conv_transpose2d channels-last", lambda x, w, b: C.conv_transpose2d(x, w, b, stride=2, padding=(1, 0)),
+     [(1, 2, 3, 2), (2, 8, 2, 3), (8,)]),
     ("conv_transpose1d", lambda x, w, b: C.conv_transpose1d(x, w, b, stride=3, dilation=2),
      [(2, 2, 3), (2, 3, 2), (3,)]),
 ]
@@ -353,6 +357,7 @@ def test_pool1d_matches_torch(max_case, avg_case):
     x, kw, rng = max_case
     y, ty, grads = _run_both(lambda a: C.max_pool1d(a, **kw), lambda a: F.max_pool1d(a, **kw), [x], rng)
     _close(y, ty)
+    assume(np.isfinite(y.detach().numpy()).all())  # see test_max_pool2d_matches_torch_including_ties_and_indices
     _close(grads[0][0], grads[0][1])
     x, kw, rng = avg_case
     y, ty, grads = _run_both(lambda a: C.avg_pool1d(a, **kw), lambda a: F.avg_pool1d(a, **kw), [x], rng)

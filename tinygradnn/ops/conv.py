@@ -4,9 +4,9 @@ Contents, top to bottom:
 
 * geometry: ``_Geometry`` holds kernel, stride, padding, dilation, groups and the sizes, checked once
   (1-D ops are 2-D ops with a height of 1, so every kernel below works on 4-D arrays);
-* array kernels: ``_im2col`` (one strided view, one contiguous copy) and its adjoint ``_col2im`` (one
-  slice-add per kernel offset, never a loop over pixels), the matmuls around them, the pooling loops
-  over kernel offsets;
+* array kernels: im2col (one strided view of the windows, one contiguous copy), the matmuls, and the
+  adjoint col2im (one slice-add per kernel offset, never a loop over pixels); pooling likewise loops
+  over kernel offsets only;
 * Functions: ``Conv`` (conv + bias in one node), its two adjoints ``ConvTranspose`` (the input
   gradient; also the transposed convolution) and ``ConvWeight`` (the weight gradient), ``MaxPool`` and
   ``AvgPool``. The three conv Functions are each other's backward, so gradients of any order work;
@@ -19,17 +19,20 @@ Convolution here is cross-correlation, as in PyTorch: for ``groups=1``
 
 im2col copies every window of the padded input into one column of a matrix ``cols`` of shape
 ``(C*kh*kw, N*Ho*Wo)``; the convolution is then the single matrix product ``w.reshape(O, -1) @ cols``.
+With many input channels the columns are built channels last instead, ``(N*Ho*Wo, kh*kw*C)``, which
+NumPy copies faster (see ``_channels_last``); the arithmetic is the same.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import _State
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 
 
@@ -98,6 +101,23 @@ def _out_len(op: str, size: int, lo: int, hi: int, k: int, s: int, d: int, names
     return (size + lo + hi - span) // s + 1
 
 
+def _memoised(build):
+    """Cache a geometry builder: a network calls it with the same arguments at every step."""
+    cached = functools.lru_cache(maxsize=1024, typed=True)(build)
+
+    @functools.wraps(build)
+    def wrapper(*args):
+        args = tuple(tuple(a) if isinstance(a, list) else a for a in args)
+        try:
+            hash(args)
+        except TypeError:  # an unusual argument (an array, say): check it without the cache
+            return build(*args)
+        return cached(*args)
+
+    return wrapper
+
+
+@_memoised
 def _conv_geometry(op, nd, x_shape, w_shape, stride, padding, dilation, groups, in_size=None):
     """Check a convolution's arguments and return its geometry (``in_size`` overrides the input's)."""
     stride = _ints(stride, nd, "stride", op)
@@ -132,7 +152,6 @@ def _conv_geometry(op, nd, x_shape, w_shape, stride, padding, dilation, groups, 
                      groups=groups, one_d=nd == 1)
 
 
-
 # ----------------------------------------------------------------------------- array kernels
 def _as4d(a: np.ndarray) -> np.ndarray:
     """A 1-D op's (N, C, L) array (or (O, C, K) weight) as (N, C, 1, L), a view."""
@@ -157,16 +176,34 @@ def _crop(xp: np.ndarray, geom: _Geometry) -> np.ndarray:
     return xp[..., t:t + h, left:left + w]
 
 
-def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
-    """Columns of every window: x (N, C, H, W) -> (groups, C/groups*kh*kw, N*Ho*Wo), contiguous.
+# Two layouts for the columns. Channels first works for any groups and suits few channels (RGB or
+# grey input); channels last suits many channels: its copies and slice-adds then move rows of kw*C
+# contiguous numbers instead of rows of Wo, which saves NumPy most of its per-row overhead.
+_CHANNELS_LAST_FROM = 8  # input channels from which groups=1 convolutions use channels last
 
-    ``sliding_window_view`` gives every (dilated) window as a view; striding it by ``stride`` and
-    ``dilation`` keeps the windows and kernel taps we need; one ``ascontiguousarray`` is the only copy.
+
+def _channels_last(w: np.ndarray, geom: _Geometry) -> bool:
+    return geom.groups == 1 and w.shape[1] >= _CHANNELS_LAST_FROM
+
+
+def _windows(xp: np.ndarray, geom: _Geometry, axes: tuple) -> np.ndarray:
+    """Every window of the padded xp as a view, the spatial ``axes`` becoming (Ho, Wo) and (kh, kw) last.
+
+    ``sliding_window_view`` gives every dilated window at every position; striding that view by
+    ``stride`` (positions) and ``dilation`` (kernel taps) keeps the ones a convolution uses. No copy.
     """
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geom.kernel, geom.stride, geom.dilation, geom.out_size
-    n, c = x.shape[:2]
-    win = sliding_window_view(_pad(x, geom), ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    win = win[:, :, :(ho - 1) * sh + 1:sh, :(wo - 1) * sw + 1:sw, ::dh, ::dw]  # (N, C, Ho, Wo, kh, kw)
+    win = sliding_window_view(xp, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=axes)
+    index = [slice(None)] * win.ndim
+    index[axes[0]], index[axes[1]] = slice(0, (ho - 1) * sh + 1, sh), slice(0, (wo - 1) * sw + 1, sw)
+    index[-2:] = slice(None, None, dh), slice(None, None, dw)
+    return win[tuple(index)]
+
+
+def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """Channels-first columns: x (N, C, H, W) -> (groups, C/groups*kh*kw, N*Ho*Wo), one contiguous copy."""
+    (kh, kw), (ho, wo), (n, c) = geom.kernel, geom.out_size, x.shape[:2]
+    win = _windows(_pad(x, geom), geom, (2, 3))  # (N, C, Ho, Wo, kh, kw), a view
     cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))  # (C, kh, kw, N, Ho, Wo)
     return cols.reshape(geom.groups, c // geom.groups * kh * kw, n * ho * wo)
 
@@ -181,60 +218,98 @@ def _col2im(cols: np.ndarray, geom: _Geometry, n: int) -> np.ndarray:
     return np.ascontiguousarray(_crop(gxp, geom).transpose(1, 0, 2, 3))
 
 
-def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Matrix product over the groups axis: (G, m, k) @ (G, k, n); one plain BLAS gemm when G == 1."""
-    return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
+def _im2col_channels_last(x: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """Channels-last columns: x (N, C, H, W) -> (N*Ho*Wo, kh*kw*C), one row per window in (i, j, c) order."""
+    (kh, kw), (ho, wo), (n, c, h, w) = geom.kernel, geom.out_size, x.shape
+    (t, _), (left, _) = geom.pad
+    xh = np.zeros((n,) + geom.padded_size + (c,), dtype=x.dtype)  # padded, channels last
+    xh[:, t:t + h, left:left + w] = x.transpose(0, 2, 3, 1)
+    win = _windows(xh, geom, (1, 2))  # (N, Ho, Wo, C, kh, kw), a view
+    return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(n * ho * wo, kh * kw * c)
 
 
-def _grouped_channels_first(g: np.ndarray, groups: int) -> np.ndarray:
-    """g (N, O, Ho, Wo) -> (groups, O/groups, N*Ho*Wo), contiguous (the layout the matmuls want)."""
-    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, g.shape[1] // groups, -1)
+def _col2im_channels_last(gh: np.ndarray, w: np.ndarray, geom: _Geometry, n: int) -> np.ndarray:
+    """Input gradient from gh (N*Ho*Wo, O), channels last: (N, C, H, W).
 
-
-def _conv_forward(x, w, b, geom):
-    """y = conv(x, w) + b for 4-D x (N, C, H, W), w (O, C/groups, kh, kw); returns (y, cols)."""
-    n, o, (ho, wo) = x.shape[0], w.shape[0], geom.out_size
-    cols = _im2col(x, geom)
-    y = _bmm(w.reshape(geom.groups, o // geom.groups, -1), cols)  # (G, O/G, N*Ho*Wo): one gemm per group
-    y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
-    out = np.empty((n, o, ho, wo), dtype=y.dtype)
-    if b is None:
-        np.copyto(out, y)
-    else:
-        np.add(y, b.reshape(o, 1, 1), out=out)  # the bias rides along with the layout copy
-    return out, cols
-
-
-def _conv_input_grad(g, w, geom):
-    """The adjoint of conv in x (the transposed convolution): g (N, O, Ho, Wo) -> (N, C, H, W)."""
-    if geom.groups == 1 and w.shape[1] >= 8:
-        return _conv_input_grad_channels_last(g, w, geom)
-    g2 = _grouped_channels_first(g, geom.groups)
-    w3 = w.reshape(geom.groups, w.shape[0] // geom.groups, -1)
-    return _col2im(_bmm(w3.transpose(0, 2, 1), g2), geom, g.shape[0])
-
-
-def _conv_input_grad_channels_last(g, w, geom):
-    """``_conv_input_grad`` for groups=1, faster when there are many input channels.
-
-    For each kernel offset (i, j) the block ``g_nhwc @ w[:, :, i, j]`` (N*Ho*Wo, C) goes back onto the
-    pixels that offset read. Channels last, each of the kh*kw slice-adds runs over rows of Wo*C
-    contiguous numbers instead of Wo, which saves NumPy most of its per-row overhead.
+    For each kernel offset (i, j), the block ``gh @ w[:, :, i, j]`` (N*Ho*Wo, C) goes back onto the
+    pixels that offset read: kh*kw small gemms (one batched matmul) and kh*kw slice-adds.
     """
-    (n, o, ho, wo), c, (kh, kw) = g.shape, w.shape[1], geom.kernel
-    gh = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(n * ho * wo, o)
+    (o, c, kh, kw), (ho, wo) = w.shape, geom.out_size
     wk = np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)
-    blocks = np.matmul(gh, wk).reshape(kh, kw, n, ho, wo, c)  # kh*kw gemms
+    blocks = np.matmul(gh, wk).reshape(kh, kw, n, ho, wo, c)
     gxp = np.zeros((n,) + geom.padded_size + (c,), dtype=blocks.dtype)  # (N, Hp, Wp, C)
     for i, j, (rows, cs) in geom.offsets():
         gxp[:, rows, cs] += blocks[i, j]
     return np.ascontiguousarray(_crop(gxp.transpose(0, 3, 1, 2), geom))
 
 
-def _conv_weight_grad(x, g, geom, cols=None):
+def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Matrix product over the groups axis: (G, m, k) @ (G, k, n); one plain BLAS gemm when G == 1."""
+    return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
+
+
+def _grouped_channels_first(g: np.ndarray, groups: int) -> np.ndarray:
+    """g (N, O, Ho, Wo) -> (groups, O/groups, N*Ho*Wo), contiguous."""
+    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, g.shape[1] // groups, -1)
+
+
+def _rows_channels_last(g: np.ndarray) -> np.ndarray:
+    """g (N, O, Ho, Wo) -> (N*Ho*Wo, O), contiguous."""
+    return np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, g.shape[1])
+
+
+def _conv_forward(x, w, b, geom):
+    """y = conv(x, w) + b for x (N, C, H, W), w (O, C/groups, kh, kw): (y, the columns for backward)."""
+    (n, o), (ho, wo) = (x.shape[0], w.shape[0]), geom.out_size
+    if _channels_last(w, geom):
+        cols = _im2col_channels_last(x, geom)
+        y = (cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)).reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+    else:
+        cols = _im2col(x, geom)
+        y = _bmm(w.reshape(geom.groups, o // geom.groups, -1), cols)  # (G, O/G, N*Ho*Wo): a gemm per group
+        y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
+    out = np.empty((n, o, ho, wo), dtype=y.dtype)  # y is in the columns' order: one copy to (N, O, Ho, Wo)
+    if b is None:
+        np.copyto(out, y)
+    else:
+        np.add(y, b.reshape(o, 1, 1), out=out)  # the bias rides along with that copy
+    return out, cols
+
+
+def _conv_backward(g, w, cols, geom, need_x, need_w, need_b, n):
+    """(gx, gw, gb) of ``_conv_forward`` from g (N, O, Ho, Wo) and its saved columns (None where not needed)."""
+    gx = gw = gb = None
+    if _channels_last(w, geom):
+        gh = _rows_channels_last(g)  # (N*Ho*Wo, O)
+        if need_x:
+            gx = _col2im_channels_last(gh, w, geom, n)
+        if need_w:
+            kh, kw = geom.kernel
+            gw = np.ascontiguousarray((gh.T @ cols).reshape(w.shape[0], kh, kw, -1).transpose(0, 3, 1, 2))
+        if need_b:
+            gb = gh.sum(axis=0)
+        return gx, gw, gb
+    g2 = _grouped_channels_first(g, geom.groups)  # (G, O/G, N*Ho*Wo)
+    if need_x:
+        w3 = w.reshape(geom.groups, w.shape[0] // geom.groups, -1)
+        gx = _col2im(_bmm(w3.transpose(0, 2, 1), g2), geom, n)
+    if need_w:
+        gw = _bmm(g2, cols.transpose(0, 2, 1)).reshape(w.shape)
+    if need_b:
+        gb = g2.reshape(w.shape[0], -1).sum(axis=1)
+    return gx, gw, gb
+
+
+def _conv_input_grad(g, w, geom):
+    """The adjoint of conv in x (the transposed convolution): g (N, O, Ho, Wo) -> (N, C, H, W)."""
+    if _channels_last(w, geom):
+        return _col2im_channels_last(_rows_channels_last(g), w, geom, g.shape[0])
+    return _conv_backward(g, w, None, geom, True, False, False, g.shape[0])[0]
+
+
+def _conv_weight_grad(x, g, geom):
     """The adjoint of conv in w: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C/groups, kh, kw)."""
-    cols = _im2col(x, geom) if cols is None else cols
-    gw = _bmm(_grouped_channels_first(g, geom.groups), cols.transpose(0, 2, 1))
+    gw = _bmm(_grouped_channels_first(g, geom.groups), _im2col(x, geom).transpose(0, 2, 1))
     return gw.reshape((g.shape[1], x.shape[1] // geom.groups) + geom.kernel)
 
 
@@ -256,7 +331,7 @@ class Conv(Function):
     @staticmethod
     def compute(x, w, b, geom):
         y, cols = _conv_forward(_as4d(x), _as4d(w), b, geom)
-        return (y[:, :, 0] if geom.one_d else y), cols
+        return _from4d(y, geom), cols
 
     def forward(ctx, x, w, b, geom):
         y, cols = Conv.compute(x, w, b, geom)
@@ -267,14 +342,9 @@ class Conv(Function):
         (x, w, cols), geom = ctx.saved, ctx.geom
         nx, nw, nb = ctx.needs_input_grad[:3]
         if isinstance(g, np.ndarray):  # plain backward: reuse the saved columns
-            g4 = _as4d(g)
-            gx = _conv_input_grad(g4, _as4d(w), geom).reshape(x.shape) if nx else None
-            gw = gb = None
-            if nw or nb:
-                g2 = _grouped_channels_first(g4, geom.groups)
-                gw = _bmm(g2, cols.transpose(0, 2, 1)).reshape(w.shape) if nw else None
-                gb = g2.reshape(w.shape[0], -1).sum(axis=1) if nb else None
-            return gx, gw, gb, None
+            gx, gw, gb = _conv_backward(_as4d(g), _as4d(w), cols, geom, nx, nw, nb, g.shape[0])
+            return (None if gx is None else gx.reshape(x.shape), None if gw is None else gw.reshape(w.shape),
+                    gb, None)
         return (ConvTranspose.apply(g, w, None, geom) if nx else None,
                 ConvWeight.apply(x, g, geom) if nw else None,
                 F.sum(g, _bias_axes(g.ndim)) if nb else None, None)
@@ -288,7 +358,7 @@ class ConvTranspose(Function):
         x = _conv_input_grad(_as4d(g), _as4d(w), geom)
         if b is not None:
             x += b.reshape(-1, 1, 1)
-        return x[:, :, 0] if geom.one_d else x
+        return _from4d(x, geom)
 
     def forward(ctx, g, w, b, geom):
         ctx.saved, ctx.geom = (g, w), geom
@@ -308,8 +378,7 @@ class ConvWeight(Function):
 
     @staticmethod
     def compute(x, g, geom):
-        gw = _conv_weight_grad(_as4d(x), _as4d(g), geom)
-        return gw[:, :, 0] if geom.one_d else gw
+        return _from4d(_conv_weight_grad(_as4d(x), _as4d(g), geom), geom)
 
     def forward(ctx, x, g, geom):
         ctx.saved, ctx.geom = (x, g), geom
@@ -410,50 +479,56 @@ def _avg_divisor(geom, p, count_include_pad, divisor_override, dtype):
 
 
 # ----------------------------------------------------------------------------- pooling Functions
+def _from4d(y: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """Undo ``_as4d`` on a result: (N, C, 1, L) -> (N, C, L) for 1-D ops."""
+    return y[:, :, 0] if geom.one_d else y
+
+
+def _maxpool_grad(g, choice, geom, shape):
+    """Max pooling's input gradient in the caller's layout (1-D or 2-D)."""
+    shape4 = shape[:2] + (1,) + shape[2:] if len(shape) == 3 else shape
+    return _maxpool_scatter(_as4d(g), choice, geom, shape4).reshape(shape)
+
+
 class MaxPool(Function):
-    """Max over sliding windows; the gradient goes to the first maximum of each window."""
+    """Max over sliding windows; the gradient goes to the first maximum of each window.
+
+    (Where a window holds a NaN, the output is NaN as in PyTorch, but its gradient goes to the window's
+    last element rather than to the NaN.)
+    """
 
     def forward(ctx, x, geom, want_choice):
         out, choice = _maxpool_forward(_as4d(x), geom, want_choice)
-        ctx.saved, ctx.geom, ctx.shape = (choice,), geom, x.shape
-        return out[:, :, 0] if geom.one_d else out
+        ctx.saved, ctx.geom, ctx.shape = (choice,), geom, x.shape  # not out: relu_(out) stays allowed
+        return _from4d(out, geom)
 
     def backward(ctx, g, F):
         (choice,) = ctx.saved
         if isinstance(g, np.ndarray):
-            return _maxpool_scatter(_as4d(g), choice, ctx.geom, _4d_shape(ctx.shape)).reshape(ctx.shape), None, None
+            return _maxpool_grad(g, choice, ctx.geom, ctx.shape), None, None
         choice = choice._data if isinstance(choice, Tensor) else choice
-        return _MaxPoolScatter.apply(g, choice, ctx.geom, ctx.shape), None, None
+        return _MaxPoolRoute.apply(g, choice, ctx.geom, ctx.shape, True), None, None
 
 
-class _MaxPoolScatter(Function):
-    """Max pooling's backward as a recorded op (for double backward): linear in g."""
+class _MaxPoolRoute(Function):
+    """Max pooling's backward as a recorded op (for double backward).
 
-    def forward(ctx, g, choice, geom, shape):
-        ctx.args = (choice, geom, shape)
-        return _maxpool_scatter(_as4d(g), choice, geom, _4d_shape(shape)).reshape(shape)
+    With ``scatter`` it sends each window's gradient to the chosen element (a linear map of g); without,
+    it is the adjoint of that map: it picks the chosen element of each window. Each is the other's backward.
+    """
 
-    def backward(ctx, gg, F):
-        choice, geom, shape = ctx.args
-        if isinstance(gg, np.ndarray):
-            out = _maxpool_gather(_as4d(gg), choice, geom)
-            return (out[:, :, 0] if geom.one_d else out), None, None, None
-        return _MaxPoolGather.apply(gg, choice, geom, shape), None, None, None
-
-
-class _MaxPoolGather(Function):
-    """The adjoint of ``_MaxPoolScatter``: pick each window's chosen element of gx."""
-
-    def forward(ctx, gx, choice, geom, shape):
-        ctx.args = (choice, geom, shape)
-        out = _maxpool_gather(_as4d(gx), choice, geom)
-        return out[:, :, 0] if geom.one_d else out
+    def forward(ctx, a, choice, geom, shape, scatter):
+        ctx.args = (choice, geom, shape, scatter)
+        return _maxpool_grad(a, choice, geom, shape) if scatter else _from4d(_maxpool_gather(_as4d(a), choice, geom),
+                                                                             geom)
 
     def backward(ctx, g, F):
-        choice, geom, shape = ctx.args
-        if isinstance(g, np.ndarray):
-            return _maxpool_scatter(_as4d(g), choice, geom, _4d_shape(shape)).reshape(shape), None, None, None
-        return _MaxPoolScatter.apply(g, choice, geom, shape), None, None, None
+        choice, geom, shape, scatter = ctx.args
+        if not isinstance(g, np.ndarray):
+            return _MaxPoolRoute.apply(g, choice, geom, shape, not scatter), None, None, None, None
+        if scatter:
+            return _from4d(_maxpool_gather(_as4d(g), choice, geom), geom), None, None, None, None
+        return _maxpool_grad(g, choice, geom, shape), None, None, None, None
 
 
 class AvgPool(Function):
@@ -461,33 +536,32 @@ class AvgPool(Function):
 
     def forward(ctx, x, geom, divisor):
         ctx.args = (geom, divisor, x.shape)
-        out = _avgpool_forward(_as4d(x), geom, divisor)
-        return out[:, :, 0] if geom.one_d else out
+        return _from4d(_avgpool_forward(_as4d(x), geom, divisor), geom)
 
     def backward(ctx, g, F):
         geom, divisor, shape = ctx.args
         if isinstance(g, np.ndarray):
-            return _avgpool_scatter(_as4d(g), geom, divisor, _4d_shape(shape)).reshape(shape), None, None
+            return _AvgPoolScatter.compute(g, geom, divisor, shape), None, None
         return _AvgPoolScatter.apply(g, geom, divisor, shape), None, None
 
 
 class _AvgPoolScatter(Function):
     """Average pooling's backward as a recorded op (for double backward); its adjoint is AvgPool."""
 
+    @staticmethod
+    def compute(g, geom, divisor, shape):
+        shape4 = shape[:2] + (1,) + shape[2:] if len(shape) == 3 else shape
+        return _avgpool_scatter(_as4d(g), geom, divisor, shape4).reshape(shape)
+
     def forward(ctx, g, geom, divisor, shape):
         ctx.args = (geom, divisor)
-        return _avgpool_scatter(_as4d(g), geom, divisor, _4d_shape(shape)).reshape(shape)
+        return _AvgPoolScatter.compute(g, geom, divisor, shape)
 
     def backward(ctx, gg, F):
         geom, divisor = ctx.args
         if isinstance(gg, np.ndarray):
-            out = _avgpool_forward(_as4d(gg), geom, divisor)
-            return (out[:, :, 0] if geom.one_d else out), None, None, None
+            return _from4d(_avgpool_forward(_as4d(gg), geom, divisor), geom), None, None, None
         return AvgPool.apply(gg, geom, divisor), None, None, None
-
-
-def _4d_shape(shape: tuple) -> tuple:
-    return shape[:2] + (1,) + shape[2:] if len(shape) == 3 else shape
 
 
 # ----------------------------------------------------------------------------- argument checks
@@ -571,12 +645,13 @@ def _conv_transpose(op, nd, x, weight, bias, stride, padding, output_padding, gr
                          f"gives a non-positive output size {out}")
     # the geometry of the convolution that this one transposes: it maps `out`-sized inputs to x's size
     geom = _conv_geometry(op, nd, None, (w.shape[1] * groups, w.shape[0]) + w.shape[2:], s, p, d, int(groups),
-                          in_size=out)
+                          out)
     geom = replace(geom, out_size=_lift(tuple(x.shape[2:]), nd, 1))  # differs when output_padding >= stride
     y = ConvTranspose.apply(x, w, b, geom)
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
+@_memoised
 def _pool_geometry(op, nd, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
     k = _ints(kernel_size, nd, "kernel_size", op)
     s = k if stride is None or (isinstance(stride, tuple | list) and not stride) else _ints(stride, nd, "stride", op)
@@ -612,7 +687,7 @@ def _pool_input(op, nd, x):
 def _max_pool(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _pool_input(op, nd, x)
     geom, _ = _pool_geometry(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    out = MaxPool.apply(x, geom, return_indices or (x.requires_grad and _State.enabled))
+    out = MaxPool.apply(x, geom, return_indices or (x.requires_grad and is_grad_enabled()))
     if return_indices:
         if out._ctx is not None:
             choice = out._ctx.saved[0]
@@ -633,7 +708,7 @@ def _flat_indices(choice, geom):
     rows = np.arange(ho).reshape(-1, 1) * sh - t + i * dh
     cols = np.arange(wo) * sw - left + j * dw
     idx = rows * geom.in_size[1] + cols
-    return idx[:, :, 0] if geom.one_d else idx
+    return _from4d(idx, geom)
 
 
 def _avg_pool(op, nd, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
