@@ -393,3 +393,28 @@ def test_views_share_memory_like_torch():
     x = tg.arange(6.0).reshape(2, 3)
     assert np.shares_memory(x.T.numpy(), x.numpy())
     assert np.shares_memory(x[0].numpy(), x.numpy())
+
+
+_X3 = np.random.default_rng(0).normal(size=(3, 4, 5))
+_MIXED_INDEX = {
+    "arrays_split_by_a_slice": lambda m, x: x[m.idx([0, 2, 2, 1]), :, m.idx([4, 0, 4, 1])],
+    "ellipsis_then_array": lambda m, x: x[..., m.idx([4, 0, 4, 1])],
+    "mask_then_int": lambda m, x: x[m.idx(np.array([True, False, True])), 1],
+    "slice_then_2d_array": lambda m, x: x[1:, m.idx([[0, 3], [3, 3]])],
+    "none_then_array": lambda m, x: x[None, m.idx([0, 2, 2, 1])],
+    "int_array_int": lambda m, x: x[2, m.idx([0, 2, 2, 1]), 3],
+    "negative_array": lambda m, x: x[m.idx([-1, -3, 0])],
+}
+
+
+@pytest.mark.parametrize("name", list(_MIXED_INDEX))
+def test_mixed_advanced_indexing_by_finite_differences(name):
+    check_finite_differences(OpCase(name, _MIXED_INDEX[name], None), Sample((_X3,)))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(_MIXED_INDEX))
+def test_mixed_advanced_indexing_matches_torch(name):
+    """Where NumPy and PyTorch put the advanced-index dims (front when split by a slice) agree."""
+    check_against_torch(OpCase(name, _MIXED_INDEX[name], None), Sample((_X3,)))
