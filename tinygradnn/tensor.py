@@ -20,6 +20,7 @@ from collections import namedtuple
 import numpy as np
 
 from . import _dtype
+from ._state import _State
 
 _ops = None  # tinygradnn.ops, bound at the end of tinygradnn/__init__ (ops import Tensor)
 
@@ -120,6 +121,11 @@ class Tensor:
         if value and type(self._data) is not np.ndarray:
             self._data = np.array(self._data)  # leaves that learn hold real arrays (optimizers update in place)
         self._requires_grad = bool(value)
+
+    def _bump_version(self) -> None:
+        """Record an in-place change (the version counter checked by backward)."""
+        self._version += 1
+        _State.bumps += 1
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self."""

@@ -88,7 +88,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
     grads: dict[int, object] = {}
     owned: set[int] = set()  # ids whose gradient buffer we allocated and may add into in place
     for r, g in zip(roots, grad_roots):
-        _accumulate(grads, owned, r, g, create_graph)
+        _accumulate(grads, owned, id(r), g, create_graph)
 
     order = _topological_order(roots)
     mode = enable_grad() if create_graph else no_grad()
@@ -106,9 +106,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                 _store_grad(t, g, create_graph, ctx is None and id(t) in owned)
             if ctx is None:
                 continue
-            if ctx.versions is not None or t._version:
-                _check_versions(ctx, t)
-            elif ctx.inputs and any(getattr(p, "_version", 0) for p in ctx.inputs):
+            if ctx.bumps != _State.bumps:  # some tensor was changed in place since ctx was recorded
                 _check_versions(ctx, t)
             if create_graph:
                 saved, ctx.saved = ctx.saved, _as_tensors(ctx, t)
@@ -133,7 +131,11 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                             f"for an input of shape {data.shape}")
                     if gi.dtype != data.dtype:
                         gi = F.cast(gi, data.dtype)
-                    _accumulate(grads, owned, p, gi, create_graph)
+                    key = id(p)
+                    if key in grads:
+                        _accumulate(grads, owned, key, gi, create_graph)
+                    else:
+                        grads[key] = gi
             if not retain_graph:
                 ctx.saved = None
                 ctx.inputs = ()
@@ -147,8 +149,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
     return None
 
 
-def _accumulate(grads, owned, t, g, create_graph):
-    key = id(t)
+def _accumulate(grads, owned, key, g, create_graph):
     prev = grads.get(key)
     if prev is None:
         grads[key] = g

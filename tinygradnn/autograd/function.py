@@ -38,7 +38,7 @@ _new_tensor = object.__new__
 class Function:
     """Base class of every differentiable op. Instances are the nodes of the graph."""
 
-    __slots__ = ("inputs", "saved", "versions", "needs_input_grad", "__dict__")
+    __slots__ = ("inputs", "saved", "versions", "bumps", "needs_input_grad", "__dict__")
     out_version = 0  # the output's version when recorded (an in-place op records a node for a changed tensor)
 
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
@@ -75,6 +75,7 @@ class Function:
             ctx.needs_input_grad = needs
             # versions of the inputs now, to detect in-place changes before backward (None: all still 0)
             ctx.versions = tuple(getattr(a, "_version", 0) for a in args) if changed else None
+            ctx.bumps = _State.bumps
             out._requires_grad = True
             out._ctx = ctx
         if _State.anomaly:

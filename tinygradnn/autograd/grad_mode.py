@@ -2,10 +2,7 @@
 
 import functools
 
-
-class _State:
-    enabled = True  # record the graph?
-    anomaly = False  # check every forward and backward result for NaN/Inf?
+from .._state import _State
 
 
 def is_grad_enabled() -> bool:

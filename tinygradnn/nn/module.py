@@ -451,7 +451,7 @@ class Module:
                     target._data = (np.asarray if assign else np.array)(arr, dtype=target.dtype)
                 else:
                     np.copyto(target._data, arr, casting="unsafe")
-                target._version += 1
+                target._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- dtype and device

@@ -67,5 +67,5 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         for p in params:
             n = p.numel()
             p._data[...] = vec._data[start:start + n].reshape(p.shape)
-            p._version += 1
+            p._bump_version()
             start += n

@@ -24,7 +24,7 @@ def _rebase(x: Tensor, fn, *args) -> Tensor:
     old._requires_grad, old._ctx, old._version = x._requires_grad, x._ctx, x._version
     new = fn(old, *args)
     x._data, x._ctx, x._requires_grad = new._data, new._ctx, new._requires_grad
-    x._version += 1
+    x._bump_version()
     if x._ctx is not None:
         x._ctx.out_version = x._version
     return x
@@ -53,7 +53,7 @@ def _apply(x: Tensor, other, op, ufunc, name):
                          f"shape {x.shape}") from e
     except TypeError as e:
         raise TypeError(f"{name}: {e}") from None
-    x._version += 1
+    x._bump_version()
     return x
 
 
@@ -87,7 +87,7 @@ def _unary_(fn, name):
         if _records(x):
             return _rebase(x, fn)
         _writable(x)[...] = fn(Tensor._wrap(x._data))._data
-        x._version += 1
+        x._bump_version()
         return x
 
     method.__name__ = name
@@ -106,7 +106,7 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     if _records(x):
         return _rebase(x, ew.clamp, min, max)
     np.clip(_writable(x), min, max, out=x._data)
-    x._version += 1
+    x._bump_version()
     return x
 
 
@@ -121,7 +121,7 @@ def _fill(x: Tensor, values) -> Tensor:
     except ValueError as e:
         raise ValueError(f"cannot write a value of shape {np.shape(values)} into a tensor of shape "
                          f"{x.shape}") from e
-    x._version += 1
+    x._bump_version()
     return x
 
 
@@ -169,7 +169,7 @@ def masked_fill_(x: Tensor, mask, value) -> Tensor:
         return _rebase(x, masked_fill, mask, value)
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     np.copyto(_writable(x), value._data if isinstance(value, Tensor) else value, where=np.broadcast_to(m, x.shape))
-    x._version += 1
+    x._bump_version()
     return x
 
 
@@ -190,7 +190,7 @@ def setitem_(x: Tensor, index, value) -> None:
     except (ValueError, IndexError) as e:
         raise type(e)(f"setitem: cannot assign a value of shape {np.shape(value)} to index "
                       f"{index!r} of a tensor of shape {x.shape}: {e}") from None
-    x._version += 1
+    x._bump_version()
 
 
 def _scatter(v: Tensor, shape, index) -> Tensor:

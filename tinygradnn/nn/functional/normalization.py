@@ -55,4 +55,4 @@ def _update(running: Tensor, batch: np.ndarray, momentum: float) -> None:
     data = running._data
     data *= 1.0 - momentum
     data += momentum * batch.astype(data.dtype, copy=False)
-    running._version += 1
+    running._bump_version()
