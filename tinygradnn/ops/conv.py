@@ -17,10 +17,11 @@ Convolution here is cross-correlation, as in PyTorch: for ``groups=1``
 
     y[n, o, p, q] = b[o] + sum_{c, i, j} w[o, c, i, j] * xpad[n, c, p*sh + i*dh, q*sw + j*dw]
 
-im2col copies every window of the padded input into one column of a matrix ``cols`` of shape
-``(C*kh*kw, N*Ho*Wo)``; the convolution is then the single matrix product ``w.reshape(O, -1) @ cols``.
-With many input channels the columns are built channels last instead, ``(N*Ho*Wo, kh*kw*C)``, which
-NumPy copies faster (see ``_channels_last``); the arithmetic is the same.
+im2col copies every window of the padded input into one column of a matrix: ``cols`` of shape
+``(N, C*kh*kw, Ho*Wo)``, and the convolution is the one (batched, BLAS) matrix product
+``w.reshape(O, -1) @ cols``, which comes out already in the (N, O, Ho*Wo) layout. With many input
+channels the columns are built channels last instead, ``(N*Ho*Wo, kh*kw*C)``, which NumPy copies faster,
+and the product is a single gemm (see ``_channels_last``); the arithmetic is the same.
 """
 
 from __future__ import annotations
@@ -182,8 +183,8 @@ def _crop(xp: np.ndarray, geom: _Geometry) -> np.ndarray:
 _CHANNELS_LAST_FROM = 8  # input channels from which groups=1 convolutions use channels last
 
 
-def _channels_last(w: np.ndarray, geom: _Geometry) -> bool:
-    return geom.groups == 1 and w.shape[1] >= _CHANNELS_LAST_FROM
+def _channels_last(in_channels: int, geom: _Geometry) -> bool:
+    return geom.groups == 1 and in_channels >= _CHANNELS_LAST_FROM
 
 
 def _windows(xp: np.ndarray, geom: _Geometry, axes: tuple) -> np.ndarray:
@@ -201,21 +202,21 @@ def _windows(xp: np.ndarray, geom: _Geometry, axes: tuple) -> np.ndarray:
 
 
 def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
-    """Channels-first columns: x (N, C, H, W) -> (groups, C/groups*kh*kw, N*Ho*Wo), one contiguous copy."""
-    (kh, kw), (ho, wo), (n, c) = geom.kernel, geom.out_size, x.shape[:2]
+    """Channels-first columns: x (N, C, H, W) -> (N, groups, C/groups*kh*kw, Ho*Wo), one contiguous copy."""
+    (ho, wo), n = geom.out_size, x.shape[0]
     win = _windows(_pad(x, geom), geom, (2, 3))  # (N, C, Ho, Wo, kh, kw), a view
-    cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))  # (C, kh, kw, N, Ho, Wo)
-    return cols.reshape(geom.groups, c // geom.groups * kh * kw, n * ho * wo)
+    cols = np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))  # (N, C, kh, kw, Ho, Wo)
+    return cols.reshape(n, geom.groups, -1, ho * wo)
 
 
-def _col2im(cols: np.ndarray, geom: _Geometry, n: int) -> np.ndarray:
+def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
     """The adjoint of ``_im2col``: add every column entry back onto the pixel it came from -> (N, C, H, W)."""
-    (kh, kw), (ho, wo) = geom.kernel, geom.out_size
-    cols = cols.reshape(-1, kh, kw, n, ho, wo)  # (C, kh, kw, N, Ho, Wo)
-    gxp = np.zeros((cols.shape[0], n) + geom.padded_size, dtype=cols.dtype)  # (C, N, Hp, Wp)
+    (kh, kw), (ho, wo), n = geom.kernel, geom.out_size, cols.shape[0]
+    cols = cols.reshape(n, -1, kh, kw, ho, wo)  # (N, C, kh, kw, Ho, Wo)
+    gxp = np.zeros(cols.shape[:2] + geom.padded_size, dtype=cols.dtype)  # (N, C, Hp, Wp)
     for i, j, (rows, cs) in geom.offsets():  # kh*kw strided adds, each over all pixels at once
-        gxp[:, :, rows, cs] += cols[:, i, j]
-    return np.ascontiguousarray(_crop(gxp, geom).transpose(1, 0, 2, 3))
+        gxp[:, :, rows, cs] += cols[:, :, i, j]
+    return np.ascontiguousarray(_crop(gxp, geom))
 
 
 def _im2col_channels_last(x: np.ndarray, geom: _Geometry) -> np.ndarray:
@@ -243,16 +244,6 @@ def _col2im_channels_last(gh: np.ndarray, w: np.ndarray, geom: _Geometry, n: int
     return np.ascontiguousarray(_crop(gxp.transpose(0, 3, 1, 2), geom))
 
 
-def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Matrix product over the groups axis: (G, m, k) @ (G, k, n); one plain BLAS gemm when G == 1."""
-    return (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
-
-
-def _grouped_channels_first(g: np.ndarray, groups: int) -> np.ndarray:
-    """g (N, O, Ho, Wo) -> (groups, O/groups, N*Ho*Wo), contiguous."""
-    return np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, g.shape[1] // groups, -1)
-
-
 def _rows_channels_last(g: np.ndarray) -> np.ndarray:
     """g (N, O, Ho, Wo) -> (N*Ho*Wo, O), contiguous."""
     return np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, g.shape[1])
@@ -261,56 +252,64 @@ def _rows_channels_last(g: np.ndarray) -> np.ndarray:
 def _conv_forward(x, w, b, geom):
     """y = conv(x, w) + b for x (N, C, H, W), w (O, C/groups, kh, kw): (y, the columns for backward)."""
     (n, o), (ho, wo) = (x.shape[0], w.shape[0]), geom.out_size
-    if _channels_last(w, geom):
+    if _channels_last(w.shape[1], geom):
         cols = _im2col_channels_last(x, geom)
-        y = (cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)).reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
-    else:
-        cols = _im2col(x, geom)
-        y = _bmm(w.reshape(geom.groups, o // geom.groups, -1), cols)  # (G, O/G, N*Ho*Wo): a gemm per group
-        y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
-    out = np.empty((n, o, ho, wo), dtype=y.dtype)  # y is in the columns' order: one copy to (N, O, Ho, Wo)
-    if b is None:
-        np.copyto(out, y)
-    else:
-        np.add(y, b.reshape(o, 1, 1), out=out)  # the bias rides along with that copy
-    return out, cols
+        y = (cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)).reshape(n, ho, wo, o)  # one gemm
+        out = np.empty((n, o, ho, wo), dtype=y.dtype)
+        if b is None:
+            np.copyto(out, y.transpose(0, 3, 1, 2))
+        else:
+            np.add(y.transpose(0, 3, 1, 2), b.reshape(o, 1, 1), out=out)  # the bias rides along with the copy
+        return out, cols
+    cols = _im2col(x, geom)
+    y = np.matmul(w.reshape(geom.groups, o // geom.groups, -1), cols)  # (N, G, O/G, Ho*Wo): a gemm per sample
+    y = y.reshape(n, o, ho, wo)
+    if b is not None:
+        y += b.reshape(o, 1, 1)
+    return y, cols
 
 
-def _conv_backward(g, w, cols, geom, need_x, need_w, need_b, n):
+def _weight_grad(g, cols, w_shape, groups):
+    """gw (O, C/groups, kh, kw) from g (N, O, Ho, Wo) and channels-first columns: one gemm per sample, summed."""
+    g4 = g.reshape(g.shape[0], groups, g.shape[1] // groups, -1)  # (N, G, O/G, Ho*Wo)
+    return np.matmul(g4, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w_shape)
+
+
+def _weight_grad_channels_last(gh, cols, w_shape):
+    """gw (O, C, kh, kw) from gh (N*Ho*Wo, O) and channels-last columns (N*Ho*Wo, kh*kw*C): one gemm."""
+    o, c, kh, kw = w_shape
+    return np.ascontiguousarray((gh.T @ cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
+
+
+def _conv_backward(g, w, cols, geom, need_x, need_w, need_b):
     """(gx, gw, gb) of ``_conv_forward`` from g (N, O, Ho, Wo) and its saved columns (None where not needed)."""
     gx = gw = gb = None
-    if _channels_last(w, geom):
+    if _channels_last(w.shape[1], geom):
         gh = _rows_channels_last(g)  # (N*Ho*Wo, O)
-        if need_x:
-            gx = _col2im_channels_last(gh, w, geom, n)
-        if need_w:
-            kh, kw = geom.kernel
-            gw = np.ascontiguousarray((gh.T @ cols).reshape(w.shape[0], kh, kw, -1).transpose(0, 3, 1, 2))
-        if need_b:
-            gb = gh.sum(axis=0)
+        gx = _col2im_channels_last(gh, w, geom, g.shape[0]) if need_x else None
+        gw = _weight_grad_channels_last(gh, cols, w.shape) if need_w else None
+        gb = gh.sum(axis=0) if need_b else None
         return gx, gw, gb
-    g2 = _grouped_channels_first(g, geom.groups)  # (G, O/G, N*Ho*Wo)
     if need_x:
-        w3 = w.reshape(geom.groups, w.shape[0] // geom.groups, -1)
-        gx = _col2im(_bmm(w3.transpose(0, 2, 1), g2), geom, n)
-    if need_w:
-        gw = _bmm(g2, cols.transpose(0, 2, 1)).reshape(w.shape)
-    if need_b:
-        gb = g2.reshape(w.shape[0], -1).sum(axis=1)
+        groups, o = geom.groups, w.shape[0]
+        w3 = w.reshape(groups, o // groups, -1)
+        gx = _col2im(np.matmul(w3.transpose(0, 2, 1), g.reshape(g.shape[0], groups, o // groups, -1)), geom)
+    gw = _weight_grad(g, cols, w.shape, geom.groups) if need_w else None
+    gb = g.sum(axis=(0, 2, 3)) if need_b else None
     return gx, gw, gb
 
 
 def _conv_input_grad(g, w, geom):
     """The adjoint of conv in x (the transposed convolution): g (N, O, Ho, Wo) -> (N, C, H, W)."""
-    if _channels_last(w, geom):
-        return _col2im_channels_last(_rows_channels_last(g), w, geom, g.shape[0])
-    return _conv_backward(g, w, None, geom, True, False, False, g.shape[0])[0]
+    return _conv_backward(g, w, None, geom, True, False, False)[0]
 
 
 def _conv_weight_grad(x, g, geom):
     """The adjoint of conv in w: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C/groups, kh, kw)."""
-    gw = _bmm(_grouped_channels_first(g, geom.groups), _im2col(x, geom).transpose(0, 2, 1))
-    return gw.reshape((g.shape[1], x.shape[1] // geom.groups) + geom.kernel)
+    w_shape = (g.shape[1], x.shape[1] // geom.groups) + geom.kernel
+    if _channels_last(w_shape[1], geom):
+        return _weight_grad_channels_last(_rows_channels_last(g), _im2col_channels_last(x, geom), w_shape)
+    return _weight_grad(g, _im2col(x, geom), w_shape, geom.groups)
 
 
 def _bias_axes(ndim: int) -> tuple:
@@ -342,7 +341,7 @@ class Conv(Function):
         (x, w, cols), geom = ctx.saved, ctx.geom
         nx, nw, nb = ctx.needs_input_grad[:3]
         if isinstance(g, np.ndarray):  # plain backward: reuse the saved columns
-            gx, gw, gb = _conv_backward(_as4d(g), _as4d(w), cols, geom, nx, nw, nb, g.shape[0])
+            gx, gw, gb = _conv_backward(_as4d(g), _as4d(w), cols, geom, nx, nw, nb)
             return (None if gx is None else gx.reshape(x.shape), None if gw is None else gw.reshape(w.shape),
                     gb, None)
         return (ConvTranspose.apply(g, w, None, geom) if nx else None,
