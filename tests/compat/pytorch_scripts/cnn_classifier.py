@@ -7,7 +7,7 @@ from ._common import digits, main, seeded_init_
 
 def run(torch, steps=40, dtype=None):
     nn, F = torch.nn, torch.nn.functional
-    from_numpy_dtype = dtype or torch.float32
+    dtype = dtype or torch.float32
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(1)
 
@@ -21,7 +21,7 @@ def run(torch, steps=40, dtype=None):
             return len(self.labels)
 
         def __getitem__(self, idx):
-            image = torch.tensor(self.images[idx], dtype=from_numpy_dtype).unsqueeze(0)
+            image = torch.tensor(self.images[idx], dtype=dtype).unsqueeze(0)
             return image, int(self.labels[idx])
 
     class Net(nn.Module):
@@ -47,9 +47,7 @@ def run(torch, steps=40, dtype=None):
                                                num_workers=0, pin_memory=torch.cuda.is_available())
     test_loader = torch.utils.data.DataLoader(DigitsDataset(x_test, y_test), batch_size=100)
 
-    model = seeded_init_(torch, Net()).to(device)
-    if dtype is not None:
-        model = model.to(dtype)
+    model = seeded_init_(torch, Net()).to(device=device, dtype=dtype)
     optimizer = torch.optim.Adadelta(model.parameters(), lr=1.0)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
 
