@@ -17,11 +17,14 @@ Run it from the repository root::
 
     python examples/manual_backprop.py            # full run
     python examples/manual_backprop.py --quick    # less data, fewer epochs (smoke test)
+
+(tinygradnn is only used for the XOR data and, in ``common``, for the shared plotting helpers.)
 """
 
-import argparse
-
+import matplotlib.pyplot as plt
 import numpy as np
+from common import parser, plot_decision_boundary, save
+from tqdm import tqdm
 
 from tinygradnn.datasets import xor_data
 
@@ -160,7 +163,7 @@ def train(model, X, y, *, epochs, lr, batch_size=32, seed=0):
     rng = np.random.default_rng(seed)
     n_batches = max(1, len(X) // batch_size)
     history = []
-    for _ in range(epochs):
+    for _ in (bar := tqdm(range(epochs), desc="manual backprop", unit="epoch", leave=False)):
         losses = []
         for batch in np.array_split(rng.permutation(len(X)), n_batches):
             model.zero_grad()  # gradients accumulate, so clear the previous batch's first
@@ -169,6 +172,7 @@ def train(model, X, y, *, epochs, lr, batch_size=32, seed=0):
             model.backward(loss_fn.backward(y[batch], yhat))
             model.update_parameters(lr)
         history.append(float(np.mean(losses)))
+        bar.set_postfix(loss=f"{history[-1]:.4f}")
     return history
 
 
@@ -184,24 +188,28 @@ def load_data(n_train, n_test, seed=0, dtype=np.float32):
     return X_train.astype(dtype), labels_train, X_test.astype(dtype), labels_test
 
 
-def main(argv=None, dtype=np.float32):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--lr", type=float, default=0.5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="less data and fewer epochs, for smoke tests")
-    args = parser.parse_args(argv)
+def main(argv=None, dtype=np.float32) -> dict:
+    p = parser(__doc__, epochs=200, lr=0.5, batch_size=32)
+    p.add_argument("--hidden", type=int, default=8, help="tanh units")
+    args = p.parse_args(argv)
 
     n_train, n_test, epochs = (200, 200, min(args.epochs, 60)) if args.quick else (800, 1000, args.epochs)
     X_train, labels_train, X_test, labels_test = load_data(n_train, n_test, seed=args.seed, dtype=dtype)
-    model = build_model(seed=args.seed, dtype=dtype)
+    model = build_model(hidden=args.hidden, seed=args.seed, dtype=dtype)
     targets = labels_train[:, None].astype(X_train.dtype)
-    history = train(model, X_train, targets, epochs=epochs, lr=args.lr, seed=args.seed)
+    history = train(model, X_train, targets, epochs=epochs, lr=args.lr, batch_size=args.batch_size, seed=args.seed)
 
     train_acc, test_acc = accuracy(model, X_train, labels_train), accuracy(model, X_test, labels_test)
-    print(f"loss {history[0]:.4f} -> {history[-1]:.4f} after {epochs} epochs")
-    print(f"manual backprop XOR: train acc {train_acc:.3f} test acc {test_acc:.3f}")
-    return train_acc, test_acc
+    print(f"manual_backprop: XOR train acc {train_acc:.3f} test acc {test_acc:.3f} "
+          f"(MSE {history[0]:.4f} -> {history[-1]:.4f} in {epochs} epochs)")
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    axes[0].plot(range(1, len(history) + 1), history)
+    axes[0].set(title="training loss (MSE), hand-written backward", xlabel="epoch")
+    plot_decision_boundary(axes[1], lambda pts: model.forward(pts.astype(dtype))[:, 0] > 0.5, X_test, labels_test,
+                           f"NumPy-only network: test acc {test_acc:.3f}")
+    save(fig, args.out, "manual_backprop.png")
+    return {"train_acc": train_acc, "test_acc": test_acc, "first_loss": history[0], "final_loss": history[-1]}
 
 
 if __name__ == "__main__":
