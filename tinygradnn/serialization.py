@@ -52,12 +52,13 @@ def save(obj, f) -> None:
     Writing to a path is atomic; a file object (``io.BytesIO``, an open binary file) is written as is.
     Arrays and Tensors that share one NumPy array are stored once and share it again after ``load``.
 
-    >>> import io, numpy as np, tinygradnn as tg
-    >>> buf = io.BytesIO()
-    >>> tg.save({"w": tg.ones(2), "step": 3}, buf)
-    >>> _ = buf.seek(0)
-    >>> tg.load(buf)
-    {'w': tensor([1., 1.]), 'step': 3}
+    Examples:
+        >>> import io, numpy as np, tinygradnn as tg
+        >>> buf = io.BytesIO()
+        >>> tg.save({"w": tg.ones(2), "step": 3}, buf)
+        >>> _ = buf.seek(0)
+        >>> tg.load(buf)
+        {'w': tensor([1., 1.]), 'step': 3}
     """
     arrays: dict[str, np.ndarray] = {}
     root = _Encoder(arrays).encode(obj, "obj", 0)

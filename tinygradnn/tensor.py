@@ -72,10 +72,11 @@ def _np_dtype(dtype) -> np.dtype:
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
-    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
-    >>> (x * x).sum().backward()
-    >>> x.grad
-    tensor([2., 4., 6.])
+    Examples:
+        >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
     """
 
     __slots__ = ("_data", "_requires_grad", "_ctx", "grad", "_version", "_hooks", "_retains_grad",

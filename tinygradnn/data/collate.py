@@ -43,8 +43,9 @@ def default_collate(batch: list):
     * dicts are collated key by key; tuples and lists position by position (both give a list, as in
       PyTorch; a namedtuple stays a namedtuple).
 
-    >>> default_collate([(1.0, 0), (2.0, 1)])
-    [tensor([1., 2.]), tensor([0, 1])]
+    Examples:
+        >>> default_collate([(1.0, 0), (2.0, 1)])
+        [tensor([1., 2.]), tensor([0, 1])]
     """
     if not isinstance(batch, Sequence) or isinstance(batch, str | bytes) or len(batch) == 0:
         raise ValueError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}"

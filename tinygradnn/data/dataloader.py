@@ -13,11 +13,12 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler
 class DataLoader:
     """Batches of a dataset, in order or shuffled, as Tensors.
 
-    >>> import numpy as np, tinygradnn as tg
-    >>> ds = tg.data.TensorDataset(np.arange(10.0, dtype=np.float32).reshape(5, 2), np.arange(5))
-    >>> loader = DataLoader(ds, batch_size=2, shuffle=True, generator=tg.Generator().manual_seed(0))
-    >>> len(loader), [y.shape for x, y in loader]
-    (3, [(2,), (2,), (1,)])
+    Examples:
+        >>> import numpy as np, tinygradnn as tg
+        >>> ds = tg.data.TensorDataset(np.arange(10.0, dtype=np.float32).reshape(5, 2), np.arange(5))
+        >>> loader = DataLoader(ds, batch_size=2, shuffle=True, generator=tg.Generator().manual_seed(0))
+        >>> len(loader), [y.shape for x, y in loader]
+        (3, [(2,), (2,), (1,)])
 
     Args:
         dataset: a :class:`Dataset` (``dataset[i]`` and ``len``) or an :class:`IterableDataset`.
@@ -31,9 +32,10 @@ class DataLoader:
             (``tinygradnn.manual_seed``).
         seed: shorthand for ``generator=tinygradnn.Generator().manual_seed(seed)``: the sequence of
             epochs is reproducible, each epoch with a different order.
-        num_workers, pin_memory, timeout, worker_init_fn, multiprocessing_context, prefetch_factor,
-            persistent_workers: accepted for PyTorch compatibility. Loading always runs in the main
-            process (NumPy indexing is already fast), so they have no effect.
+        num_workers: accepted for PyTorch compatibility, like ``pin_memory``, ``timeout``,
+            ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor`` and
+            ``persistent_workers``. Loading always runs in the main process (NumPy indexing is
+            already fast), so they have no effect.
 
     A dataset with a ``get_batch(indices)`` method (like :class:`TensorDataset`) builds each batch with
     one fancy-index per array when ``collate_fn`` is the default: no per-sample Python work. Batches

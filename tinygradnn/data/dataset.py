@@ -42,10 +42,11 @@ class TensorDataset(Dataset):
     ``dataset[i]`` is ``(x[i], y[i], ...)``. Arrays are wrapped without copying and keep their dtype
     (convert features to float32 yourself if they are float64).
 
-    >>> import numpy as np
-    >>> ds = TensorDataset(np.zeros((4, 2), np.float32), np.arange(4))
-    >>> len(ds), ds[1][1].item()
-    (4, 1)
+    Examples:
+        >>> import numpy as np
+        >>> ds = TensorDataset(np.zeros((4, 2), np.float32), np.arange(4))
+        >>> len(ds), ds[1][1].item()
+        (4, 1)
     """
 
     def __init__(self, *tensors):
@@ -146,10 +147,11 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
     ``lengths`` are integer sizes summing to ``len(dataset)``, or floats (fractions) summing to 1: sizes
     are then ``floor(n * fraction)``, with the remainder handed out one by one from the first split.
 
-    >>> import numpy as np, tinygradnn as tg
-    >>> train, val = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], generator=tg.Generator().manual_seed(0))
-    >>> len(train), len(val)
-    (8, 2)
+    Examples:
+        >>> import numpy as np, tinygradnn as tg
+        >>> train, val = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], generator=tg.Generator().manual_seed(0))
+        >>> len(train), len(val)
+        (8, 2)
     """
     n = len(dataset)
     lengths = list(lengths)

@@ -94,8 +94,9 @@ class SubsetRandomSampler(Sampler):
 class BatchSampler(Sampler):
     """Group the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter unless ``drop_last``).
 
-    >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
-    [[0, 1], [2, 3], [4]]
+    Examples:
+        >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
+        [[0, 1], [2, 3], [4]]
     """
 
     def __init__(self, sampler, batch_size: int, drop_last: bool):

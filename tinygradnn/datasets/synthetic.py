@@ -4,11 +4,12 @@ Every generator takes ``n`` (number of samples), ``noise`` and ``seed``. The sam
 always gives the same arrays, so a train and a test set are two calls with different
 seeds::
 
-    >>> from tinygradnn.datasets import xor_data
-    >>> X_train, y_train = xor_data(400, seed=0)
-    >>> X_test, y_test = xor_data(200, seed=1)
-    >>> X_train.shape, X_train.dtype, y_train.dtype
-    ((400, 2), dtype('float32'), dtype('int64'))
+    Examples:
+        >>> from tinygradnn.datasets import xor_data
+        >>> X_train, y_train = xor_data(400, seed=0)
+        >>> X_test, y_test = xor_data(200, seed=1)
+        >>> X_train.shape, X_train.dtype, y_train.dtype
+        ((400, 2), dtype('float32'), dtype('int64'))
 
 Inputs are float32; class labels are int64 (``0 .. k-1``) and the classes are balanced
 (``n // k`` or ``n // k + 1`` points each). Samples come in random order.
@@ -40,9 +41,10 @@ def linear_data(n=200, noise=0.1, seed=0, *, slope=2.0, intercept=-1.0):
 
     Returns ``X`` of shape ``(n, 1)`` and ``y`` of shape ``(n,)``, both float32.
 
-    >>> X, y = linear_data(5, noise=0.0)
-    >>> bool(np.allclose(y, 2 * X[:, 0] - 1))
-    True
+    Examples:
+        >>> X, y = linear_data(5, noise=0.0)
+        >>> bool(np.allclose(y, 2 * X[:, 0] - 1))
+        True
     """
     _check(n, noise)
     rng = np.random.default_rng(seed)
@@ -83,10 +85,11 @@ def checkerboard(n=200, noise=0.0, seed=0):
     then every point is moved by Gaussian jitter of std ``noise``, so with ``noise > 0``
     points near a cell edge can land on the wrong side (and slightly outside the square).
 
-    >>> X, y = checkerboard(4, seed=0)
-    >>> cells = np.floor((X + 1) / 0.5).astype(int)
-    >>> bool(np.all(y == cells.sum(axis=1) % 2))
-    True
+    Examples:
+        >>> X, y = checkerboard(4, seed=0)
+        >>> cells = np.floor((X + 1) / 0.5).astype(int)
+        >>> bool(np.all(y == cells.sum(axis=1) % 2))
+        True
     """
     _check(n, noise)
     rng = np.random.default_rng(seed)

@@ -1,10 +1,11 @@
 """``tinygradnn.nn``: layers, losses and the ``Module`` base class, shaped like ``torch.nn``.
 
->>> import tinygradnn as tg
->>> from tinygradnn import nn
->>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
->>> loss = nn.CrossEntropyLoss()(model(tg.randn(5, 4)), tg.tensor([0, 2, 1, 1, 0]))
->>> loss.backward()
+Examples:
+    >>> import tinygradnn as tg
+    >>> from tinygradnn import nn
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    >>> loss = nn.CrossEntropyLoss()(model(tg.randn(5, 4)), tg.tensor([0, 2, 1, 1, 0]))
+    >>> loss.backward()
 
 * :mod:`.module` / :mod:`.parameter`: ``Module`` and ``Parameter``
 * :mod:`.modules`: the layers, activations, losses and containers

@@ -85,14 +85,15 @@ class Module:
     """Base class for all layers and models: subclass it, assign layers and parameters in
     ``__init__``, and write ``forward``.
 
-    >>> class Net(Module):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.fc = Linear(4, 2)
-    ...     def forward(self, x):
-    ...         return self.fc(x).relu()
-    >>> [name for name, _ in Net().named_parameters()]
-    ['fc.weight', 'fc.bias']
+    Examples:
+        >>> class Net(tinygradnn.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = tinygradnn.nn.Linear(4, 2)
+        ...     def forward(self, x):
+        ...         return self.fc(x).relu()
+        >>> [name for name, _ in Net().named_parameters()]
+        ['fc.weight', 'fc.bias']
     """
 
     training: bool

@@ -13,10 +13,11 @@ class Parameter(Tensor):
 
     ``Parameter(t)`` shares ``t``'s memory (no copy) and requires grad by default.
 
-    >>> p = Parameter(tinygradnn.zeros(2))
-    >>> p
-    Parameter containing:
-    tensor([0., 0.], requires_grad=True)
+    Examples:
+        >>> p = Parameter(tinygradnn.zeros(2))
+        >>> p
+        Parameter containing:
+        tensor([0., 0.], requires_grad=True)
     """
 
     __slots__ = ()

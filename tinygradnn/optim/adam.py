@@ -20,12 +20,13 @@ class Adam(Optimizer):
 
     ``decoupled_weight_decay=True`` gives AdamW: ``p *= 1 - lr * weight_decay`` before the update.
 
-    >>> import tinygradnn as tg
-    >>> w = tg.tensor([1.0, -1.0], requires_grad=True)
-    >>> opt = tg.optim.Adam([w], lr=0.1)
-    >>> (w * w).sum().backward(); opt.step()
-    >>> [round(v, 4) for v in w.tolist()]  # the first Adam step moves every weight by about lr
-    [0.9, -0.9]
+    Examples:
+        >>> import tinygradnn as tg
+        >>> w = tg.tensor([1.0, -1.0], requires_grad=True)
+        >>> opt = tg.optim.Adam([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> [round(v, 4) for v in w.tolist()]  # the first Adam step moves every weight by about lr
+        [0.9, -0.9]
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

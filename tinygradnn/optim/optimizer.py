@@ -41,13 +41,14 @@ class Optimizer:
             of dicts ``{"params": [...], "lr": ...}`` giving each group its own options.
         defaults: the options used by groups that do not set them.
 
-    >>> import tinygradnn as tg
-    >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
-    >>> opt = tg.optim.SGD([w], lr=0.1)
-    >>> (w * w).sum().backward()
-    >>> opt.step()
-    >>> w
-    tensor([0.8, 1.6], requires_grad=True)
+    Examples:
+        >>> import tinygradnn as tg
+        >>> w = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = tg.optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> w
+        tensor([0.8, 1.6], requires_grad=True)
     """
 
     def __init__(self, params, defaults: dict):

@@ -18,12 +18,13 @@ class SGD(Optimizer):
         g   = g + momentum * buf  if nesterov else buf
         p  -= lr * g
 
-    >>> import tinygradnn as tg
-    >>> w = tg.tensor([1.0], requires_grad=True)
-    >>> opt = tg.optim.SGD([w], lr=0.5, momentum=0.9)
-    >>> (w * w).sum().backward(); opt.step()
-    >>> round(w.item(), 4)
-    0.0
+    Examples:
+        >>> import tinygradnn as tg
+        >>> w = tg.tensor([1.0], requires_grad=True)
+        >>> opt = tg.optim.SGD([w], lr=0.5, momentum=0.9)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> round(w.item(), 4)
+        0.0
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
