@@ -446,6 +446,19 @@ def test_no_graph_under_no_grad_and_indices_still_returned():
                                   y.numpy())
 
 
+@pytest.mark.parametrize("channels", [3, 8])  # both column layouts
+def test_empty_batch(channels):
+    x = tg.randn(0, channels, 5, 5, requires_grad=True)
+    w, b = tg.randn(4, channels, 3, 3, requires_grad=True), tg.randn(4, requires_grad=True)
+    y = C.conv2d(x, w, b, padding=1)
+    assert y.shape == (0, 4, 5, 5)
+    (y.sum() + C.max_pool2d(x, 2).sum() + C.avg_pool2d(x, 3, 1, 1).sum()).backward()
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros(w.shape))
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4))
+    assert C.conv_transpose2d(tg.randn(0, 4, 3, 3), tg.randn(4, channels, 2, 2), stride=2).shape == (0, channels, 6, 6)
+
+
 def test_only_weight_requires_grad():
     x = tg.randn(2, 3, 6, 6)
     w = tg.randn(5, 3, 3, 3, requires_grad=True)

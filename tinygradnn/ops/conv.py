@@ -203,16 +203,16 @@ def _windows(xp: np.ndarray, geom: _Geometry, axes: tuple) -> np.ndarray:
 
 def _im2col(x: np.ndarray, geom: _Geometry) -> np.ndarray:
     """Channels-first columns: x (N, C, H, W) -> (N, groups, C/groups*kh*kw, Ho*Wo), one contiguous copy."""
-    (ho, wo), n = geom.out_size, x.shape[0]
+    (kh, kw), (ho, wo), (n, c) = geom.kernel, geom.out_size, x.shape[:2]
     win = _windows(_pad(x, geom), geom, (2, 3))  # (N, C, Ho, Wo, kh, kw), a view
     cols = np.ascontiguousarray(win.transpose(0, 1, 4, 5, 2, 3))  # (N, C, kh, kw, Ho, Wo)
-    return cols.reshape(n, geom.groups, -1, ho * wo)
+    return cols.reshape(n, geom.groups, c // geom.groups * kh * kw, ho * wo)
 
 
 def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
     """The adjoint of ``_im2col``: add every column entry back onto the pixel it came from -> (N, C, H, W)."""
-    (kh, kw), (ho, wo), n = geom.kernel, geom.out_size, cols.shape[0]
-    cols = cols.reshape(n, -1, kh, kw, ho, wo)  # (N, C, kh, kw, Ho, Wo)
+    (kh, kw), (ho, wo), (n, groups, rows) = geom.kernel, geom.out_size, cols.shape[:3]
+    cols = cols.reshape(n, groups * rows // (kh * kw), kh, kw, ho, wo)  # (N, C, kh, kw, Ho, Wo)
     gxp = np.zeros(cols.shape[:2] + geom.padded_size, dtype=cols.dtype)  # (N, C, Hp, Wp)
     for i, j, (rows, cs) in geom.offsets():  # kh*kw strided adds, each over all pixels at once
         gxp[:, :, rows, cs] += cols[:, :, i, j]
@@ -269,10 +269,15 @@ def _conv_forward(x, w, b, geom):
     return y, cols
 
 
+def _per_group(g: np.ndarray, groups: int) -> np.ndarray:
+    """g (N, O, Ho, Wo) as (N, groups, O/groups, Ho*Wo), the channels-first matmul layout."""
+    n, o, ho, wo = g.shape
+    return g.reshape(n, groups, o // groups, ho * wo)
+
+
 def _weight_grad(g, cols, w_shape, groups):
     """gw (O, C/groups, kh, kw) from g (N, O, Ho, Wo) and channels-first columns: one gemm per sample, summed."""
-    g4 = g.reshape(g.shape[0], groups, g.shape[1] // groups, -1)  # (N, G, O/G, Ho*Wo)
-    return np.matmul(g4, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w_shape)
+    return np.matmul(_per_group(g, groups), cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w_shape)
 
 
 def _weight_grad_channels_last(gh, cols, w_shape):
@@ -293,7 +298,7 @@ def _conv_backward(g, w, cols, geom, need_x, need_w, need_b):
     if need_x:
         groups, o = geom.groups, w.shape[0]
         w3 = w.reshape(groups, o // groups, -1)
-        gx = _col2im(np.matmul(w3.transpose(0, 2, 1), g.reshape(g.shape[0], groups, o // groups, -1)), geom)
+        gx = _col2im(np.matmul(w3.transpose(0, 2, 1), _per_group(g, groups)), geom)
     gw = _weight_grad(g, cols, w.shape, geom.groups) if need_w else None
     gb = g.sum(axis=(0, 2, 3)) if need_b else None
     return gx, gw, gb
@@ -399,7 +404,7 @@ def _maxpool_forward(x, geom, want_choice):
     ``choice`` is the row-major index in the window of the first maximum (PyTorch sends the gradient
     to that one element only; ties are common after a ReLU), or None when not wanted.
     """
-    views = [v for *_, v in _pool_views(_pad(x, geom, -np.inf), geom)]
+    views = [v for _, v in _pool_views(_pad(x, geom, -np.inf), geom)]
     out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
     for v in views[2:]:
         np.maximum(out, v, out=out)
@@ -416,8 +421,9 @@ def _maxpool_forward(x, geom, want_choice):
 
 
 def _pool_views(xp, geom):
+    """For each kernel offset k (row-major): k and the (N, C, Ho, Wo) view of the pixels it reads in xp."""
     for i, j, (rows, cs) in geom.offsets():
-        yield i * geom.kernel[1] + j, i, j, xp[:, :, rows, cs]
+        yield i * geom.kernel[1] + j, xp[:, :, rows, cs]
 
 
 def _pool_scatter(values, geom, shape, dtype):
@@ -444,14 +450,15 @@ def _maxpool_scatter(g, choice, geom, shape):
 def _maxpool_gather(gx, choice, geom):
     """The adjoint of ``_maxpool_scatter``: the chosen element of each window of gx."""
     out = None
-    for k, _, _, v in _pool_views(_pad(gx, geom), geom):
+    for k, v in _pool_views(_pad(gx, geom), geom):
         term = v * (choice == k)
         out = term if out is None else out + term
     return out
 
 
 def _avgpool_forward(x, geom, divisor):
-    views = [v for *_, v in _pool_views(_pad(x, geom), geom)]
+    """Mean over each window of x (N, C, H, W): the sum of the kh*kw offset views, divided."""
+    views = [v for _, v in _pool_views(_pad(x, geom), geom)]
     out = views[0] + views[1] if len(views) > 1 else views[0].copy()
     for v in views[2:]:
         out += v
@@ -738,8 +745,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     stride, padding, dilation an int or (h, w) pair (padding also 'valid' or 'same').
     Returns (N, C_out, H_out, W_out), ``H_out = (H + 2*pad_h - dil_h*(kH-1) - 1) // stride_h + 1``.
 
-    >>> conv2d(tg.randn(8, 3, 32, 32), tg.randn(16, 3, 3, 3), padding=1).shape
-    (8, 16, 32, 32)
+    Examples:
+        >>> conv2d(tg.randn(8, 3, 32, 32), tg.randn(16, 3, 3, 3), padding=1).shape
+        (8, 16, 32, 32)
     """
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
