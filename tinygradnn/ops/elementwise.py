@@ -14,12 +14,16 @@ from scipy import special
 
 from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_arg
 
 
 def _broadcast_error(op, a, b, err):
-    raise ValueError(f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together "
-                     "(NumPy rules: trailing dimensions must be equal or 1)") from err
+    try:
+        np.broadcast_shapes(np.shape(a), np.shape(b))
+    except ValueError:
+        raise ValueError(f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together "
+                         "(NumPy rules: trailing dimensions must be equal or 1)") from err
+    raise ValueError(f"{op}: {err}") from None  # another problem, e.g. integers to negative integer powers
 
 
 def _operands(a, b, op: str):
@@ -92,6 +96,9 @@ class Sub(Function):
             return a - b
         except ValueError as e:
             _broadcast_error("sub", a, b, e)
+        except TypeError:
+            raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor (a ^ b) "
+                            "instead") from None
 
     def backward(ctx, g, F):
         (sa, sb), (na, nb) = ctx.shapes, ctx.needs_input_grad
@@ -149,6 +156,8 @@ class Pow(Function):
 
 class Neg(Function):
     def forward(ctx, x):
+        if x.dtype == np.bool_:
+            raise TypeError("neg: negation of a bool tensor is not supported; use ~x (logical_not) instead")
         return -x
 
     def backward(ctx, g, F):
@@ -251,7 +260,7 @@ class Abs(Function):
 class Sign(Function):  # derivative 0 almost everywhere
     def forward(ctx, x):
         ctx.shape = x.shape
-        return np.sign(x)
+        return x.copy() if x.dtype == np.bool_ else np.sign(x)  # NumPy has no sign for bools
 
     def backward(ctx, g, F):
         return g * 0
@@ -485,18 +494,26 @@ class Clamp(Function):
 class Maximum(Function):
     """Elementwise max; at ties the gradient is split in half between both inputs (as PyTorch)."""
 
+    is_min = False
+
     def forward(ctx, a, b):
         try:
-            out = np.maximum(a, b)
+            out = np.minimum(a, b) if ctx.is_min else np.maximum(a, b)
         except ValueError as e:
-            _broadcast_error("maximum", a, b, e)
+            _broadcast_error("minimum" if ctx.is_min else "maximum", a, b, e)
         ctx.shapes = (_shape(a), _shape(b))
-        ctx.wa = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(out.dtype)
+        ctx.wa = np.where((a < b) if ctx.is_min else (a > b), 1.0, np.where(a == b, 0.5, 0.0)).astype(out.dtype)
         return out
 
     def backward(ctx, g, F):
         (sa, sb), wa = ctx.shapes, ctx.wa
         return F.sum_to(g * wa, sa), F.sum_to(g * (1 - wa), sb)
+
+
+class Minimum(Maximum):
+    """Elementwise min, with the same rule at ties."""
+
+    is_min = True
 
 
 class Where(Function):
@@ -538,9 +555,7 @@ def maximum(a, b) -> Tensor:
 
 def minimum(a, b) -> Tensor:
     """Elementwise minimum of two tensors (broadcasting)."""
-    a, b = _operands(a, b, "minimum")
-    return -Maximum.apply(-a if isinstance(a, Tensor) else np.negative(a),
-                          -b if isinstance(b, Tensor) else np.negative(b))
+    return Minimum.apply(*_operands(a, b, "minimum"))
 
 
 def where(condition, input, other) -> Tensor:
@@ -549,10 +564,10 @@ def where(condition, input, other) -> Tensor:
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     a, b = _operands(input, other, "where")
-    if isinstance(a, Tensor) and isinstance(b, int | float) and not isinstance(b, bool):
-        b = np.asarray(b, dtype=a.dtype)
-    elif isinstance(b, Tensor) and isinstance(a, int | float) and not isinstance(a, bool):
-        a = np.asarray(a, dtype=b.dtype)
+    if isinstance(a, Tensor) and isinstance(b, int | float):  # a weak scalar takes the tensor's dtype if it fits
+        b = np.asarray(b, dtype=np.result_type(a._data.dtype, b))
+    elif isinstance(b, Tensor) and isinstance(a, int | float):
+        a = np.asarray(a, dtype=np.result_type(b._data.dtype, a))
     return Where.apply(cond, a, b)
 
 
@@ -599,11 +614,13 @@ def isfinite(x: Tensor) -> Tensor:
 
 def equal(a: Tensor, b: Tensor) -> bool:
     """True when both tensors have the same shape and values."""
+    a, b = tensor_arg(a, "equal"), tensor_arg(b, "equal")
     return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
 
 
 def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     """``numpy.allclose`` on two tensors."""
+    a, b = tensor_arg(a, "allclose"), tensor_arg(b, "allclose")
     return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol))
 
 
@@ -619,7 +636,10 @@ class Cast(Function):
 
 def cast(x: Tensor, dtype) -> Tensor:
     """A copy of ``x`` converted to ``dtype``; differentiable when both dtypes are floating."""
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(getattr(dtype, "np", dtype))
+    except TypeError:
+        raise TypeError(f"cast: {dtype!r} is not a dtype (use e.g. tinygradnn.float32)") from None
     if dtype.kind != "f" or x._data.dtype.kind != "f":
         return Tensor._wrap(x._data.astype(dtype))
     return Cast.apply(x, dtype)

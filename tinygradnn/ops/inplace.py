@@ -86,7 +86,11 @@ def _unary_(fn, name):
     def method(x: Tensor) -> Tensor:
         if _records(x):
             return _rebase(x, fn)
-        _writable(x)[...] = fn(Tensor._wrap(x._data))._data
+        result = fn(Tensor._wrap(x._data))._data
+        if not np.can_cast(result.dtype, x._data.dtype, "same_kind"):  # exp_ of an int tensor would truncate
+            raise TypeError(f"{name}: the result has dtype {result.dtype}, which cannot be stored in place in a "
+                            f"tensor of dtype {x.dtype}; use {fn.__name__}(x) or convert x with .float() first")
+        _writable(x)[...] = result
         x._bump_version()
         return x
 
@@ -105,7 +109,10 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     """In-place :func:`clamp`."""
     if _records(x):
         return _rebase(x, ew.clamp, min, max)
-    np.clip(_writable(x), min, max, out=x._data)
+    try:
+        np.clip(_writable(x), min, max, out=x._data)
+    except TypeError as e:  # e.g. a float bound for an int or bool tensor
+        raise TypeError(f"clamp_: {e}") from None
     x._bump_version()
     return x
 
@@ -144,10 +151,17 @@ def copy_(x: Tensor, src) -> Tensor:
     return _fill(x, src)
 
 
+def _random_fill_check(x: Tensor, name: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"{name}: random values need a floating point tensor, got dtype {x.dtype} (they would be "
+                        "truncated); convert with .float() first")
+
+
 def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill with samples from ``U(a, b)``."""
     from ..random import get_generator
 
+    _random_fill_check(x, "uniform_")
     return _fill(x, get_generator(generator).uniform(a, b, x.shape))
 
 
@@ -155,6 +169,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
     """Fill with samples from ``N(mean, std**2)``."""
     from ..random import get_generator
 
+    _random_fill_check(x, "normal_")
     return _fill(x, get_generator(generator).normal(mean, std, x.shape))
 
 

@@ -65,8 +65,8 @@ class Mean(Function):
         ctx.n = int(np.prod([x.shape[a] for a in axes]))
         return np.mean(x, axis=axes, keepdims=keepdim)
 
-    def backward(ctx, g, F):
-        return _expand_back(g * (1.0 / ctx.n), F, ctx.shape, ctx.axes)
+    def backward(ctx, g, F):  # (n = 0: the input is empty, and so is its gradient)
+        return _expand_back(g * (1.0 / builtins.max(ctx.n, 1)), F, ctx.shape, ctx.axes)
 
 
 class Max(Function):
@@ -197,6 +197,13 @@ def std(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiase
     return sqrt(var(x, dim, keepdim, correction, unbiased))
 
 
+def _check_reducible(x: Tensor, axes, name: str) -> None:
+    """max/min have no identity: reducing over a dim of size 0 is an error (as in PyTorch)."""
+    if x._data.size == 0 and (not axes or builtins.any(x.shape[a] == 0 for a in axes)):
+        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {x.shape}"
+                           + (f" over dims {axes}" if axes else ""))
+
+
 def _max_min(x, dim, keepdim, is_min, name):
     if x._data.size == 0:
         raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
@@ -232,12 +239,16 @@ def min(x: Tensor, dim=None, keepdim: bool = False):
 
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (values only)."""
-    return Max.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim, False)
+    axes = normalize_dims(dim, x.ndim, "amax")
+    _check_reducible(x, axes, "amax")
+    return Max.apply(x, axes, keepdim, False)
 
 
 def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (values only)."""
-    return Max.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim, True)
+    axes = normalize_dims(dim, x.ndim, "amin")
+    _check_reducible(x, axes, "amin")
+    return Max.apply(x, axes, keepdim, True)
 
 
 def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -287,12 +298,12 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def all(x: Tensor, dim=None) -> Tensor:
     """True where every element is true."""
-    return Tensor._wrap(np.all(x._data, axis=dim))
+    return Tensor._wrap(np.all(x._data, axis=None if dim is None else normalize_dims(dim, x.ndim, "all")))
 
 
 def any(x: Tensor, dim=None) -> Tensor:
     """True where some element is true."""
-    return Tensor._wrap(np.any(x._data, axis=dim))
+    return Tensor._wrap(np.any(x._data, axis=None if dim is None else normalize_dims(dim, x.ndim, "any")))
 
 
 def cumsum(x: Tensor, dim: int) -> Tensor:

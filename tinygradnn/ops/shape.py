@@ -123,6 +123,8 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (negative counts from the end of the result)."""
     n = x.ndim + 1
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(f"unsqueeze: dim must be an int, got {dim!r}")
     if not -n <= dim < n:
         raise IndexError(f"unsqueeze: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
@@ -240,8 +242,10 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
     """Shift elements cyclically along ``dims`` (the flattened tensor when None)."""
     if dims is None:
         return reshape(roll(flatten(x), shifts, 0), x.shape)
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    shifts = (shifts,) if isinstance(shifts, int | np.integer) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int | np.integer) else tuple(dims)
+    if len(shifts) != len(dims) or not all(isinstance(s, int | np.integer) for s in shifts):
+        raise TypeError(f"roll: shifts must be an int or a tuple of ints, one per dim in {dims}, got {shifts!r}")
     for s, d in zip(shifts, dims):
         d = _axis(d, x.ndim, "roll")
         n = x.shape[d]
@@ -262,9 +266,15 @@ class Cat(Function):
         return tuple(F.getitem(g, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
 
 
+def _tensor_list(tensors, op: str) -> list:
+    if not isinstance(tensors, list | tuple):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    return [tensor_arg(t, op) for t in tensors]
+
+
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other dims must match."""
-    tensors = [tensor_arg(t, "cat") for t in tensors]
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     dtype = promote_types(*(t.dtype for t in tensors))  # float32 with int64 is float32 (see tinygradnn._dtype)
@@ -286,7 +296,7 @@ concatenate = cat
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dim."""
-    tensors = [tensor_arg(t, "stack") for t in tensors]
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
     if any(t.shape != tensors[0].shape for t in tensors):
@@ -355,6 +365,8 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
 def repeat(x: Tensor, *sizes) -> Tensor:
     """Tile the tensor ``sizes[i]`` times along dim ``i`` (PyTorch's ``repeat``, NumPy's ``tile``)."""
     reps = _shape_arg(sizes, "repeat")
+    if any(r < 0 for r in reps):
+        raise ValueError(f"repeat: repeat counts must be non-negative, got {reps}")
     if len(reps) < x.ndim:
         raise ValueError(f"repeat: number of repeat dims {len(reps)} can not be smaller than the number of "
                          f"tensor dims {x.ndim}")
@@ -371,10 +383,16 @@ def tile(x: Tensor, dims) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- sorting
+def _sort_key(x: Tensor, descending: bool) -> np.ndarray:
+    """What to argsort so that the order is ascending (or descending: negated; bools as integers first)."""
+    data = x._data.astype(np.int8) if x._data.dtype == np.bool_ else x._data
+    return -data if descending else data
+
+
 def sort(x: Tensor, dim: int = -1, descending: bool = False):
     """``(values, indices)`` sorted along ``dim`` (stable)."""
     axis = _axis(dim, x.ndim, "sort")
-    idx = np.argsort(-x._data if descending else x._data, axis=axis, kind="stable")
+    idx = np.argsort(_sort_key(x, descending), axis=axis, kind="stable")
     return MaxMin(gather(x, axis, idx) if x.ndim else x, Tensor._wrap(idx.astype(np.int64)))
 
 
@@ -383,5 +401,5 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     axis = _axis(dim, x.ndim, "topk")
     if not 0 <= k <= x.shape[axis]:
         raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[axis]}")
-    idx = np.take(np.argsort(-x._data if largest else x._data, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    idx = np.take(np.argsort(_sort_key(x, largest), axis=axis, kind="stable"), np.arange(k), axis=axis)
     return MaxMin(gather(x, axis, idx), Tensor._wrap(idx.astype(np.int64)))

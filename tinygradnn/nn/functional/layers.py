@@ -7,7 +7,7 @@ import numpy as np
 from ... import ops
 from ...ops import nnops
 from ...random import get_generator
-from ...tensor import Tensor
+from ...tensor import Tensor, tensor_arg
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -29,6 +29,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     ``training``; the identity otherwise. ``(*) -> (*)``. Uses the global generator."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    input = tensor_arg(input, "dropout")
+    if input.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating point input, got dtype {input.dtype}; convert with .float()")
     if not training or p == 0.0:
         return input
     if p == 1.0:
