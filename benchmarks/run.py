@@ -346,7 +346,7 @@ def load_average() -> str:
         return "unknown"
 
 
-def machine_info(rows: list[dict], args) -> dict:
+def machine_info(rows: list[dict]) -> dict:
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -364,10 +364,10 @@ def machine_info(rows: list[dict], args) -> dict:
             if "info" in res and fw not in frameworks:
                 frameworks[fw] = res["info"]
     data = next((res["data"] for row in rows for res in row["frameworks"].values() if "USPS" in
-                 res.get("data", "")), None)
+                 res.get("data", "")), "seeded random arrays only")
     return {"cpu": cpu, "logical_cpus": os.cpu_count(), "usable_cpus": usable,
             "platform": platform.platform(), "python": platform.python_version(),
-            "frameworks": frameworks, "data": data or f"random stand-in ({args.data} not found)"}
+            "frameworks": frameworks, "data": data}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,6 +384,13 @@ def fmt(value: float | None) -> str:
     return format(value, ".3g")
 
 
+def describe_pool(pool: dict) -> str:
+    """'openblas 0.3.31 (libscipy_openblas64_.so, 2 threads, Haswell)' from threadpoolctl's info."""
+    name = " ".join(str(part) for part in (pool["api"], pool["version"]) if part)
+    details = [pool["lib"], f"{pool['threads']} threads"] + ([pool["arch"]] if pool.get("arch") else [])
+    return f"{name} ({', '.join(details)})"
+
+
 def markdown(report: dict) -> str:
     machine, settings = report["machine"], report["settings"]
     lines = ["# tinygradnn benchmarks", "", "## Machine", "",
@@ -391,13 +398,14 @@ def markdown(report: dict) -> str:
              f"{machine['usable_cpus']} usable)",
              f"- OS: {machine['platform']}; Python {machine['python']}"]
     for fw, info in machine["frameworks"].items():
-        pools = "; ".join(f"{p['api']} {p['version'] or ''} ({p['lib']}, {p['threads']} threads"
-                          + (f", {p['arch']}" if p.get("arch") else "") + ")"
-                          for p in info.get("thread_pools", []))
-        extra = f", torch BLAS_INFO={info['torch_blas']}, torch threads {info['torch_threads']}" \
-            if fw == "torch" else ""
-        lines.append(f"- {LABELS[fw]}: version {info.get('version')} (numpy {info['numpy']}{extra}); "
-                     f"thread pools: {pools or 'threadpoolctl not installed'}")
+        pools = "; ".join(describe_pool(p) for p in info.get("thread_pools", []))
+        if fw == "numpy":
+            what = f"NumPy {info['numpy']}"
+        else:
+            what = f"{fw} {info.get('version')} with NumPy {info['numpy']}"
+        if fw == "torch":
+            what += f", BLAS_INFO={info['torch_blas']}, torch.get_num_threads() = {info['torch_threads']}"
+        lines.append(f"- {LABELS[fw]} worker: {what}; thread pools: {pools or 'threadpoolctl not installed'}")
     lines += [
         *([f"- Skipped: {', '.join(settings['skipped'])}"] if settings["skipped"] else []),
         f"- Threads: {settings['threads']} per worker ({', '.join(THREAD_ENV[:3])}, threadpoolctl, "
@@ -523,7 +531,7 @@ def main(argv=None) -> int:
                 "pause": args.pause,
                 "seconds": round(time.perf_counter() - start, 1),
                 "load_average_before": load_before, "load_average_after": load_average()}
-    report = {"machine": machine_info(rows, args), "settings": settings, "results": rows}
+    report = {"machine": machine_info(rows), "settings": settings, "results": rows}
     print(markdown(report))
     if args.json:
         with open(args.json, "w") as f:
