@@ -12,6 +12,8 @@ is one fused graph node; the rest are compositions of differentiable ops.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ... import ops
@@ -145,10 +147,13 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     input = _input("binary_cross_entropy_with_logits", input)
     target = _same_shape("binary_cross_entropy_with_logits", input, target)
     _probabilities("binary_cross_entropy_with_logits", "target", target)
-    if pos_weight is None:  # log(1 + e^x) - t x
-        loss = ops.softplus(input) - input * target
-    else:  # (1 - t) x + (1 + (pw - 1) t) log(1 + e^-x)
-        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * ops.softplus(-input)
+    # -(t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))) = t softplus(-x) + (1 - t) softplus(x): a sum of two
+    # non-negative terms, so no cancellation (softplus(x) - t x loses all digits of a confident right answer).
+    # threshold=inf: softplus(x) is not rounded to x for x > 20, which would cost float64 ~1e-9 absolute.
+    positive = target * ops.softplus(-input, 1.0, math.inf)
+    if pos_weight is not None:
+        positive = positive * pos_weight
+    loss = positive + (1 - target) * ops.softplus(input, 1.0, math.inf)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
