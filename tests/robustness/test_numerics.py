@@ -110,16 +110,29 @@ def test_sigmoid_softplus_log1p_and_bce_with_logits_at_extremes(dtype, data):
     v64 = v.astype(np.float64)
     x = tg.tensor(v, requires_grad=True)
     assert_close(tg.sigmoid(x).detach().numpy(), special.expit(v64), dtype)
-    assert_close(F.softplus(x).detach().numpy(), np.logaddexp(0, v64), dtype, atol_scale=1 + np.abs(v).max())
+    # softplus is x itself above threshold=20, as in PyTorch (off by exp(-x) < 2.1e-9 there)
+    softplus = np.where(v64 > 20, v64, np.logaddexp(0, v64))
+    assert_close(F.softplus(x).detach().numpy(), softplus, dtype, atol_scale=1 + np.abs(v).max())
     pos = np.abs(v)  # log1p is defined for x > -1
     assert_close(tg.log1p(tg.tensor(pos)).numpy(), np.log1p(pos.astype(np.float64)), dtype)
     loss = F.binary_cross_entropy_with_logits(x, tg.tensor(t), reduction="none")
-    expected = np.logaddexp(0, v64) - v64 * t
+    expected = (1 - t) * np.logaddexp(0, v64) + t * np.logaddexp(0, -v64)  # (no cancellation in the reference)
     assert_close(loss.detach().numpy(), expected, dtype, atol_scale=1 + np.abs(v).max())
     loss.sum().backward()
     assert_close(x.grad.numpy(), special.expit(v64) - t, dtype)
     module_loss = nn.BCEWithLogitsLoss(pos_weight=tg.tensor(np.full(v.shape[1], 2.0, dtype)))(x, tg.tensor(t))
     assert np.isfinite(module_loss.item()) and module_loss.dtype == dtype
+
+
+def test_bce_with_logits_keeps_full_float64_accuracy_for_confident_predictions():
+    """Above softplus's threshold (20) the loss of a right, confident prediction is exp(-x), not 0."""
+    x = np.array([21.0, 30.0, 35.0, -25.0, 700.0])
+    t = np.array([1.0, 1.0, 1.0, 0.0, 1.0])
+    loss = F.binary_cross_entropy_with_logits(tg.tensor(x), tg.tensor(t), reduction="none").numpy()
+    np.testing.assert_allclose(loss, np.log1p(np.exp(-np.abs(x))), rtol=1e-12)
+    weighted = F.binary_cross_entropy_with_logits(tg.tensor(x), tg.tensor(t), reduction="none",
+                                                  pos_weight=tg.tensor([3.0] * 5)).numpy()
+    np.testing.assert_allclose(weighted, np.where(t == 1, 3.0, 1.0) * np.log1p(np.exp(-np.abs(x))), rtol=1e-12)
 
 
 @requires_torch
