@@ -1,0 +1,77 @@
+"""Figures shared by the USPS examples: learning curves, confusion matrix, grids of images.
+
+The training itself stays in each script; these are only the matplotlib chores.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from common import save
+
+
+def plot_curves(out: str, name: str, losses, train_acc, test_acc, title: str):
+    """Two panels: training loss per epoch, and train/test accuracy per epoch."""
+    epochs = np.arange(1, len(losses) + 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax1.plot(epochs, losses)
+    ax1.set(title=f"{title}: training loss", xlabel="epoch", ylabel="cross-entropy")
+    ax2.plot(epochs, train_acc, label="train")
+    ax2.plot(epochs, test_acc, label="test")
+    ax2.set(title=f"{title}: accuracy", xlabel="epoch", ylabel="accuracy")
+    ax2.legend()
+    return save(fig, out, name)
+
+
+def plot_confusion(out: str, name: str, y_true, y_pred, title: str):
+    """Confusion matrix (rows: true digit, columns: predicted digit) with the counts written in."""
+    cm = np.zeros((10, 10), dtype=int)
+    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.imshow(np.log1p(cm), cmap="Blues")
+    for i in range(10):
+        for j in range(10):
+            if cm[i, j]:
+                ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7,
+                        color="white" if i == j else "black")
+    ax.set(title=title, xlabel="predicted", ylabel="true", xticks=range(10), yticks=range(10))
+    return save(fig, out, name)
+
+
+def plot_images(out: str, name: str, images, titles=None, cols: int = 10, title: str = "", cmap="gray_r",
+                symmetric: bool = False):
+    """A grid of small images (e.g. digits or filters), each with an optional caption.
+
+    ``symmetric`` centres the colour map on 0 (for learned filters, whose weights have both signs).
+    """
+    images = np.asarray(images)
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 1.0 + 0.4), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < len(images):
+            img = images[k]
+            lim = np.abs(img).max() if symmetric else None
+            ax.imshow(img, cmap=cmap, vmin=-lim if symmetric else None, vmax=lim)
+            if titles is not None:
+                ax.set_title(titles[k], fontsize=8)
+    fig.suptitle(title)
+    return save(fig, out, name)
+
+
+def with_shifted_copies(images, labels):
+    """Data augmentation: the images plus four copies shifted by one pixel (down, up, right, left).
+
+    ``images`` has 256 pixels per row or is ``(N, 1, 16, 16)``; the result keeps that shape and is
+    five times longer. Shifting the digits a little teaches translation invariance to a model that
+    has none built in (an MLP), and gives a CNN more varied data.
+    """
+    x = np.asarray(images).reshape(-1, 16, 16)
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))  # one row/column of zeros around each image
+    shifts = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)]
+    copies = [padded[:, 1 + dy:17 + dy, 1 + dx:17 + dx] for dy, dx in shifts]
+    x_aug = np.concatenate(copies).reshape(len(shifts) * len(x), *np.shape(images)[1:])
+    return x_aug, np.tile(np.asarray(labels), len(shifts))
