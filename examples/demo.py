@@ -88,9 +88,9 @@ def main(argv=None):
     axes[1].imshow(cm, cmap="Blues")
     axes[1].set(title="confusion matrix (test)", xlabel="predicted", ylabel="true")
     fig.tight_layout()
-    fig.savefig(out / "demo.png", dpi=100)
+    fig.savefig(out / "demo.png", dpi=90)
     print(f"saved {out / 'demo.png'}")
-    return train_acc, test_acc
+    return {"train_acc": train_acc, "test_acc": test_acc}
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ TABLE = [
     ("Conv1d on USPS rows", "0.548", ">= 0.95", "usps_conv1d", lambda m: f"test acc {_f(m['test_acc'])}"),
     ("Conv2d CNN on USPS", "0.505", ">= 0.97", "usps_cnn", lambda m: f"test acc {_f(m['test_acc'])}"),
     ("Demo: CNN on scikit-learn digits", "-", "-", "demo",
-     lambda m: "train {:.3f} / test {:.3f}".format(*m["result"])),
+     lambda m: f"train {m['train_acc']:.3f} / test {m['test_acc']:.3f}"),
 ]
 
 

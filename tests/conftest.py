@@ -12,6 +12,13 @@ try:
 except ImportError:  # the oracle tests skip themselves, visibly
     torch = None
 
+try:  # pytest -n 2 runs two workers on two cores: one BLAS thread each avoids oversubscription
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+except ImportError:
+    pass
+
 requires_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed (pip install torch==2.13.0)")
 
 
