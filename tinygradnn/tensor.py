@@ -500,10 +500,5 @@ def _install_methods(ops) -> None:
     _ops = ops
     for name in _NAMED_METHODS:
         fn = getattr(ops, name)
-        fn = getattr(fn, "__wrapped__", fn)  # self is always a Tensor: skip ops' check of the input's type
-
-        def method(self, *args, _fn=fn, **kwargs):
-            return _fn(self, *args, **kwargs)
-
-        method.__name__, method.__qualname__, method.__doc__ = name, f"Tensor.{name}", fn.__doc__
-        setattr(Tensor, name, method)
+        # self is always a Tensor: bind the op itself, without ops' check of the input's type
+        setattr(Tensor, name, getattr(fn, "__wrapped__", fn))

@@ -28,9 +28,15 @@ def _broadcast_error(op, a, b, err):
 
 def _operands(a, b, op: str):
     """Check the operand types of ``op`` and apply the promotion rule (see tinygradnn._dtype)."""
-    if type(a) is Tensor and type(b) is Tensor:
-        da, db = a._data.dtype, b._data.dtype
-        return (a, b) if da is db or da.kind == db.kind else _promoted(a, b)
+    ta, tb = type(a), type(b)
+    if ta is Tensor:  # fast paths first: Tensor with Tensor, Tensor with a Python number
+        if tb is Tensor:
+            da, db = a._data.dtype, b._data.dtype
+            return (a, b) if da is db or da.kind == db.kind else _promoted(a, b)
+        if tb is int or (tb is float and a._data.dtype.kind == "f"):
+            return a, b
+    elif tb is Tensor and (ta is int or (ta is float and b._data.dtype.kind == "f")):
+        return a, b
     a, b = _operand(a, op), _operand(b, op)
     if type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind != "f":
         return cast(a, get_default_dtype()), b
