@@ -22,28 +22,37 @@ from .grad_mode import _State, enable_grad, no_grad
 
 
 def _topological_order(roots: list[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` through recorded nodes, consumers before producers."""
+    """Tensors reachable from ``roots`` through recorded nodes, consumers before producers.
+
+    Iterative depth-first search: a tensor goes into ``order`` once all its inputs are there (the ``None``
+    pushed after a tensor marks that point), so reversing ``order`` puts every tensor after its consumers.
+    """
     order, visited = [], set()
-    stack = [(r, False) for r in reversed(roots)]
+    stack = list(reversed(roots))
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)  # all of t's inputs are already in order
+        t = stack.pop()
+        if t is None:  # all inputs of the tensor below the marker are done
+            order.append(stack.pop())
             continue
         if id(t) in visited:
             continue
         visited.add(id(t))
-        stack.append((t, True))
         ctx = t._ctx
-        if ctx is not None:
-            if ctx.saved is None:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time (through {ctx.name}): its saved "
-                    "values were freed by the first backward. Pass retain_graph=True to the first "
-                    "backward() if you need to differentiate twice.")
-            for p in ctx.inputs:
-                if isinstance(p, Tensor) and p._requires_grad and id(p) not in visited:
-                    stack.append((p, False))
+        if ctx is None:  # a leaf
+            order.append(t)
+            continue
+        if ctx.saved is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through {ctx.name}): its saved "
+                "values were freed by the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to differentiate twice.")
+        stack.append(t)
+        stack.append(None)
+        for p in ctx.inputs:
+            if type(p) is not Tensor and not isinstance(p, Tensor):
+                continue
+            if p._requires_grad and id(p) not in visited:
+                stack.append(p)
     order.reverse()
     return order
 

@@ -52,15 +52,14 @@ class Function:
         """Run ``forward`` on the arrays of ``args``; record a node if any input requires grad."""
         ctx = object.__new__(cls)
         ctx.saved = ()
-        arrays, needs, changed = [], [], 0
+        arrays, record, changed = [], False, 0
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                needs.append(a._requires_grad)
+                record = record or a._requires_grad
                 changed |= a._version
             else:
                 arrays.append(a)
-                needs.append(False)
         out = _new_tensor(Tensor)  # Tensor._wrap, inlined: this is the hottest line of the library
         data = ctx.forward(*arrays, **kwargs)
         # NumPy returns scalars (np.float64, ...) from ufuncs on 0-d arrays; keeping them is ~10x faster
@@ -70,9 +69,10 @@ class Function:
         out._ctx = out.grad = out._hooks = None
         out._version = 0
         out._retains_grad = False
-        if True in needs and _State.enabled:
+        if record and _State.enabled:
             ctx.inputs = args
-            ctx.needs_input_grad = needs
+            # a tuple of bools: the garbage collector stops tracking it (graphs of scalars make many nodes)
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
             # versions of the inputs now, to detect in-place changes before backward (None: all still 0)
             ctx.versions = tuple(getattr(a, "_version", 0) for a in args) if changed else None
             ctx.bumps = _State.bumps

@@ -83,6 +83,8 @@ def _shape(x):
 
 # ----------------------------------------------------------------------------- arithmetic
 class Add(Function):
+    __slots__ = ("shapes",)  # no per-node __dict__: cheaper for the garbage collector
+
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
         try:
@@ -96,6 +98,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    __slots__ = ("shapes",)  # no per-node __dict__: cheaper for the garbage collector
+
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
         try:
