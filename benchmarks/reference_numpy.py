@@ -54,7 +54,8 @@ def conv2d_nhwc(x, w, b, padding):
     """Stride-1 conv of channels-last x (B, H, W, C) with PyTorch weight w (O, C, k, k).
 
     The im2col columns are ordered (kh, kw, C), so that the copy moves whole runs of channels
-    (for 16 channels, 7x faster than PyTorch's (C, kh, kw) order); the weight is permuted to match.
+    (for 16 channels several times faster than PyTorch's (C, kh, kw) order); the weight is
+    permuted to match.
     """
     batch, height, width, channels = x.shape
     out_ch, _, k, _ = w.shape
