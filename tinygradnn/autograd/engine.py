@@ -145,6 +145,8 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                         _accumulate(grads, owned, key, gi, create_graph)
                     else:
                         grads[key] = gi
+                        if p._ctx is None and _fresh(gi, g, in_grads):
+                            owned.add(key)  # the leaf can keep this array as .grad without a copy
             if not retain_graph:
                 ctx.saved = None
                 ctx.inputs = ()
@@ -169,6 +171,12 @@ def _accumulate(grads, owned, key, g, create_graph):
     else:
         grads[key] = prev + g
         owned.add(key)
+
+
+def _fresh(gi, g, in_grads) -> bool:
+    """True if a rule returned a new array of its own for one input only (not ``g``, a view, or shared)."""
+    return (type(gi) is np.ndarray and gi is not g and gi.base is None and gi.flags.writeable
+            and sum(1 for other in in_grads if other is gi) == 1)
 
 
 def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:

@@ -38,7 +38,7 @@ class Linear(Function):
         gx = F.matmul(g, w) if nx else None  # (..., out) @ (out, in) -> (..., in)
         g2 = F.reshape(g, (-1, out_f))  # every leading dim is a batch dim for the weight grads
         gw = F.matmul(F.swapaxes(g2, 0, 1), F.reshape(x, (-1, in_f))) if nw else None
-        gb = F.sum(g2, 0) if nb else None
+        gb = F.matmul(np.ones(g2.shape[0], g2.dtype), g2) if nb else None  # column sums: BLAS beats sum(0)
         return gx, gw, gb
 
 
