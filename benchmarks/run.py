@@ -22,6 +22,7 @@ answers one JSON line per command, e.g.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -121,6 +122,10 @@ def load_framework(framework: str, threads: int):
     return run, info
 
 
+def _gc_setting(threshold) -> str:
+    return f"gc.set_threshold({threshold}, 20, 20) in every worker" if threshold else "Python's defaults"
+
+
 def worker_main(args) -> int:
     framework, workload = args.worker
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
@@ -134,6 +139,8 @@ def worker_main(args) -> int:
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
 
     try:
+        if args.gc_threshold:  # the same garbage-collector setting in every framework's worker
+            gc.set_threshold(args.gc_threshold, 20, 20)
         run, info = load_framework(framework, args.threads)
         cfg = workload_config(workload, args.quick, args.batches)
         inputs = make_inputs(workload, cfg, args.data, args.seed)
@@ -174,6 +181,8 @@ class Worker:
             cmd.append("--quick")
         if args.batches is not None:
             cmd += ["--batches", str(args.batches)]
+        if args.gc_threshold:
+            cmd += ["--gc-threshold", str(args.gc_threshold)]
         env = dict(os.environ, **{name: str(args.threads) for name in THREAD_ENV})
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
@@ -410,6 +419,7 @@ def markdown(report: dict) -> str:
         *([f"- Skipped: {', '.join(settings['skipped'])}"] if settings["skipped"] else []),
         f"- Threads: {settings['threads']} per worker ({', '.join(THREAD_ENV[:3])}, threadpoolctl, "
         "torch.set_num_threads)",
+        f"- Garbage collector: {_gc_setting(settings.get('gc_threshold'))}",
         f"- Run: {'quick' if settings['quick'] else 'full'}; {settings['warmup']} warm-up run(s), "
         f"then median of {settings['repeats']} repeats interleaved across frameworks; seed {settings['seed']}",
         f"- Data: {machine['data']}",
@@ -487,6 +497,9 @@ def parse_args(argv=None):
     parser.add_argument("--batches", type=int, help="training workloads: batches per run instead of an epoch")
     parser.add_argument("--threads", type=int, default=2, help="threads per framework (default 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gc-threshold", type=int, default=0,
+                        help="gc.set_threshold(N, 20, 20) in every worker (default: Python's own): graphs of "
+                             "thousands of scalar tensors spend much of their time in the garbage collector")
     parser.add_argument("--timeout", type=float, help="seconds allowed per worker command "
                         "(default 600, quick 30)")
     parser.add_argument("--pause", type=float, help="seconds to wait before each worker command, so "
@@ -526,7 +539,8 @@ def main(argv=None) -> int:
     else:
         rows = [bench_workload(workload, {fw: Worker(fw, workload, args) for fw in frameworks}, args)
                 for workload in workloads]
-    settings = {"quick": args.quick, "threads": args.threads, "repeats": args.repeats, "warmup": args.warmup,
+    settings = {"quick": args.quick, "gc_threshold": args.gc_threshold,
+                "threads": args.threads, "repeats": args.repeats, "warmup": args.warmup,
                 "seed": args.seed, "batches": args.batches, "frameworks": frameworks, "skipped": skipped,
                 "pause": args.pause,
                 "seconds": round(time.perf_counter() - start, 1),
