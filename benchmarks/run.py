@@ -34,10 +34,12 @@ import sys
 import tempfile
 import time
 import traceback
+import tracemalloc
 
 from bench_common import DEFAULT_DATA, REPO_ROOT, WORKLOADS, inputs_digest, make_inputs, unit_of, workload_config
 
 FRAMEWORKS = ("numpy", "torch", "tinygradnn")
+MEMORY_WORKLOADS = ("mlp", "cnn", "conv1d", "autoencoder")
 LABELS = {"numpy": "numpy ref", "torch": "torch", "tinygradnn": "tinygradnn"}
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
               "NUMEXPR_NUM_THREADS")
@@ -151,9 +153,16 @@ def worker_main(args) -> int:
 
     for line in sys.stdin:
         command = line.strip()
-        if command not in ("run", "warmup"):
+        if command not in ("run", "warmup", "memory"):
             break
         try:
+            if command == "memory":  # one untimed run under tracemalloc: its peak (NumPy reports to it)
+                tracemalloc.start()
+                run(workload, inputs, cfg, warmup=False)
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                send({"ok": True, "peak_bytes": peak})
+                continue
             send({"ok": True, **run(workload, inputs, cfg, warmup=command == "warmup")})
         except Exception as exc:
             send(failure(exc))
@@ -305,6 +314,16 @@ def bench_workload(workload: str, workers: dict[str, Worker], args) -> dict:
                     results[fw]["train_losses"].append(answer["train_loss"])
                 print(f"[{workload}] {fw}: repeat {repeat + 1}/{args.repeats}: {per_unit:.4g} {unit}",
                       file=sys.stderr)
+        if workload in MEMORY_WORKLOADS:  # tracemalloc sees NumPy's buffers, not PyTorch's allocator
+            for fw in [fw for fw in alive if fw != "torch"]:
+                try:
+                    answer = workers[fw].request("memory", args.timeout)
+                except WorkerFailure as exc:
+                    answer = {"ok": False, "error": str(exc)}
+                if answer["ok"]:
+                    results[fw]["peak_mb"] = answer["peak_bytes"] / 2**20
+                else:
+                    print(f"[{workload}] {fw}: memory run failed: {one_line(answer['error'])}", file=sys.stderr)
     finally:
         for worker in workers.values():
             worker.close()
@@ -453,10 +472,25 @@ def markdown(report: dict) -> str:
               "1e-3 (cnn 1e-2: max-pool near-ties drift apart in float32 over an epoch).", ""]
     if notes:
         lines += ["Problems:", "", *notes, ""]
+    memory = [(row["workload"], row["frameworks"]) for row in report["results"]
+              if any("peak_mb" in res for res in row["frameworks"].values())]
+    if memory:
+        lines += ["## Peak memory", "", "Peak of `tracemalloc` over one untimed training run (NumPy reports its "
+                  "buffers to tracemalloc; PyTorch's allocator does not, so it has no row).", "",
+                  "| workload | numpy ref | tinygradnn | ratio |", "|---|---:|---:|---:|"]
+        for workload, res in memory:
+            ref, ours = res.get("numpy", {}).get("peak_mb"), res.get("tinygradnn", {}).get("peak_mb")
+            ratio = f"{ours / ref:.2f}×" if ref and ours else ""
+            lines.append(f"| {workload} | {_mb(ref)} | {_mb(ours)} | {ratio} |")
+        lines.append("")
     lines += ["## Workloads", ""]
     for row in report["results"]:
         lines.append(f"- **{row['workload']}**: {row['description']}; settings {json.dumps(row['config'])}")
     return "\n".join(lines) + "\n"
+
+
+def _mb(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} MB"
 
 
 def fmt_loss(loss: float | None) -> str:
