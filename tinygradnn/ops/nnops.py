@@ -36,9 +36,10 @@ class Linear(Function):
         (x, w), (nx, nw, nb) = ctx.saved, ctx.needs_input_grad
         out_f, in_f = w.shape
         gx = F.matmul(g, w) if nx else None  # (..., out) @ (out, in) -> (..., in)
-        g2 = F.reshape(g, (-1, out_f))  # every leading dim is a batch dim for the weight grads
-        gw = F.matmul(F.swapaxes(g2, 0, 1), F.reshape(x, (-1, in_f))) if nw else None
-        gb = F.matmul(np.ones(g2.shape[0], g2.dtype), g2) if nb else None  # column sums: BLAS beats sum(0)
+        if g.ndim != 2:  # every leading dim is a batch dim for the weight grads
+            g, x = F.reshape(g, (-1, out_f)), F.reshape(x, (-1, in_f))
+        gw = F.matmul(F.swapaxes(g, 0, 1), x) if nw else None
+        gb = F.matmul(np.ones(g.shape[0], g.dtype), g) if nb else None  # column sums: BLAS beats sum(0)
         return gx, gw, gb
 
 
