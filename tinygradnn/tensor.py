@@ -79,7 +79,7 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "_requires_grad", "_ctx", "grad", "_version", "_hooks", "_retains_grad",
+    __slots__ = ("_data", "_requires_grad", "_ctx", "grad", "_version", "_stamp", "_hooks", "_retains_grad",
                  "__weakref__")
     __array_ufunc__ = None  # make `ndarray * Tensor` call Tensor.__rmul__ instead of looping in NumPy
 
@@ -87,7 +87,7 @@ class Tensor:
         self._data = _to_array(data, dtype)
         self._ctx = None
         self.grad = None
-        self._version = 0
+        self._version = self._stamp = 0
         self._hooks = None
         self._retains_grad = False
         self._requires_grad = False
@@ -102,7 +102,7 @@ class Tensor:
         t._requires_grad = False
         t._ctx = None
         t.grad = None
-        t._version = 0
+        t._version = t._stamp = 0
         t._hooks = None
         t._retains_grad = False
         return t
@@ -127,6 +127,7 @@ class Tensor:
         """Record an in-place change (the version counter checked by backward)."""
         self._version += 1
         _State.bumps += 1
+        self._stamp = _State.bumps  # when: nodes recorded before this stamp saw the old values
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self."""

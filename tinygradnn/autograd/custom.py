@@ -125,7 +125,6 @@ class Function:
             return out
         node = _CustomNode.__new__(_CustomNode)
         node.saved, node.inputs, node.needs_input_grad = (), args, needs
-        node.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
         node.bumps = _State.bumps
         node.user_cls, node.user_ctx, node.layout = cls, ctx, None
         if not multi:

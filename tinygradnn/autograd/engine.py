@@ -60,21 +60,20 @@ def _topological_order(roots: list[Tensor]) -> list[Tensor]:
 def _check_versions(ctx, out: Tensor) -> None:
     """Raise if a tensor that ``ctx`` used was modified in place since (PyTorch's version counter).
 
-    Stricter than PyTorch in one case: a changed input that the node did not save also raises,
-    because the graph links tensors (not nodes) and could otherwise follow the new history.
+    Every in-place change stamps its tensor with the global count of changes; a tensor stamped after
+    ``ctx`` was recorded has changed since. Stricter than PyTorch in one case: a changed input that the
+    node did not save also raises, because the graph links tensors (not nodes) and could otherwise
+    follow the new history. A changed output only matters if the rule reads it.
     """
-    versions = ctx.versions or (0,) * len(ctx.inputs)
-    if out._version == ctx.out_version and all(
-            not isinstance(p, Tensor) or p._version == v for p, v in zip(ctx.inputs, versions)):
-        return
-    bad = out if out._version != ctx.out_version else next(
-        p for p, v in zip(ctx.inputs, versions) if isinstance(p, Tensor) and p._version != v)
-    if bad is out and not any(s is out._data for s in ctx.saved):
-        return  # the output was changed after ctx made it, but ctx's rule does not read it
-    raise RuntimeError(
-        f"A tensor of shape {bad.shape} needed by {ctx.name} for its gradient was modified by an "
-        f"in-place operation after it was used (version {bad._version}). Use an out-of-place "
-        "operation (x = x + 1 instead of x += 1) or clone() the tensor first.")
+    changed = [p for p in ctx.inputs if isinstance(p, Tensor) and p._stamp > ctx.bumps]
+    if out._stamp > ctx.bumps and any(s is out._data for s in ctx.saved):
+        changed.insert(0, out)
+    if changed:
+        bad = changed[0]
+        raise RuntimeError(
+            f"A tensor of shape {bad.shape} needed by {ctx.name} for its gradient was modified by an "
+            f"in-place operation after it was used (version {bad._version}). Use an out-of-place "
+            "operation (x = x + 1 instead of x += 1) or clone() the tensor first.")
 
 
 def _as_tensors(ctx, out: Tensor) -> tuple:

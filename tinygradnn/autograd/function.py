@@ -38,8 +38,7 @@ _new_tensor = object.__new__
 class Function:
     """Base class of every differentiable op. Instances are the nodes of the graph."""
 
-    __slots__ = ("inputs", "saved", "versions", "bumps", "needs_input_grad", "__dict__")
-    out_version = 0  # the output's version when recorded (an in-place op records a node for a changed tensor)
+    __slots__ = ("inputs", "saved", "bumps", "needs_input_grad", "__dict__")
 
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -52,12 +51,11 @@ class Function:
         """Run ``forward`` on the arrays of ``args``; record a node if any input requires grad."""
         ctx = object.__new__(cls)
         ctx.saved = ()
-        arrays, record, changed = [], False, 0
+        arrays, record = [], False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
                 record = record or a._requires_grad
-                changed |= a._version
             else:
                 arrays.append(a)
         out = _new_tensor(Tensor)  # Tensor._wrap, inlined: this is the hottest line of the library
@@ -67,15 +65,13 @@ class Function:
         out._data = data if type(data) is np.ndarray or isinstance(data, np.generic) else np.asarray(data)
         out._requires_grad = False
         out._ctx = out.grad = out._hooks = None
-        out._version = 0
+        out._version = out._stamp = 0
         out._retains_grad = False
         if record and _State.enabled:
             ctx.inputs = args
             # a tuple of bools: the garbage collector stops tracking it (graphs of scalars make many nodes)
             ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
-            # versions of the inputs now, to detect in-place changes before backward (None: all still 0)
-            ctx.versions = tuple(getattr(a, "_version", 0) for a in args) if changed else None
-            ctx.bumps = _State.bumps
+            ctx.bumps = _State.bumps  # in-place changes so far: a tensor stamped later changed after this node
             out._requires_grad = True
             out._ctx = ctx
         if _State.anomaly:

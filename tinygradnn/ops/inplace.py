@@ -21,12 +21,12 @@ def _rebase(x: Tensor, fn, *args) -> Tensor:
         raise RuntimeError(f"a leaf tensor of shape {x.shape} that requires grad is being used in an "
                            "in-place operation; do it under no_grad() (as optimizers do) or use an out-of-place op")
     old = Tensor._wrap(x._data)  # takes over x's place in the graph as the op's input
-    old._requires_grad, old._ctx, old._version = x._requires_grad, x._ctx, x._version
+    old._requires_grad, old._ctx, old._version, old._stamp = x._requires_grad, x._ctx, x._version, x._stamp
     new = fn(old, *args)
     x._data, x._ctx, x._requires_grad = new._data, new._ctx, new._requires_grad
     x._bump_version()
     if x._ctx is not None:
-        x._ctx.out_version = x._version
+        x._ctx.bumps = _State.bumps  # the new node was recorded for the changed tensor
     return x
 
 
