@@ -40,7 +40,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="figures")
     p.add_argument("--quick", action="store_true", help="2 epochs, for a smoke test")
@@ -56,6 +56,7 @@ def main(argv=None):
 
     model = make_model()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss()
     history = []
     for _ in (bar := tqdm(range(args.epochs), desc="demo CNN", unit="epoch")):
@@ -67,11 +68,12 @@ def main(argv=None):
             loss.backward()
             opt.step()
             total += loss.item() * len(xb)
+        scheduler.step()
         history.append((total / len(x_tr), accuracy(model, x_te, y_te)))
         bar.set_postfix(loss=f"{history[-1][0]:.3f}", test_acc=f"{history[-1][1]:.3f}")
 
     train_acc, test_acc = accuracy(model, x_tr, y_tr), accuracy(model, x_te, y_te)
-    print(f"demo CNN on digits: train acc {train_acc:.3f} test acc {test_acc:.3f}")
+    print(f"demo: CNN on scikit-learn digits, train acc {train_acc:.3f} test acc {test_acc:.3f}")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
