@@ -2,8 +2,16 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 import tinygradnn as tg
+
+# CI runs on a shared 2-core machine: no per-example deadline, no "too slow" health checks, and the same
+# examples on every run (derandomize), so a red CI always means a real, reproducible failure.
+settings.register_profile("tinygradnn", deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                 HealthCheck.filter_too_much])
+settings.load_profile("tinygradnn")
 
 try:
     import torch
