@@ -4,14 +4,12 @@ import tinygradnn as tg
 
 
 def test_set_num_threads_limits_blas():
-    pytest.importorskip("threadpoolctl")
-    before = tg.get_num_threads()
-    try:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(limits=None):  # restores every pool's own limit afterwards
         tg.set_num_threads(1)
         assert tg.get_num_threads() == 1
-    finally:
-        tg.set_num_threads(before)
-    assert tg.get_num_threads() == before
+        tg.set_num_threads(2)
+        assert tg.get_num_threads() == 2
 
 
 @pytest.mark.parametrize("bad", [0, -2, 1.5, "2"])
