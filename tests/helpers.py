@@ -270,3 +270,30 @@ def with_dim(draw, kind="any", keepdim=True, tuple_dims=True, allow_none=True, m
 def all_dims(dim, ndim):
     """``dim`` with None spelled as every dim (for torch functions that require ``dim``)."""
     return tuple(range(ndim)) if dim is None else dim
+
+
+def table_tests(cases):
+    """The two property tests of an op table: finite differences for every case, PyTorch for those with
+    a ``torch`` expression. A test module writes
+    ``test_gradients_match_finite_differences, test_matches_torch = table_tests(CASES)``."""
+    import pytest
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @pytest.mark.parametrize("case", cases, ids=case_ids(cases))
+    @PROPERTY_SETTINGS
+    @given(data=st.data())
+    def test_gradients_match_finite_differences(case, data):
+        check_finite_differences(case, data.draw(case.strategy, label="sample"))
+
+    with_torch = [c for c in cases if c.torch]
+
+    @requires_torch
+    @pytest.mark.torch
+    @pytest.mark.parametrize("case", with_torch, ids=case_ids(with_torch))
+    @PROPERTY_SETTINGS
+    @given(data=st.data())
+    def test_matches_torch(case, data):
+        check_against_torch(case, data.draw(case.strategy, label="sample"))
+
+    return test_gradients_match_finite_differences, test_matches_torch

@@ -5,18 +5,16 @@ flip, roll, sort/topk."""
 import numpy as np
 import pytest
 from helpers import (
-    PROPERTY_SETTINGS,
     OpCase,
     Sample,
-    case_ids,
     check_against_torch,
     check_finite_differences,
     requires_torch,
     rngs,
     shapes,
+    table_tests,
     values,
 )
-from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygradnn as tg
@@ -310,20 +308,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_gradients_match_finite_differences(case, data):
-    check_finite_differences(case, data.draw(case.strategy, label="sample"))
-
-
-@requires_torch
-@pytest.mark.torch
-@pytest.mark.parametrize("case", [c for c in CASES if c.torch], ids=case_ids(c for c in CASES if c.torch))
-@PROPERTY_SETTINGS
-@given(data=st.data())
-def test_matches_torch(case, data):
-    check_against_torch(case, data.draw(case.strategy, label="sample"))
+test_gradients_match_finite_differences, test_matches_torch = table_tests(CASES)
 
 
 # ----------------------------------------------------------------------------- specific behaviour
