@@ -128,6 +128,23 @@ def _gc_setting(threshold) -> str:
     return f"gc.set_threshold({threshold}, 20, 20) in every worker" if threshold else "Python's defaults"
 
 
+MALLOC_MODES = {
+    # How each worker's C allocator is set up. tinygradnn tunes glibc at import (see
+    # tinygradnn/_allocator.py); "tuned" gives every framework the same settings through glibc's
+    # environment variables, "untuned" none of them.
+    "as-shipped": {},
+    "tuned": {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(128 << 20)},
+    "untuned": {"TINYGRADNN_MALLOC_TUNING": "0"},
+}
+MALLOC_DESCRIPTIONS = {
+    "as-shipped": "as each framework ships (tinygradnn keeps freed memory in the heap, the others use "
+                  "glibc's defaults)",
+    "tuned": "every worker keeps freed memory in the heap (MALLOC_MMAP_THRESHOLD_=32 MB, "
+             "MALLOC_TRIM_THRESHOLD_=128 MB)",
+    "untuned": "glibc's defaults in every worker (TINYGRADNN_MALLOC_TUNING=0)",
+}
+
+
 def worker_main(args) -> int:
     framework, workload = args.worker
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
@@ -192,7 +209,7 @@ class Worker:
             cmd += ["--batches", str(args.batches)]
         if args.gc_threshold:
             cmd += ["--gc-threshold", str(args.gc_threshold)]
-        env = dict(os.environ, **{name: str(args.threads) for name in THREAD_ENV})
+        env = dict(os.environ, **{name: str(args.threads) for name in THREAD_ENV}, **MALLOC_MODES[args.malloc])
         self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                      env=env, cwd=REPO_ROOT, bufsize=0)
@@ -439,6 +456,7 @@ def markdown(report: dict) -> str:
         f"- Threads: {settings['threads']} per worker ({', '.join(THREAD_ENV[:3])}, threadpoolctl, "
         "torch.set_num_threads)",
         f"- Garbage collector: {_gc_setting(settings.get('gc_threshold'))}",
+        f"- Allocator: {MALLOC_DESCRIPTIONS[settings.get('malloc', 'as-shipped')]}",
         f"- Run: {'quick' if settings['quick'] else 'full'}; {settings['warmup']} warm-up run(s), "
         f"then median of {settings['repeats']} repeats interleaved across frameworks; seed {settings['seed']}",
         f"- Data: {machine['data']}",
@@ -534,6 +552,9 @@ def parse_args(argv=None):
     parser.add_argument("--gc-threshold", type=int, default=0,
                         help="gc.set_threshold(N, 20, 20) in every worker (default: Python's own): graphs of "
                              "thousands of scalar tensors spend much of their time in the garbage collector")
+    parser.add_argument("--malloc", choices=sorted(MALLOC_MODES), default="as-shipped",
+                        help="glibc allocator settings per worker: as each framework ships (default), "
+                             "tinygradnn's settings in every worker, or glibc's defaults in every worker")
     parser.add_argument("--timeout", type=float, help="seconds allowed per worker command "
                         "(default 600, quick 30)")
     parser.add_argument("--pause", type=float, help="seconds to wait before each worker command, so "
@@ -573,7 +594,7 @@ def main(argv=None) -> int:
     else:
         rows = [bench_workload(workload, {fw: Worker(fw, workload, args) for fw in frameworks}, args)
                 for workload in workloads]
-    settings = {"quick": args.quick, "gc_threshold": args.gc_threshold,
+    settings = {"quick": args.quick, "gc_threshold": args.gc_threshold, "malloc": args.malloc,
                 "threads": args.threads, "repeats": args.repeats, "warmup": args.warmup,
                 "seed": args.seed, "batches": args.batches, "frameworks": frameworks, "skipped": skipped,
                 "pause": args.pause,

@@ -6,6 +6,7 @@
 
 import numpy as _np
 
+from . import _allocator  # noqa: F401  (glibc keeps freed array memory: see its docstring)
 from . import ops as _ops_pkg
 from .tensor import Tensor, _install_methods
 
