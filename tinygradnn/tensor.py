@@ -359,44 +359,25 @@ class Tensor:
         check_device("cuda")
 
     # ----------------------------------------------------------------- arithmetic operators
-    def __add__(self, o):
-        return _ops.add(self, o)
-
+    # x + y, x * y, -x, ... are the ops themselves (bound in _install_methods, see _OPERATORS);
+    # the reflected forms swap the operands.
     def __radd__(self, o):
         return _ops.add(o, self)
-
-    def __sub__(self, o):
-        return _ops.sub(self, o)
 
     def __rsub__(self, o):
         return _ops.sub(o, self)
 
-    def __mul__(self, o):
-        return _ops.mul(self, o)
-
     def __rmul__(self, o):
         return _ops.mul(o, self)
-
-    def __truediv__(self, o):
-        return _ops.div(self, o)
 
     def __rtruediv__(self, o):
         return _ops.div(o, self)
 
-    def __pow__(self, o):
-        return _ops.pow(self, o)
-
     def __rpow__(self, o):
         return _ops.pow(o, self)
 
-    def __matmul__(self, o):
-        return _ops.matmul(self, o)
-
     def __rmatmul__(self, o):
         return _ops.matmul(o, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
 
     def __pos__(self):
         return self
@@ -495,11 +476,15 @@ add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ 
 """.split()
 
 
+_OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__pow__": "pow",
+              "__matmul__": "matmul", "__neg__": "neg"}
+
+
 def _install_methods(ops) -> None:
     """Bind ``tinygradnn.ops`` and add each name above as a Tensor method sharing its docstring."""
     global _ops
     _ops = ops
-    for name in _NAMED_METHODS:
+    for attr, name in [*zip(_NAMED_METHODS, _NAMED_METHODS), *_OPERATORS.items()]:
         fn = getattr(ops, name)
         # self is always a Tensor: bind the op itself, without ops' check of the input's type
-        setattr(Tensor, name, getattr(fn, "__wrapped__", fn))
+        setattr(Tensor, attr, getattr(fn, "__wrapped__", fn))

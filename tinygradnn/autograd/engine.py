@@ -34,9 +34,10 @@ def _topological_order(roots: list[Tensor]) -> list[Tensor]:
         if t is None:  # all inputs of the tensor below the marker are done
             order.append(stack.pop())
             continue
-        if id(t) in visited:
+        key = id(t)
+        if key in visited:
             continue
-        visited.add(id(t))
+        visited.add(key)
         ctx = t._ctx
         if ctx is None:  # a leaf
             order.append(t)

@@ -49,31 +49,34 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
         """Run ``forward`` on the arrays of ``args``; record a node if any input requires grad."""
-        ctx = object.__new__(cls)
+        ctx = _new_tensor(cls)
         ctx.saved = ()
-        arrays, record = [], False
+        arrays, needs, record = [], [], False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
+                needs.append(a._requires_grad)
                 record = record or a._requires_grad
             else:
                 arrays.append(a)
+                needs.append(False)
         out = _new_tensor(Tensor)  # Tensor._wrap, inlined: this is the hottest line of the library
         data = ctx.forward(*arrays, **kwargs)
         # NumPy returns scalars (np.float64, ...) from ufuncs on 0-d arrays; keeping them is ~10x faster
         # than wrapping them back into 0-d arrays, which matters for graphs of scalars.
         out._data = data if type(data) is np.ndarray or isinstance(data, np.generic) else np.asarray(data)
-        out._requires_grad = False
         out._ctx = out.grad = out._hooks = None
         out._version = out._stamp = 0
         out._retains_grad = False
         if record and _State.enabled:
             ctx.inputs = args
             # a tuple of bools: the garbage collector stops tracking it (graphs of scalars make many nodes)
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            ctx.needs_input_grad = tuple(needs)
             ctx.bumps = _State.bumps  # in-place changes so far: a tensor stamped later changed after this node
             out._requires_grad = True
             out._ctx = ctx
+        else:
+            out._requires_grad = False
         if _State.anomaly:
             from .anomaly import check_forward
 

@@ -53,32 +53,32 @@ class CrossEntropyLabels(Function):
     """Mean/sum/per-sample ``-log softmax(x)[i, y_i]`` for logits ``(N, C)`` and labels ``(N,)``."""
 
     def forward(ctx, x, labels, reduction):
-        rows = np.arange(x.shape[0])
+        rows = np.arange(len(x))
         shifted = x - x.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
-        losses = np.log(total)[:, 0] - shifted[rows, labels]
+        losses = np.log(total[:, 0]) - shifted[rows, labels]
         exp /= total  # now the probabilities
-        ctx.saved, ctx.labels, ctx.reduction = (x, exp), labels, reduction
-        if reduction == "mean":
-            return np.asarray(losses.mean(), dtype=x.dtype)
-        if reduction == "sum":
-            return np.asarray(losses.sum(), dtype=x.dtype)
-        return losses
+        ctx.saved, ctx.rows, ctx.labels, ctx.reduction = (x, exp), rows, labels, reduction
+        if reduction == "none":
+            return losses
+        if reduction == "sum" or not len(x):  # (the mean of no samples is nan, as in PyTorch)
+            return losses.sum() if reduction == "sum" else losses.mean()
+        return losses.sum() / len(x)  # NumPy's float32 mean, without its Python wrapper
 
     def backward(ctx, g, F):
         x, probs = ctx.saved
-        n = x.shape[0]
-        onehot = np.zeros(x.shape, dtype=x.dtype)
-        onehot[np.arange(n), ctx.labels] = 1
+        n = len(x)
         if ctx.reduction == "none":
             g = F.reshape(g, (n, 1))
         elif ctx.reduction == "mean":
             g = g * (1.0 / n) if n else g
         if isinstance(x, Tensor):  # create_graph: differentiable softmax so double backward is right
+            onehot = np.zeros(x.shape, dtype=x.dtype)
+            onehot[ctx.rows, ctx.labels] = 1
             return F.softmax(x, 1) * g - onehot * g, None, None
-        grad = probs - onehot
-        grad *= g
+        grad = probs * g  # d loss_i / d x_ij = g_i (p_ij - [j == y_i])
+        grad[ctx.rows, ctx.labels] -= g[:, 0] if ctx.reduction == "none" else g
         return grad, None, None
 
 
