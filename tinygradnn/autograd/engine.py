@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
-from .grad_mode import _State, enable_grad, no_grad
+from .grad_mode import _State
 
 
 def _topological_order(roots: list[Tensor]) -> list[Tensor]:
@@ -100,8 +100,9 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
         _accumulate(grads, owned, id(r), g, create_graph)
 
     order = _topological_order(roots)
-    mode = enable_grad() if create_graph else no_grad()
-    with mode:
+    # record the rules' ops only for create_graph (a plain assignment: cheaper than `with no_grad()`)
+    was_enabled, _State.enabled = _State.enabled, create_graph
+    try:
         for t in order:
             g = grads.pop(id(t), None)
             if g is None:
@@ -150,6 +151,8 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
             if not retain_graph:
                 ctx.saved = None
                 ctx.inputs = ()
+    finally:
+        _State.enabled = was_enabled
     if inputs is not None:
         for i, r in enumerate(results):
             if r is None and not allow_unused:
@@ -175,8 +178,12 @@ def _accumulate(grads, owned, key, g, create_graph):
 
 def _fresh(gi, g, in_grads) -> bool:
     """True if a rule returned a new array of its own for one input only (not ``g``, a view, or shared)."""
-    return (type(gi) is np.ndarray and gi is not g and gi.base is None and gi.flags.writeable
-            and sum(1 for other in in_grads if other is gi) == 1)
+    if type(gi) is not np.ndarray or gi is g or gi.base is not None or not gi.flags.writeable:
+        return False
+    uses = 0
+    for other in in_grads:
+        uses += other is gi
+    return uses == 1
 
 
 def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:

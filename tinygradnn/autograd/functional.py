@@ -15,7 +15,7 @@ def _seed(out: Tensor, gradient, create_graph: bool):
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but the output has "
                                f"shape {out.shape}; pass gradient= (a tensor of that shape) or reduce it first "
                                "(e.g. .sum())")
-        g = np.ones_like(out._data)
+        g = np.array(1, dtype=out._data.dtype).reshape(out._data.shape)  # (np.ones_like is slower Python)
         return Tensor._wrap(g) if create_graph else g
     if not isinstance(gradient, Tensor):
         try:

@@ -12,16 +12,25 @@ from ...tensor import Tensor, tensor_arg
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``: ``(*, in), (out, in), (out,) -> (*, out)`` (one fused graph node)."""
-    if weight.ndim != 2 or input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
-                         f"(expected the input's last dim to be {weight.shape[-1] if weight.ndim else '?'})")
-    if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape} "
-                         f"(expected ({weight.shape[0]},))")
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}; convert "
-                        "the input (x.float()) or the model (model.double())")
+    if type(input) is not Tensor:
+        input = tensor_arg(input, "linear")
+    x, w, b = input._data, weight._data, None if bias is None else bias._data
+    if (w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1] or x.dtype != w.dtype
+            or (b is not None and (b.shape != w.shape[:1] or b.dtype != w.dtype))):
+        _linear_error(x, w, b)
     return nnops.linear(input, weight, bias)
+
+
+def _linear_error(x, w, b):
+    """Raise the error that explains why ``linear`` cannot take these arrays."""
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {w.shape} "
+                         f"(expected the input's last dim to be {w.shape[-1] if w.ndim else '?'})")
+    if b is not None and b.shape != w.shape[:1]:
+        raise ValueError(f"linear: bias of shape {b.shape} does not match weight of shape {w.shape} "
+                         f"(expected ({w.shape[0]},))")
+    raise TypeError(f"linear: input dtype {x.dtype} does not match weight dtype {w.dtype}; convert "
+                    "the input (x.float()) or the model (model.double())")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
