@@ -50,14 +50,15 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
+        if type(input) is not Tensor:
+            input = tensor_arg(input, "Linear")
         params = self._parameters  # (one dict lookup instead of two Module.__getattr__ calls)
         try:
             return F.linear(input, params["weight"], params["bias"])
         except ValueError:
-            shape = tensor_arg(input, "Linear").shape
-            if not shape or shape[-1] != self.in_features:  # say it in the layer's terms
+            if input.ndim == 0 or input.shape[-1] != self.in_features:  # say it in the layer's terms
                 raise ValueError(f"Linear: expected input with last dim {self.in_features} (in_features), "
-                                 f"got shape {shape}") from None
+                                 f"got shape {input.shape}") from None
             raise
 
     def extra_repr(self) -> str:
