@@ -194,6 +194,12 @@ def test_cross_entropy_double_backward():
         assert gradgradcheck(lambda x, r=reduction: F.cross_entropy(x, y, reduction=r), (x,))
 
 
+def test_mse_double_backward():
+    x, t = t64(normal(0, 2, 3)), t64(normal(1, 2, 3))
+    for reduction in ("mean", "sum"):  # the fused node; 'none' is composed of ordinary ops
+        assert gradgradcheck(lambda x, t, r=reduction: F.mse_loss(x.tanh(), t, reduction=r), (x, t))
+
+
 def test_bce_double_backward():
     rng = np.random.default_rng(0)
     p, t = t64(rng.uniform(0.1, 0.9, 5)), t64(rng.uniform(0, 1, 5))

@@ -15,6 +15,7 @@ from scipy import special
 from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
 from ..tensor import Tensor, tensor_arg
+from .namespaces import sigmoid_array
 
 
 def _broadcast_error(op, a, b, err):
@@ -375,7 +376,7 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     def forward(ctx, x):
-        y = special.expit(x)  # stable for large |x|
+        y = sigmoid_array(x)
         ctx.saved = (y,)
         return y
 

@@ -20,6 +20,17 @@ def sum_to(g, shape, F):
     return F.reshape(g, shape) if g.shape != shape else g
 
 
+def sigmoid_array(x):
+    """``1 / (1 + exp(-x))``: within a few ulps of scipy's ``expit`` and about 2x faster on float32
+    arrays (NumPy's exp is vectorized); ``exp(-x)`` overflowing to inf correctly gives 0."""
+    if type(x) is not np.ndarray or x.ndim == 0 or x.dtype.kind != "f":
+        return special.expit(x)
+    with np.errstate(over="ignore"):
+        y = np.exp(-x)
+    y += 1
+    return np.reciprocal(y, out=y)
+
+
 class ArrayOps:
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
@@ -27,7 +38,7 @@ class ArrayOps:
     sin = staticmethod(np.sin)
     cos = staticmethod(np.cos)
     tanh = staticmethod(np.tanh)
-    sigmoid = staticmethod(special.expit)
+    sigmoid = staticmethod(sigmoid_array)
     erf = staticmethod(special.erf)
     sign = staticmethod(np.sign)
     where = staticmethod(np.where)

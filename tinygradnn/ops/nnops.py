@@ -3,6 +3,7 @@
 * :func:`linear`: ``x @ W.T + b`` (one matmul forward, two matmuls and a sum backward);
 * :func:`cross_entropy_labels`: softmax cross-entropy from logits and integer labels, with the
   classic ``softmax - onehot`` gradient taken from the saved probabilities;
+* :func:`mse_loss`: squared error with a BLAS dot, the difference recomputed in backward;
 * :func:`binary_cross_entropy`: PyTorch's clamped-log BCE on probabilities;
 * :func:`dropout`: ``x * mask`` with the scaled mask saved.
 
@@ -85,6 +86,27 @@ class CrossEntropyLabels(Function):
 def cross_entropy_labels(logits: Tensor, labels: np.ndarray, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of ``logits (N, C)`` against valid int ``labels (N,)`` in one node. No checks."""
     return CrossEntropyLabels.apply(logits, labels, reduction)
+
+
+# ----------------------------------------------------------------------------- mean squared error
+class MSELoss(Function):
+    """``sum((x - t)^2)``, divided by its size for 'mean', for ``x`` and ``t`` of one non-empty shape."""
+
+    def forward(ctx, x, t, reduction):
+        ctx.saved, ctx.reduction, ctx.size = (x, t), reduction, x.size
+        d = x - t
+        total = np.vdot(d, d)  # one BLAS dot instead of a square and a sum
+        return total / d.size if reduction == "mean" else total
+
+    def backward(ctx, g, F):
+        (x, t), (nx, nt, _) = ctx.saved, ctx.needs_input_grad
+        gx = (x - t) * (g * (2.0 / ctx.size if ctx.reduction == "mean" else 2.0))  # (x - t): not saved, recomputed
+        return gx if nx else None, -gx if nt else None, None
+
+
+def mse_loss(x: Tensor, t: Tensor, reduction: str = "mean") -> Tensor:
+    """'mean' or 'sum' squared error of two same-shape, same-dtype, non-empty tensors in one node. No checks."""
+    return MSELoss.apply(x, t, reduction)
 
 
 # ----------------------------------------------------------------------------- binary cross-entropy

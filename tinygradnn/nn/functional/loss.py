@@ -83,7 +83,10 @@ def mse_loss(input: Tensor, target, size_average=None, reduce=None, reduction: s
     """Squared error ``(input - target)^2``; ``(*), (*) -> ()`` or ``(*)`` for 'none'."""
     reduction = _reduction("mse_loss", size_average, reduce, reduction)
     input = _input("mse_loss", input)
-    diff = input - _same_shape("mse_loss", input, target)
+    target = _same_shape("mse_loss", input, target)
+    if reduction != "none" and input.numel() and input.dtype == target.dtype:
+        return nnops.mse_loss(input, target, reduction)  # one node
+    diff = input - target
     return _reduce(diff * diff, reduction)
 
 
