@@ -63,9 +63,10 @@ class CrossEntropyLabels(Function):
         ctx.saved, ctx.rows, ctx.labels, ctx.reduction = (x, exp), rows, labels, reduction
         if reduction == "none":
             return losses
-        if reduction == "sum" or not len(x):  # (the mean of no samples is nan, as in PyTorch)
-            return losses.sum() if reduction == "sum" else losses.mean()
-        return losses.sum() / len(x)  # NumPy's float32 mean, without its Python wrapper
+        if reduction == "sum":
+            return losses.sum()
+        # sum / n: NumPy's float32 mean without its Python wrapper; no samples give nan, as in PyTorch
+        return losses.sum() / len(x) if len(x) else losses.mean()
 
     def backward(ctx, g, F):
         x, probs = ctx.saved
