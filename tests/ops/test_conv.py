@@ -426,6 +426,36 @@ def test_non_contiguous_input():
     np.testing.assert_allclose(C.conv2d(x, w, padding=1).numpy(), ref.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("one_d", [False, True])
+def test_channels_last_results_flow_through_relu_pool_and_flatten(one_d):
+    """Conv outputs are stored channels last; every later op and every gradient must match C order."""
+    rng = np.random.default_rng(12)
+    conv, pool = (C.conv1d, C.max_pool1d) if one_d else (C.conv2d, C.max_pool2d)
+    spatial = (8,) if one_d else (8, 8)
+    x0 = rng.standard_normal((3, 2) + spatial)
+    w10, w20 = rng.standard_normal((5, 2) + (3,) * len(spatial)), rng.standard_normal((4, 5) + (3,) * len(spatial))
+    b0, up = rng.standard_normal(5), rng.standard_normal((3, 4 * 2 ** len(spatial)))
+
+    def run(contiguous):
+        x, w1, w2, b = (tg.tensor(a, requires_grad=True) for a in (x0, w10, w20, b0))
+        h = conv(x, w1, b, padding=1)
+        if contiguous:
+            h = h.contiguous()
+        h = pool(tg.relu(h), 2)
+        h = conv(h, w2, padding=1)
+        if contiguous:
+            h = h.contiguous()
+        (pool(h, 2).flatten(1) * tg.tensor(up)).sum().backward()
+        return h, [t.grad.numpy() for t in (x, w1, w2, b)]
+
+    h, grads = run(contiguous=False)
+    h_ref, grads_ref = run(contiguous=True)
+    assert not h.detach().numpy().flags.c_contiguous and h.detach().numpy().strides[1] == 8  # channels innermost
+    np.testing.assert_allclose(h.detach().numpy(), h_ref.detach().numpy(), rtol=1e-12)
+    for g, g_ref in zip(grads, grads_ref):
+        np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12)
+
+
 def test_in_place_change_of_pooled_output_keeps_backward_correct():
     """Max pooling saves the argmax choice, not its output: relu_ on the output is allowed (as in PyTorch)."""
     x = _t(np.random.default_rng(11).standard_normal((1, 1, 4, 4)))

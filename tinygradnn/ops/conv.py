@@ -19,9 +19,10 @@ Convolution here is cross-correlation, as in PyTorch: for ``groups=1``
 
 im2col copies every window of the padded input into one column of a matrix: ``cols`` of shape
 ``(N, C*kh*kw, Ho*Wo)``, and the convolution is the one (batched, BLAS) matrix product
-``w.reshape(O, -1) @ cols``, which comes out already in the (N, O, Ho*Wo) layout. With many input
-channels the columns are built channels last instead, ``(N*Ho*Wo, kh*kw*C)``, which NumPy copies faster,
-and the product is a single gemm (see ``_channels_last``); the arithmetic is the same.
+``w.reshape(O, -1) @ cols``, which comes out already in the (N, O, Ho*Wo) layout. With ``groups=1``
+the columns are built channels last instead, ``(N*Ho*Wo, kh*kw*C)``, which NumPy copies faster; the
+product is then a single gemm whose result is stored (N, Ho, Wo, O) and returned as an (N, O, Ho, Wo)
+view (see ``_channels_last``). The arithmetic is the same either way.
 """
 
 from __future__ import annotations
@@ -177,14 +178,35 @@ def _crop(xp: np.ndarray, geom: _Geometry) -> np.ndarray:
     return xp[..., t:t + h, left:left + w]
 
 
-# Two layouts for the columns. Channels first works for any groups and suits few channels (RGB or
-# grey input); channels last suits many channels: its copies and slice-adds then move rows of kw*C
-# contiguous numbers instead of rows of Wo, which saves NumPy most of its per-row overhead.
-_CHANNELS_LAST_FROM = 8  # input channels from which groups=1 convolutions use channels last
+# Two layouts. Channels first (columns (N, C*kh*kw, Ho*Wo), a batched gemm per group) works for any
+# groups. Channels last (columns (N*Ho*Wo, kh*kw*C), one gemm) is used whenever groups == 1: its copies
+# move runs of kw*C contiguous numbers, and its result comes out as (N, Ho, Wo, O) in memory. That
+# result is returned as an (N, O, Ho, Wo) *view* (PyTorch's channels_last memory format): ReLU and
+# pooling keep the layout (NumPy's ufuncs follow their input's memory order), so the next
+# convolution reads its input without a transpose and backward needs none either.
 
 
-def _channels_last(in_channels: int, geom: _Geometry) -> bool:
-    return geom.groups == 1 and in_channels >= _CHANNELS_LAST_FROM
+def _channels_last(geom: _Geometry) -> bool:
+    return geom.groups == 1
+
+
+def _is_channels_last(a: np.ndarray) -> bool:
+    """True if the (N, C, H, W) array ``a`` is stored with its channels innermost."""
+    return a.shape[1] > 1 and a.strides[1] < a.strides[3]
+
+
+def _empty_like_layout(shape: tuple, dtype, channels_last: bool) -> np.ndarray:
+    """An uninitialised (N, C, ...) array, stored channels last when asked."""
+    if not channels_last:
+        return np.empty(shape, dtype=dtype)
+    return np.moveaxis(np.empty(shape[:1] + shape[2:] + shape[1:2], dtype=dtype), -1, 1)
+
+
+def _copy_in_layout(a: np.ndarray, channels_last: bool) -> np.ndarray:
+    """A copy of the (N, C, H, W) array ``a`` stored channels last (or first)."""
+    out = _empty_like_layout(a.shape, a.dtype, channels_last)
+    np.copyto(out, a)
+    return out
 
 
 def _windows(xp: np.ndarray, geom: _Geometry, axes: tuple) -> np.ndarray:
@@ -222,15 +244,17 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
 def _im2col_channels_last(x: np.ndarray, geom: _Geometry) -> np.ndarray:
     """Channels-last columns: x (N, C, H, W) -> (N*Ho*Wo, kh*kw*C), one row per window in (i, j, c) order."""
     (kh, kw), (ho, wo), (n, c, h, w) = geom.kernel, geom.out_size, x.shape
-    (t, _), (left, _) = geom.pad
-    xh = np.zeros((n,) + geom.padded_size + (c,), dtype=x.dtype)  # padded, channels last
-    xh[:, t:t + h, left:left + w] = x.transpose(0, 2, 3, 1)
+    (t, b), (left, r) = geom.pad
+    xh = x.transpose(0, 2, 3, 1)  # (N, H, W, C): a view, contiguous when x is stored channels last
+    if t or b or left or r or not (xh.flags.c_contiguous or c == 1):
+        xh = np.zeros((n,) + geom.padded_size + (c,), dtype=x.dtype)  # padded, channels last
+        xh[:, t:t + h, left:left + w] = x.transpose(0, 2, 3, 1)
     win = _windows(xh, geom, (1, 2))  # (N, Ho, Wo, C, kh, kw), a view
     return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(n * ho * wo, kh * kw * c)
 
 
 def _col2im_channels_last(gh: np.ndarray, w: np.ndarray, geom: _Geometry, n: int) -> np.ndarray:
-    """Input gradient from gh (N*Ho*Wo, O), channels last: (N, C, H, W).
+    """Input gradient from gh (N*Ho*Wo, O), channels last: (N, C, H, W), stored channels last.
 
     For each kernel offset (i, j), the block ``gh @ w[:, :, i, j]`` (N*Ho*Wo, C) goes back onto the
     pixels that offset read: kh*kw small gemms (one batched matmul) and kh*kw slice-adds.
@@ -241,26 +265,28 @@ def _col2im_channels_last(gh: np.ndarray, w: np.ndarray, geom: _Geometry, n: int
     gxp = np.zeros((n,) + geom.padded_size + (c,), dtype=blocks.dtype)  # (N, Hp, Wp, C)
     for i, j, (rows, cs) in geom.offsets():
         gxp[:, rows, cs] += blocks[i, j]
-    return np.ascontiguousarray(_crop(gxp.transpose(0, 3, 1, 2), geom))
+    return _crop(gxp.transpose(0, 3, 1, 2), geom)
 
 
 def _rows_channels_last(g: np.ndarray) -> np.ndarray:
-    """g (N, O, Ho, Wo) -> (N*Ho*Wo, O), contiguous."""
+    """g (N, O, Ho, Wo) -> (N*Ho*Wo, O), contiguous (no copy when g is stored channels last)."""
     return np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, g.shape[1])
+
+
+def _column_sums(a: np.ndarray) -> np.ndarray:
+    """``a.sum(axis=0)`` of a 2-D array as one BLAS product (NumPy's reduction of a tall array is much slower)."""
+    return np.ones(a.shape[0], dtype=a.dtype) @ a
 
 
 def _conv_forward(x, w, b, geom):
     """y = conv(x, w) + b for x (N, C, H, W), w (O, C/groups, kh, kw): (y, the columns for backward)."""
     (n, o), (ho, wo) = (x.shape[0], w.shape[0]), geom.out_size
-    if _channels_last(w.shape[1], geom):
+    if _channels_last(geom):
         cols = _im2col_channels_last(x, geom)
-        y = (cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)).reshape(n, ho, wo, o)  # one gemm
-        out = np.empty((n, o, ho, wo), dtype=y.dtype)
-        if b is None:
-            np.copyto(out, y.transpose(0, 3, 1, 2))
-        else:
-            np.add(y.transpose(0, 3, 1, 2), b.reshape(o, 1, 1), out=out)  # the bias rides along with the copy
-        return out, cols
+        y = cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)  # one gemm: (N*Ho*Wo, O)
+        if b is not None:
+            y += b
+        return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), cols  # (N, O, Ho, Wo), stored channels last
     cols = _im2col(x, geom)
     y = np.matmul(w.reshape(geom.groups, o // geom.groups, -1), cols)  # (N, G, O/G, Ho*Wo): a gemm per sample
     y = y.reshape(n, o, ho, wo)
@@ -289,11 +315,11 @@ def _weight_grad_channels_last(gh, cols, w_shape):
 def _conv_backward(g, w, cols, geom, need_x, need_w, need_b):
     """(gx, gw, gb) of ``_conv_forward`` from g (N, O, Ho, Wo) and its saved columns (None where not needed)."""
     gx = gw = gb = None
-    if _channels_last(w.shape[1], geom):
+    if _channels_last(geom):
         gh = _rows_channels_last(g)  # (N*Ho*Wo, O)
         gx = _col2im_channels_last(gh, w, geom, g.shape[0]) if need_x else None
         gw = _weight_grad_channels_last(gh, cols, w.shape) if need_w else None
-        gb = gh.sum(axis=0) if need_b else None
+        gb = _column_sums(gh) if need_b else None
         return gx, gw, gb
     if need_x:
         groups, o = geom.groups, w.shape[0]
@@ -312,7 +338,7 @@ def _conv_input_grad(g, w, geom):
 def _conv_weight_grad(x, g, geom):
     """The adjoint of conv in w: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C/groups, kh, kw)."""
     w_shape = (g.shape[1], x.shape[1] // geom.groups) + geom.kernel
-    if _channels_last(w_shape[1], geom):
+    if _channels_last(geom):
         return _weight_grad_channels_last(_rows_channels_last(g), _im2col_channels_last(x, geom), w_shape)
     return _weight_grad(g, _im2col(x, geom), w_shape, geom.groups)
 
@@ -426,13 +452,13 @@ def _pool_views(xp, geom):
         yield i * geom.kernel[1] + j, xp[:, :, rows, cs]
 
 
-def _pool_scatter(values, geom, shape, dtype):
+def _pool_scatter(values, geom, shape, dtype, channels_last):
     """Zeros of ``shape`` (N, C, H, W) plus, for each kernel offset k, ``values(k)`` (N, C, Ho, Wo) added
     onto the pixels that offset read. ``values(k, out=...)`` may write straight into ``out``."""
     kh, kw = geom.kernel
     if geom.tiles:  # each pixel in exactly one window: write every offset's block once, no zero fill
         ho, wo = geom.out_size
-        gx = np.empty(shape[:2] + (ho, kh, wo, kw), dtype=dtype)
+        gx = _empty_like_layout(shape[:2] + (ho, kh, wo, kw), dtype, channels_last)
         for i, j, _ in geom.offsets():
             values(i * kw + j, out=gx[:, :, :, i, :, j])
         return gx.reshape(shape)
@@ -444,7 +470,11 @@ def _pool_scatter(values, geom, shape, dtype):
 
 def _maxpool_scatter(g, choice, geom, shape):
     """Backward of max pooling: g (N, C, Ho, Wo) goes to the chosen element of each window."""
-    return _pool_scatter(lambda k, out=None: np.multiply(g, choice == k, out=out), geom, shape, g.dtype)
+    channels_last = _is_channels_last(choice)
+    if _is_channels_last(g) != channels_last:  # one copy into the input's layout beats kh*kw mixed-layout passes
+        g = _copy_in_layout(g, channels_last)
+    return _pool_scatter(lambda k, out=None: np.multiply(g, choice == k, out=out), geom, shape, g.dtype,
+                         channels_last)
 
 
 def _maxpool_gather(gx, choice, geom):
@@ -468,7 +498,8 @@ def _avgpool_forward(x, geom, divisor):
 
 def _avgpool_scatter(g, geom, divisor, shape):
     """Backward of average pooling: each window's gradient spread evenly (g / divisor) over it."""
-    return _pool_scatter(lambda k, out=None: np.divide(g, divisor, out=out), geom, shape, g.dtype)
+    return _pool_scatter(lambda k, out=None: np.divide(g, divisor, out=out), geom, shape, g.dtype,
+                         _is_channels_last(g))
 
 
 def _avg_divisor(geom, p, count_include_pad, divisor_override, dtype):
