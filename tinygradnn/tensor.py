@@ -22,7 +22,9 @@ import numpy as np
 from . import _dtype
 from ._state import _State
 
-_ops = None  # tinygradnn.ops, bound at the end of tinygradnn/__init__ (ops import Tensor)
+# bound by _install_methods at the end of tinygradnn/__init__ (these modules import Tensor):
+_ops = None  # tinygradnn.ops
+_seed = run_backward = None  # tinygradnn.autograd: Tensor.backward's seed gradient and the engine
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -171,15 +173,11 @@ class Tensor:
 
         ``gradient`` (same shape as self) is required unless self has exactly one element.
         """
-        from .autograd.functional import _seed
-
         if not self._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
                                "nothing to differentiate (did you forget requires_grad=True, or run it "
                                "under no_grad()?)")
         g = _seed(self, gradient, create_graph)
-        from .autograd.engine import run_backward
-
         if inputs is not None:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
             grads = run_backward([self], [g], retain_graph=retain_graph, create_graph=create_graph,
@@ -290,8 +288,7 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.item())
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise); the C slot keeps dict lookups fast
 
     def __repr__(self) -> str:
         body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(", precision=4)
@@ -482,7 +479,10 @@ _OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__
 
 def _install_methods(ops) -> None:
     """Bind ``tinygradnn.ops`` and add each name above as a Tensor method sharing its docstring."""
-    global _ops
+    global _ops, _seed, run_backward
+    from .autograd.engine import run_backward
+    from .autograd.functional import _seed
+
     _ops = ops
     for attr, name in [*zip(_NAMED_METHODS, _NAMED_METHODS), *_OPERATORS.items()]:
         fn = getattr(ops, name)

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .function import Function as _Node
+from .function import next_seq
 from .grad_mode import _State, no_grad
 
 
@@ -125,7 +126,7 @@ class Function:
             return out
         node = _CustomNode.__new__(_CustomNode)
         node.saved, node.inputs, node.needs_input_grad = (), args, needs
-        node.bumps = _State.bumps
+        node.bumps, node.seq = _State.bumps, next_seq()
         node.user_cls, node.user_ctx, node.layout = cls, ctx, None
         if not multi:
             out = Tensor._wrap(out._data)

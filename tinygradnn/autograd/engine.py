@@ -1,61 +1,30 @@
-"""The backward pass: order the graph, run each node's rule once, accumulate gradients.
+"""The backward pass: run each node's rule once, the latest recorded node first, and sum gradients.
 
-The graph is made of Tensors; a non-leaf Tensor ``t`` holds ``t._ctx``, the :class:`Function`
-node that produced it, whose ``inputs`` are the Tensors it was computed from. ``run_backward``
+The graph is made of Tensors; a non-leaf Tensor ``t`` holds ``t._ctx``, the :class:`Function` node
+that produced it, whose ``inputs`` are the Tensors it was computed from. Every node gets a sequence
+number when it is recorded (``ctx.seq``), and an op's inputs always exist before the op runs, so a
+node's consumers all have larger numbers than the node. ``run_backward`` therefore
 
-1. orders every Tensor reachable from the roots so that a Tensor comes after all its consumers
-   (iterative depth-first search: linear time, no recursion limit);
-2. walks that order once, calling each node's ``backward`` with the summed gradient of its output
-   and adding what it returns into the gradients of its inputs;
-3. stores the gradients of leaves in ``.grad`` (or returns the ones asked for, for ``autograd.grad``);
+1. keeps the tensors waiting for their node to run in a heap ordered by that number, and always runs
+   the latest one: all its consumers have run, so its gradient is complete (PyTorch's engine orders
+   its ready queue the same way). One pass over the graph, no recursion, no separate topological sort;
+2. calls that node's ``backward`` with the gradient and adds what it returns into the gradients of
+   its inputs; an input that gets its first gradient joins the heap (a leaf joins the list of leaves);
+3. stores the gradients of leaves in ``.grad`` at the end (or returns the ones asked for, for
+   ``autograd.grad``);
 4. frees each node's saved arrays unless ``retain_graph``, so memory goes back at once and a second
    backward through the same graph is a clear error instead of a wrong number.
 """
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
+
 import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
 from .grad_mode import _State
-
-
-def _topological_order(roots: list[Tensor]) -> list[Tensor]:
-    """Tensors reachable from ``roots`` through recorded nodes, consumers before producers.
-
-    Iterative depth-first search: a tensor goes into ``order`` once all its inputs are there (the ``None``
-    pushed after a tensor marks that point), so reversing ``order`` puts every tensor after its consumers.
-    """
-    order, visited = [], set()
-    stack = list(reversed(roots))
-    while stack:
-        t = stack.pop()
-        if t is None:  # all inputs of the tensor below the marker are done
-            order.append(stack.pop())
-            continue
-        key = id(t)
-        if key in visited:
-            continue
-        visited.add(key)
-        ctx = t._ctx
-        if ctx is None:  # a leaf
-            order.append(t)
-            continue
-        if ctx.saved is None:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (through {ctx.name}): its saved "
-                "values were freed by the first backward. Pass retain_graph=True to the first "
-                "backward() if you need to differentiate twice.")
-        stack.append(t)
-        stack.append(None)
-        for p in ctx.inputs:
-            if type(p) is not Tensor and not isinstance(p, Tensor):
-                continue
-            if p._requires_grad and id(p) not in visited:
-                stack.append(p)
-    order.reverse()
-    return order
 
 
 def _check_versions(ctx, out: Tensor) -> None:
@@ -92,30 +61,32 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
     of ``inputs`` are returned (``autograd.grad``) and no ``.grad`` is touched.
     """
     F = ops.TensorOps if create_graph else ops.ArrayOps
-    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
     results = [None] * (len(inputs) if inputs is not None else 0)
-    grads: dict[int, object] = {}
-    owned: set[int] = set()  # ids whose gradient buffer we allocated and may add into in place
+    grads = {}  # tensor -> the sum of the gradients it has received so far
+    owned = set()  # tensors whose gradient buffer the engine allocated and may add into in place
+    heap, leaves = [], []  # tensors waiting for their node to run, as (-ctx.seq, tensor); leaves in order
     for r, g in zip(roots, grad_roots):
-        _accumulate(grads, owned, id(r), g, create_graph)
+        if r in grads:
+            _accumulate(grads, owned, r, g, create_graph)
+        else:
+            grads[r] = g
+            _enqueue(r, heap, leaves)
 
-    order = _topological_order(roots)
     # record the rules' ops only for create_graph (a plain assignment: cheaper than `with no_grad()`)
     was_enabled, _State.enabled = _State.enabled, create_graph
     try:
-        for t in order:
-            g = grads.pop(id(t), None)
-            if g is None:
-                continue
+        while heap:
+            t = heappop(heap)[1]
+            g = grads.pop(t)
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
-            if wanted is not None and id(t) in wanted:
-                results[wanted[id(t)]] = g if create_graph else Tensor(g)
+            if wanted is not None:
+                if t in wanted:
+                    results[wanted[t]] = g if create_graph else Tensor(g)
+            elif t._retains_grad:
+                _store_grad(t, g, create_graph, False)
             ctx = t._ctx
-            if wanted is None and (ctx is None or t._retains_grad):
-                _store_grad(t, g, create_graph, ctx is None and id(t) in owned)
-            if ctx is None:
-                continue
             if ctx.bumps != _State.bumps:  # some tensor was changed in place since ctx was recorded
                 _check_versions(ctx, t)
             if create_graph:
@@ -141,16 +112,24 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                             f"for an input of shape {data.shape}")
                     if gi.dtype != data.dtype:
                         gi = F.cast(gi, data.dtype)
-                    key = id(p)
-                    if key in grads:
-                        _accumulate(grads, owned, key, gi, create_graph)
+                    if p in grads:
+                        _accumulate(grads, owned, p, gi, create_graph)
                     else:
-                        grads[key] = gi
+                        grads[p] = gi
+                        _enqueue(p, heap, leaves)
                         if p._ctx is None and _fresh(gi, g, in_grads):
-                            owned.add(key)  # the leaf can keep this array as .grad without a copy
+                            owned.add(p)  # the leaf can keep this array as .grad without a copy
             if not retain_graph:
                 ctx.saved = None
                 ctx.inputs = ()
+        for t in leaves:
+            g = grads.pop(t)
+            if t._hooks:
+                g = _run_hooks(t, g, create_graph)
+            if wanted is None:
+                _store_grad(t, g, create_graph, t in owned)
+            elif t in wanted:
+                results[wanted[t]] = g if create_graph else Tensor(g)
     finally:
         _State.enabled = was_enabled
     if inputs is not None:
@@ -163,11 +142,23 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
     return None
 
 
+def _enqueue(t: Tensor, heap: list, leaves: list) -> None:
+    """``t`` just got its first gradient: a leaf waits for the end, a non-leaf for its node's turn."""
+    ctx = t._ctx
+    if ctx is None:
+        leaves.append(t)
+        return
+    if ctx.saved is None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (through {ctx.name}): its saved "
+            "values were freed by the first backward. Pass retain_graph=True to the first "
+            "backward() if you need to differentiate twice.")
+    heappush(heap, (-ctx.seq, t))
+
+
 def _accumulate(grads, owned, key, g, create_graph):
-    prev = grads.get(key)
-    if prev is None:
-        grads[key] = g
-    elif create_graph:
+    prev = grads[key]
+    if create_graph:
         grads[key] = prev + g
     elif key in owned and type(prev) is np.ndarray:
         np.add(prev, g, out=prev)

@@ -27,18 +27,21 @@ passed to ``forward`` unchanged and receive no gradient.
 
 from __future__ import annotations
 
+from itertools import count
+
 import numpy as np
 
 from ..tensor import Tensor
 from .grad_mode import _State
 
 _new_tensor = object.__new__
+next_seq = count().__next__  # numbers the recorded nodes: the engine runs the latest one first
 
 
 class Function:
     """Base class of every differentiable op. Instances are the nodes of the graph."""
 
-    __slots__ = ("inputs", "saved", "bumps", "needs_input_grad", "__dict__")
+    __slots__ = ("inputs", "saved", "bumps", "needs_input_grad", "seq", "__dict__")
 
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -73,6 +76,7 @@ class Function:
             # a tuple of bools: the garbage collector stops tracking it (graphs of scalars make many nodes)
             ctx.needs_input_grad = tuple(needs)
             ctx.bumps = _State.bumps  # in-place changes so far: a tensor stamped later changed after this node
+            ctx.seq = next_seq()
             out._requires_grad = True
             out._ctx = ctx
         else:

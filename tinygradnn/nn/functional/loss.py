@@ -170,7 +170,8 @@ def _class_labels(name: str, input: Tensor, target: Tensor, ignore_index: int) -
         raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs integer class labels of shape "
                          f"{expected}, got a target of shape {target.shape}")
     labels, c = target._data, input.shape[1]
-    if labels.size and not 0 <= ignore_index < c and labels.min() >= 0 and labels.max() < c:
+    if labels.size and not 0 <= ignore_index < c and np.minimum.reduce(labels, None) >= 0 \
+            and np.maximum.reduce(labels, None) < c:
         return labels, None  # the common case in two reductions: every label valid, none ignored
     ignored = labels == ignore_index
     bad = ~ignored & ((labels < 0) | (labels >= c))
