@@ -110,15 +110,21 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                         raise RuntimeError(
                             f"internal error: {ctx.name} returned a gradient of shape {gi.shape} "
                             f"for an input of shape {data.shape}")
-                    if gi.dtype != data.dtype:
+                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                         gi = F.cast(gi, data.dtype)
                     if p in grads:
                         _accumulate(grads, owned, p, gi, create_graph)
-                    else:
-                        grads[p] = gi
-                        _enqueue(p, heap, leaves)
-                        if p._ctx is None and _fresh(gi, g, in_grads):
+                        continue
+                    grads[p] = gi
+                    p_ctx = p._ctx
+                    if p_ctx is None:
+                        leaves.append(p)
+                        if _fresh(gi, g, in_grads):
                             owned.add(p)  # the leaf can keep this array as .grad without a copy
+                    elif p_ctx.saved is None:
+                        raise _freed_graph_error(p_ctx)
+                    else:
+                        heappush(heap, (-p_ctx.seq, p))
             if not retain_graph:
                 ctx.saved = None
                 ctx.inputs = ()
@@ -147,13 +153,17 @@ def _enqueue(t: Tensor, heap: list, leaves: list) -> None:
     ctx = t._ctx
     if ctx is None:
         leaves.append(t)
-        return
-    if ctx.saved is None:
-        raise RuntimeError(
-            f"Trying to backward through the graph a second time (through {ctx.name}): its saved "
-            "values were freed by the first backward. Pass retain_graph=True to the first "
-            "backward() if you need to differentiate twice.")
-    heappush(heap, (-ctx.seq, t))
+    elif ctx.saved is None:
+        raise _freed_graph_error(ctx)
+    else:
+        heappush(heap, (-ctx.seq, t))
+
+
+def _freed_graph_error(ctx) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (through {ctx.name}): its saved values were "
+        "freed by the first backward. Pass retain_graph=True to the first backward() if you need to "
+        "differentiate twice.")
 
 
 def _accumulate(grads, owned, key, g, create_graph):

@@ -34,7 +34,9 @@ import numpy as np
 from ..tensor import Tensor
 from .grad_mode import _State
 
-_new_tensor = object.__new__
+_new = object.__new__
+_ndarray, _generic = np.ndarray, np.generic
+_NEEDS: dict = {}  # one shared tuple per needs_input_grad pattern: one object per node fewer for the GC
 next_seq = count().__next__  # numbers the recorded nodes: the engine runs the latest one first
 
 
@@ -52,29 +54,29 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
         """Run ``forward`` on the arrays of ``args``; record a node if any input requires grad."""
-        ctx = object.__new__(cls)
+        ctx = _new(cls)
         ctx.saved = ()
         arrays, needs, record = [], [], False
         for a in args:
-            if isinstance(a, Tensor):
+            if type(a) is Tensor or isinstance(a, Tensor):
                 arrays.append(a._data)
                 needs.append(a._requires_grad)
                 record = record or a._requires_grad
             else:
                 arrays.append(a)
                 needs.append(False)
-        out = _new_tensor(Tensor)  # Tensor._wrap, inlined: this is the hottest line of the library
         data = ctx.forward(*arrays, **kwargs)
+        out = _new(Tensor)  # Tensor._wrap, inlined: this is the hottest line of the library
         # NumPy returns scalars (np.float64, ...) from ufuncs on 0-d arrays; keeping them is ~10x faster
         # than wrapping them back into 0-d arrays, which matters for graphs of scalars.
-        out._data = data if type(data) is np.ndarray or isinstance(data, np.generic) else np.asarray(data)
+        out._data = data if type(data) is _ndarray or isinstance(data, _generic) else np.asarray(data)
         out._ctx = out.grad = out._hooks = None
         out._version = out._stamp = 0
         out._retains_grad = False
         if record and _State.enabled:
             ctx.inputs = args
-            # a tuple of bools: the garbage collector stops tracking it (graphs of scalars make many nodes)
-            ctx.needs_input_grad = tuple(needs)
+            needs = tuple(needs)
+            ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
             ctx.bumps = _State.bumps  # in-place changes so far: a tensor stamped later changed after this node
             ctx.seq = next_seq()
             out._requires_grad = True
