@@ -437,9 +437,10 @@ def _maxpool_forward(x, geom, want_choice):
     if not want_choice:
         return out, None
     # choice = number of leading offsets that are not the maximum
-    dtype = np.uint8 if len(views) <= 256 else np.int32
     not_found = views[0] != out
-    choice = not_found.astype(dtype)
+    if len(views) == 2:
+        return out, not_found.view(np.uint8)  # 0 or 1 already, no copy
+    choice = not_found.astype(np.uint8 if len(views) <= 256 else np.int32)
     for v in views[1:-1]:
         not_found &= v != out
         choice += not_found
