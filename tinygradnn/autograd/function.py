@@ -65,7 +65,7 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-        data = ctx.forward(*arrays, **kwargs)
+        data = ctx.forward(*arrays, **kwargs) if kwargs else ctx.forward(*arrays)
         out = _new(Tensor)  # Tensor._wrap, inlined: this is the hottest line of the library
         # NumPy returns scalars (np.float64, ...) from ufuncs on 0-d arrays; keeping them is ~10x faster
         # than wrapping them back into 0-d arrays, which matters for graphs of scalars.

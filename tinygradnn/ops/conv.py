@@ -36,6 +36,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
+from .namespaces import ones_vector
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -273,11 +274,6 @@ def _rows_channels_last(g: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(g.transpose(0, 2, 3, 1)).reshape(-1, g.shape[1])
 
 
-def _column_sums(a: np.ndarray) -> np.ndarray:
-    """``a.sum(axis=0)`` of a 2-D array as one BLAS product (NumPy's reduction of a tall array is much slower)."""
-    return np.ones(a.shape[0], dtype=a.dtype) @ a
-
-
 def _conv_forward(x, w, b, geom):
     """y = conv(x, w) + b for x (N, C, H, W), w (O, C/groups, kh, kw): (y, the columns for backward)."""
     (n, o), (ho, wo) = (x.shape[0], w.shape[0]), geom.out_size
@@ -319,7 +315,7 @@ def _conv_backward(g, w, cols, geom, need_x, need_w, need_b):
         gh = _rows_channels_last(g)  # (N*Ho*Wo, O)
         gx = _col2im_channels_last(gh, w, geom, g.shape[0]) if need_x else None
         gw = _weight_grad_channels_last(gh, cols, w.shape) if need_w else None
-        gb = _column_sums(gh) if need_b else None
+        gb = ones_vector(gh.shape[0], gh.dtype) @ gh if need_b else None  # column sums
         return gx, gw, gb
     if need_x:
         groups, o = geom.groups, w.shape[0]

@@ -5,6 +5,8 @@ functions on Tensors (``create_graph=True``: the backward pass is recorded and c
 differentiated again). A rule that sticks to operators and these helpers serves both.
 """
 
+import functools
+
 import numpy as np
 from scipy import special
 
@@ -18,6 +20,15 @@ def sum_to(g, shape, F):
     if axes:
         g = F.sum(g, axes, True)
     return F.reshape(g, shape) if g.shape != shape else g
+
+
+@functools.lru_cache(maxsize=32)
+def ones_vector(n: int, dtype) -> np.ndarray:
+    """A read-only vector of ``n`` ones, cached: ``ones_vector(n, dtype) @ a`` sums the rows of ``a`` with
+    BLAS (NumPy's ``a.sum(0)`` of a tall, narrow array is far slower), without building the ones each time."""
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def sigmoid_array(x):
@@ -48,7 +59,10 @@ class ArrayOps:
     def reshape(x, shape):
         return x if x.shape == shape else np.reshape(x, shape)  # no view: the engine can keep x as a leaf's .grad
     broadcast_to = staticmethod(np.broadcast_to)
-    swapaxes = staticmethod(np.swapaxes)
+
+    @staticmethod
+    def swapaxes(x, a, b):
+        return x.swapaxes(a, b)  # the method: np.swapaxes adds two Python-level wrappers
 
     @staticmethod
     def permute(x, axes):

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .namespaces import ones_vector
 
 
 # ----------------------------------------------------------------------------- linear
@@ -40,7 +41,7 @@ class Linear(Function):
         if g.ndim != 2:  # every leading dim is a batch dim for the weight grads
             g, x = F.reshape(g, (-1, out_f)), F.reshape(x, (-1, in_f))
         gw = F.matmul(F.swapaxes(g, 0, 1), x) if nw else None
-        gb = F.matmul(np.ones(g.shape[0], g.dtype), g) if nb else None  # column sums: BLAS beats sum(0)
+        gb = F.matmul(ones_vector(g.shape[0], g.dtype), g) if nb else None  # column sums: BLAS beats sum(0)
         return gx, gw, gb
 
 
