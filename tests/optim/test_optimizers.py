@@ -309,19 +309,3 @@ def test_gradient_shape_mismatch_is_reported():
     with pytest.raises(RuntimeError, match=r"gradient of shape \(2,\) does not match .* \(3,\)"):
         opt.step()
 
-
-@pytest.mark.parametrize("p, x", [
-    (np.arange(12, dtype=np.float32).reshape(3, 4), np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)),
-    (np.arange(5.0), np.ones(5)),  # float64
-    (np.array(2.0, np.float32), np.array(3.0, np.float32)),  # 0-d
-    (np.ones(0, np.float32), np.ones(0, np.float32)),  # empty
-    (np.arange(12, dtype=np.float32).reshape(4, 3).T, np.ones((3, 4), np.float32)),  # strided parameter
-    (np.arange(4, dtype=np.float16), np.ones(4, np.float16)),  # no BLAS for float16
-])
-def test_add_scaled_updates_the_array_in_place(p, x):
-    from tinygradnn.optim.optimizer import add_scaled_
-
-    expected = p + np.asarray(-0.25, p.dtype) * x
-    assert add_scaled_(p, -0.25, x) is None  # the result is p itself, changed in place
-    assert p.dtype == expected.dtype
-    np.testing.assert_allclose(p, expected, rtol=1e-6)

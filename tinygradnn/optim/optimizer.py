@@ -18,25 +18,9 @@ import copy
 from collections import defaultdict
 
 import numpy as np
-from scipy.linalg import blas
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
-
-_AXPY = {np.dtype(np.float32): blas.saxpy, np.dtype(np.float64): blas.daxpy}
-
-
-def add_scaled_(p: np.ndarray, alpha: float, x: np.ndarray) -> None:
-    """``p += alpha * x`` in place, for ``x`` of ``p``'s shape.
-
-    One BLAS axpy when both are C-contiguous float32/float64 arrays of one dtype (no temporary, and
-    about 2x NumPy's two passes on large arrays, 4x on small ones); NumPy otherwise.
-    """
-    axpy = _AXPY.get(p.dtype)
-    if axpy is not None and p.size and x.dtype == p.dtype and p.flags.c_contiguous and x.flags.c_contiguous:
-        axpy(x.reshape(-1), p.reshape(-1), a=alpha)  # reshape(-1) of a contiguous array is a view: y is updated
-    else:
-        p += alpha * x
 
 
 class _RequiredParameter:

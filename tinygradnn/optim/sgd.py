@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, add_scaled_
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -56,4 +56,4 @@ class SGD(Optimizer):
                 else:
                     buf += (1 - dampening) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        add_scaled_(p._data, -lr, grad)
+        p._data -= lr * grad
