@@ -247,9 +247,9 @@ def _im2col_channels_last(x: np.ndarray, geom: _Geometry) -> np.ndarray:
     (kh, kw), (ho, wo), (n, c, h, w) = geom.kernel, geom.out_size, x.shape
     (t, b), (left, r) = geom.pad
     xh = x.transpose(0, 2, 3, 1)  # (N, H, W, C): a view, contiguous when x is stored channels last
-    if t or b or left or r or not (xh.flags.c_contiguous or c == 1):
-        xh = np.zeros((n,) + geom.padded_size + (c,), dtype=x.dtype)  # padded, channels last
-        xh[:, t:t + h, left:left + w] = x.transpose(0, 2, 3, 1)
+    if t or b or left or r or not (xh.flags.c_contiguous or c == 1):  # pad, or gather the channels first
+        xh, inner = np.zeros((n,) + geom.padded_size + (c,), dtype=x.dtype), xh
+        xh[:, t:t + h, left:left + w] = inner
     win = _windows(xh, geom, (1, 2))  # (N, Ho, Wo, C, kh, kw), a view
     return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(n * ho * wo, kh * kw * c)
 
