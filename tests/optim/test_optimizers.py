@@ -308,4 +308,3 @@ def test_gradient_shape_mismatch_is_reported():
     w.grad = tg.ones(2)
     with pytest.raises(RuntimeError, match=r"gradient of shape \(2,\) does not match .* \(3,\)"):
         opt.step()
-
