@@ -166,15 +166,15 @@ def _freed_graph_error(ctx) -> RuntimeError:
         "differentiate twice.")
 
 
-def _accumulate(grads, owned, key, g, create_graph):
-    prev = grads[key]
+def _accumulate(grads, owned, t, g, create_graph):
+    prev = grads[t]
     if create_graph:
-        grads[key] = prev + g
-    elif key in owned and type(prev) is np.ndarray:
+        grads[t] = prev + g
+    elif t in owned and type(prev) is np.ndarray:
         np.add(prev, g, out=prev)
     else:
-        grads[key] = prev + g
-        owned.add(key)
+        grads[t] = prev + g
+        owned.add(t)
 
 
 def _fresh(gi, g, in_grads) -> bool:
