@@ -56,12 +56,11 @@ class Function:
         """Run ``forward`` on the arrays of ``args``; record a node if any input requires grad."""
         ctx = _new(cls)
         ctx.saved = ()
-        arrays, needs, record = [], [], False
+        arrays, needs = [], []
         for a in args:
-            if type(a) is Tensor or isinstance(a, Tensor):
+            if isinstance(a, Tensor):
                 arrays.append(a._data)
                 needs.append(a._requires_grad)
-                record = record or a._requires_grad
             else:
                 arrays.append(a)
                 needs.append(False)
@@ -73,7 +72,7 @@ class Function:
         out._ctx = out.grad = out._hooks = None
         out._version = out._stamp = 0
         out._retains_grad = False
-        if record and _State.enabled:
+        if True in needs and _State.enabled:  # (requires_grad is always a bool)
             ctx.inputs = args
             needs = tuple(needs)
             ctx.needs_input_grad = _NEEDS.setdefault(needs, needs)
