@@ -68,17 +68,17 @@ class _Geometry:
         return (self.stride == self.kernel and self.dilation == (1, 1) and self.pad == ((0, 0), (0, 0))
                 and self.in_size == (self.out_size[0] * self.kernel[0], self.out_size[1] * self.kernel[1]))
 
-    def offsets(self):
+    @functools.cached_property
+    def offsets(self) -> tuple:
         """For each kernel offset (i, j) in row-major order: (i, j, the (rows, cols) slices it reads).
 
         ``xpad[:, :, rows, cols]`` is the (N, C, Ho, Wo) array of the pixels that kernel element
-        (i, j) sees at every output position.
+        (i, j) sees at every output position. Built once per geometry (geometries are cached).
         """
         (kh, kw), (sh, sw), (dh, dw), (ho, wo) = self.kernel, self.stride, self.dilation, self.out_size
-        for i in range(kh):
-            for j in range(kw):
-                yield i, j, (slice(i * dh, i * dh + (ho - 1) * sh + 1, sh),
-                             slice(j * dw, j * dw + (wo - 1) * sw + 1, sw))
+        return tuple((i, j, (slice(i * dh, i * dh + (ho - 1) * sh + 1, sh),
+                             slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)))
+                     for i in range(kh) for j in range(kw))
 
 
 def _ints(value, n: int, name: str, op: str) -> tuple:
@@ -110,12 +110,15 @@ def _memoised(build):
 
     @functools.wraps(build)
     def wrapper(*args):
-        args = tuple(tuple(a) if isinstance(a, list) else a for a in args)
         try:
-            hash(args)
-        except TypeError:  # an unusual argument (an array, say): check it without the cache
-            return build(*args)
-        return cached(*args)
+            return cached(*args)
+        except TypeError:  # an unhashable argument: a list becomes a tuple, anything else skips the cache
+            args = tuple(tuple(a) if isinstance(a, list) else a for a in args)
+            try:
+                hash(args)
+            except TypeError:
+                return build(*args)
+            return cached(*args)
 
     return wrapper
 
@@ -237,7 +240,7 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
     (kh, kw), (ho, wo), (n, groups, rows) = geom.kernel, geom.out_size, cols.shape[:3]
     cols = cols.reshape(n, groups * rows // (kh * kw), kh, kw, ho, wo)  # (N, C, kh, kw, Ho, Wo)
     gxp = np.zeros(cols.shape[:2] + geom.padded_size, dtype=cols.dtype)  # (N, C, Hp, Wp)
-    for i, j, (rows, cs) in geom.offsets():  # kh*kw strided adds, each over all pixels at once
+    for i, j, (rows, cs) in geom.offsets:  # kh*kw strided adds, each over all pixels at once
         gxp[:, :, rows, cs] += cols[:, :, i, j]
     return np.ascontiguousarray(_crop(gxp, geom))
 
@@ -264,7 +267,7 @@ def _col2im_channels_last(gh: np.ndarray, w: np.ndarray, geom: _Geometry, n: int
     wk = np.ascontiguousarray(w.transpose(2, 3, 0, 1)).reshape(kh * kw, o, c)
     blocks = np.matmul(gh, wk).reshape(kh, kw, n, ho, wo, c)
     gxp = np.zeros((n,) + geom.padded_size + (c,), dtype=blocks.dtype)  # (N, Hp, Wp, C)
-    for i, j, (rows, cs) in geom.offsets():
+    for i, j, (rows, cs) in geom.offsets:
         gxp[:, rows, cs] += blocks[i, j]
     return _crop(gxp.transpose(0, 3, 1, 2), geom)
 
@@ -445,7 +448,7 @@ def _maxpool_forward(x, geom, want_choice):
 
 def _pool_views(xp, geom):
     """For each kernel offset k (row-major): k and the (N, C, Ho, Wo) view of the pixels it reads in xp."""
-    for i, j, (rows, cs) in geom.offsets():
+    for i, j, (rows, cs) in geom.offsets:
         yield i * geom.kernel[1] + j, xp[:, :, rows, cs]
 
 
@@ -456,11 +459,11 @@ def _pool_scatter(values, geom, shape, dtype, channels_last):
     if geom.tiles:  # each pixel in exactly one window: write every offset's block once, no zero fill
         ho, wo = geom.out_size
         gx = _empty_like_layout(shape[:2] + (ho, kh, wo, kw), dtype, channels_last)
-        for i, j, _ in geom.offsets():
+        for i, j, _ in geom.offsets:
             values(i * kw + j, out=gx[:, :, :, i, :, j])
         return gx.reshape(shape)
     gxp = np.zeros(shape[:2] + geom.padded_size, dtype=dtype)
-    for i, j, (rows, cs) in geom.offsets():
+    for i, j, (rows, cs) in geom.offsets:
         gxp[:, :, rows, cs] += values(i * kw + j)
     return np.ascontiguousarray(_crop(gxp, geom))
 

@@ -81,7 +81,9 @@ class _ConvNd(Module):
         if input.shape[dim] != self.in_channels:
             raise ValueError(f"{type(self).__name__}: expected input with {self.in_channels} channels (in_channels) "
                              f"at dim {dim}, got shape {input.shape}")
-        return type(self)._conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        params = self._parameters  # (one dict lookup instead of two Module.__getattr__ calls)
+        return type(self)._conv(input, params["weight"], params["bias"], self.stride, self.padding, self.dilation,
+                                self.groups)
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
