@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
 from ..tensor import Tensor, tensor_arg
-from .namespaces import sigmoid_array
+from .namespaces import erf_array, sigmoid_array
 
 
 def _broadcast_error(op, a, b, err):
@@ -300,7 +299,7 @@ class Cos(Function):
 class Erf(Function):
     def forward(ctx, x):
         ctx.saved = (x,)
-        return special.erf(x)
+        return erf_array(x)
 
     def backward(ctx, g, F):
         (x,) = ctx.saved
@@ -422,7 +421,7 @@ class GELU(Function):
 
     def forward(ctx, x):
         ctx.saved = (x,)
-        return 0.5 * x * (1 + special.erf(x / math.sqrt(2)))
+        return 0.5 * x * (1 + erf_array(x / math.sqrt(2)))
 
     def backward(ctx, g, F):
         (x,) = ctx.saved

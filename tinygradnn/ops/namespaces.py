@@ -8,7 +8,6 @@ differentiated again). A rule that sticks to operators and these helpers serves 
 import functools
 
 import numpy as np
-from scipy import special
 
 
 def sum_to(g, shape, F):
@@ -31,10 +30,20 @@ def ones_vector(n: int, dtype) -> np.ndarray:
     return ones
 
 
+def erf_array(x):
+    """The error function of an array or number (scipy's, imported on first use: importing scipy.special
+    takes about as long as importing all of tinygradnn)."""
+    from scipy import special
+
+    return special.erf(x)
+
+
 def sigmoid_array(x):
     """``1 / (1 + exp(-x))``: within a few ulps of scipy's ``expit`` and about 2x faster on float32
     arrays (NumPy's exp is vectorized); ``exp(-x)`` overflowing to inf correctly gives 0."""
     if type(x) is not np.ndarray or x.ndim == 0 or x.dtype.kind != "f":
+        from scipy import special
+
         return special.expit(x)
     with np.errstate(over="ignore"):
         y = np.exp(-x)
@@ -50,7 +59,7 @@ class ArrayOps:
     cos = staticmethod(np.cos)
     tanh = staticmethod(np.tanh)
     sigmoid = staticmethod(sigmoid_array)
-    erf = staticmethod(special.erf)
+    erf = staticmethod(erf_array)
     sign = staticmethod(np.sign)
     where = staticmethod(np.where)
     matmul = staticmethod(np.matmul)
