@@ -170,13 +170,13 @@ class Optimizer:
         Optimizers with decoupled weight decay (AdamW) apply it to the parameter themselves.
         """
         grad = p.grad._data
-        if grad.shape != p.shape:
+        if grad.shape != p._data.shape:
             raise RuntimeError(f"gradient of shape {grad.shape} does not match its parameter of shape {p.shape}")
-        if group.get("maximize", False):
+        if group.get("maximize"):
             grad = -grad
-        weight_decay = float(group.get("weight_decay", 0))
-        if weight_decay != 0 and not group.get("decoupled_weight_decay", False):
-            grad = grad + weight_decay * p._data
+        weight_decay = group.get("weight_decay")
+        if weight_decay and not group.get("decoupled_weight_decay"):
+            grad = grad + float(weight_decay) * p._data
         return grad
 
     @staticmethod

@@ -43,8 +43,9 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
-        lr, momentum, dampening = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+        lr, momentum = float(group["lr"]), float(group["momentum"])
         if momentum != 0:
+            dampening = float(group["dampening"])
             if "momentum_buffer" not in state:
                 buf = np.array(grad, dtype=p.dtype)  # the first buffer is the gradient itself
                 state["momentum_buffer"] = Tensor._wrap(buf)
