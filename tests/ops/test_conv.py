@@ -426,6 +426,22 @@ def test_non_contiguous_input():
     np.testing.assert_allclose(C.conv2d(x, w, padding=1).numpy(), ref.numpy(), rtol=1e-6)
 
 
+def test_list_arguments_give_the_results_of_tuples():
+    """The geometry cache takes lists (unhashable) by converting them; results and gradients agree."""
+    rng = np.random.default_rng(11)
+    x = _t(rng.standard_normal((2, 3, 7, 6)))
+    w = _t(rng.standard_normal((4, 3, 3, 2)))
+    grads = []
+    for seq in (list, tuple):
+        x.grad = w.grad = None
+        y = C.conv2d(x, w, stride=seq([2, 1]), padding=seq([1, 0]), dilation=seq([1, 2]))
+        z = C.max_pool2d(y, seq([2, 2]), stride=seq([1, 1]))
+        z.sum().backward()
+        grads.append((z.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    for ours, ref in zip(*grads):
+        np.testing.assert_array_equal(ours, ref)
+
+
 @pytest.mark.parametrize("one_d", [False, True])
 def test_channels_last_results_flow_through_relu_pool_and_flatten(one_d):
     """Conv outputs are stored channels last; every later op and every gradient must match C order."""
