@@ -110,17 +110,21 @@ def _memoised(build):
 
     @functools.wraps(build)
     def wrapper(*args):
-        try:
-            return cached(*args)
-        except TypeError:  # an unhashable argument: a list becomes a tuple, anything else skips the cache
+        if not _hashable(args):  # lists become tuples; anything else unhashable is checked without the cache
             args = tuple(tuple(a) if isinstance(a, list) else a for a in args)
-            try:
-                hash(args)
-            except TypeError:
+            if not _hashable(args):
                 return build(*args)
-            return cached(*args)
+        return cached(*args)
 
     return wrapper
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 @_memoised
