@@ -30,21 +30,24 @@ def ones_vector(n: int, dtype) -> np.ndarray:
     return ones
 
 
-def erf_array(x):
-    """The error function of an array or number (scipy's, imported on first use: importing scipy.special
-    takes about as long as importing all of tinygradnn)."""
-    from scipy import special
+@functools.cache
+def scipy_special():
+    """``scipy.special``, imported on first use: importing it takes about as long as all of tinygradnn."""
+    import scipy.special
 
-    return special.erf(x)
+    return scipy.special
+
+
+def erf_array(x):
+    """The error function of an array or number."""
+    return scipy_special().erf(x)
 
 
 def sigmoid_array(x):
     """``1 / (1 + exp(-x))``: within a few ulps of scipy's ``expit`` and about 2x faster on float32
     arrays (NumPy's exp is vectorized); ``exp(-x)`` overflowing to inf correctly gives 0."""
     if type(x) is not np.ndarray or x.ndim == 0 or x.dtype.kind != "f":
-        from scipy import special
-
-        return special.expit(x)
+        return scipy_special().expit(x)
     with np.errstate(over="ignore"):
         y = np.exp(-x)
     y += 1
