@@ -25,6 +25,7 @@ from ._state import _State
 # bound by _install_methods at the end of tinygradnn/__init__ (these modules import Tensor):
 _ops = None  # tinygradnn.ops
 _seed = run_backward = None  # tinygradnn.autograd: Tensor.backward's seed gradient and the engine
+_new, _ndarray, _generic = object.__new__, np.ndarray, np.generic  # (globals: cheaper in Tensor._wrap)
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -99,8 +100,8 @@ class Tensor:
     @classmethod
     def _wrap(cls, arr) -> Tensor:
         """A new leaf Tensor around ``arr`` without copying (the fast path used by every op)."""
-        t = object.__new__(Tensor)
-        t._data = arr if type(arr) is np.ndarray or isinstance(arr, np.generic) else np.asarray(arr)
+        t = _new(Tensor)
+        t._data = arr if type(arr) is _ndarray or isinstance(arr, _generic) else np.asarray(arr)
         t._requires_grad = False
         t._ctx = None
         t.grad = None

@@ -19,12 +19,16 @@ node's consumers all have larger numbers than the node. ``run_backward`` therefo
 from __future__ import annotations
 
 from heapq import heappop, heappush
+from itertools import repeat
+from operator import is_
 
 import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
 from .grad_mode import _State
+
+_ndarray = np.ndarray
 
 
 def _check_versions(ctx, out: Tensor) -> None:
@@ -133,7 +137,10 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
             if t._hooks:
                 g = _run_hooks(t, g, create_graph)
             if wanted is None:
-                _store_grad(t, g, create_graph, t in owned)
+                if t.grad is None and t in owned:  # the usual case: the leaf adopts the array
+                    t.grad = Tensor._wrap(g)
+                else:
+                    _store_grad(t, g, create_graph, t in owned)
             elif t in wanted:
                 results[wanted[t]] = g if create_graph else Tensor(g)
     finally:
@@ -179,12 +186,9 @@ def _accumulate(grads, owned, t, g, create_graph):
 
 def _fresh(gi, g, in_grads) -> bool:
     """True if a rule returned a new array of its own for one input only (not ``g``, a view, or shared)."""
-    if type(gi) is not np.ndarray or gi is g or gi.base is not None or not gi.flags.writeable:
+    if type(gi) is not _ndarray or gi is g or gi.base is not None or not gi.flags.writeable:
         return False
-    uses = 0
-    for other in in_grads:
-        uses += other is gi
-    return uses == 1
+    return sum(map(is_, in_grads, repeat(gi))) == 1  # how many inputs got this very array
 
 
 def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:

@@ -152,10 +152,18 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        state = self.state
         for group in self.param_groups:
+            # the gradient as stored, unless this group negates it or adds L2 decay (decided once per group)
+            plain = not group.get("maximize") and not (group.get("weight_decay")
+                                                       and not group.get("decoupled_weight_decay"))
             for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, self._gradient(p, group), self.state[p], group)
+                grad = p.grad
+                if grad is not None:
+                    grad = grad._data
+                    if not plain or grad.shape != p._data.shape:
+                        grad = self._gradient(p, group)
+                    self._update(p, grad, state[p], group)
         self._step_count += 1
         return loss
 

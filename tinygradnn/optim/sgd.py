@@ -43,9 +43,9 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p, grad, state, group):
-        lr, momentum = float(group["lr"]), float(group["momentum"])
+        momentum = group["momentum"]
         if momentum != 0:
-            dampening = float(group["dampening"])
+            momentum, dampening = float(momentum), float(group["dampening"])
             if "momentum_buffer" not in state:
                 buf = np.array(grad, dtype=p.dtype)  # the first buffer is the gradient itself
                 state["momentum_buffer"] = Tensor._wrap(buf)
@@ -57,4 +57,4 @@ class SGD(Optimizer):
                 else:
                     buf += (1 - dampening) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        p._data -= lr * grad
+        p._data -= float(group["lr"]) * grad  # (a NumPy float64 lr would make lr * grad float64)
