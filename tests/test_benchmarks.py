@@ -92,3 +92,34 @@ def test_quick_run_writes_timings_and_matching_losses(tmp_path):
             assert row["losses_match"] is True, workload
         tg = row["frameworks"]["tinygradnn"]
         assert tg["status"] == "ok" or tg["status"].startswith(("unavailable", "timeout", "worker died"))
+
+
+def test_minimal_tape_computes_the_reference_gradients():
+    """benchmarks/minimal_tape.py measures the floor of the design only if it does the reference's work."""
+    import minimal_tape as tape
+
+    cfg = bench_common.workload_config("mlp", quick=True)
+    inputs = bench_common.make_inputs("mlp", cfg, None, seed=0)
+    xb, yb = inputs["batches"][0]
+    forward, backward, loss_fn = ref.MODELS["mlp"]
+    params = {k: v.copy() for k, v in inputs["weights"].items()}
+    out, cache = forward(params, xb)
+    loss, dout = loss_fn(out, yb)
+    grads = backward(params, cache, dout)
+
+    layers = [tape.LinearLayer(params[f"{i}.weight"].copy(), params[f"{i}.bias"].copy()) for i in (0, 2, 4)]
+    model = tape.Sequential(layers[0], tape.TanhLayer(), layers[1], tape.TanhLayer(), layers[2])
+    tape_loss = tape.CrossEntropy.apply(model(tape.tensor(xb)), tape.tensor(yb))
+    tape.backward(tape_loss)
+    assert float(tape_loss.data) == pytest.approx(loss, rel=1e-6)
+    for i, layer in zip((0, 2, 4), layers):
+        np.testing.assert_allclose(layer.weight.grad.data, grads[f"{i}.weight"], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(layer.bias.grad.data, grads[f"{i}.bias"], rtol=1e-5, atol=1e-7)
+
+
+def test_minimal_tape_script_runs_and_agrees_on_the_loss(capsys):
+    import minimal_tape as tape
+
+    assert tape.main(["--batches", "3", "--repeats", "1", "--threads", "1", "--data", ""]) == 0
+    table = capsys.readouterr().out
+    assert "| minimal tape |" in table and "| tinygradnn |" in table
