@@ -40,7 +40,7 @@ class Linear(Function):
         gx = F.matmul(g, w) if nx else None  # (..., out) @ (out, in) -> (..., in)
         if g.ndim != 2:  # every leading dim is a batch dim for the weight grads
             g, x = F.reshape(g, (-1, out_f)), F.reshape(x, (-1, in_f))
-        gw = F.matmul(F.swapaxes(g, 0, 1), x) if nw else None
+        gw = F.matmul(g.T, x) if nw else None  # (g is 2-D here: .T is a C attribute of an array)
         gb = F.matmul(ones_vector(g.shape[0], g.dtype), g) if nb else None  # column sums: BLAS beats sum(0)
         return gx, gw, gb
 
