@@ -49,7 +49,7 @@ class Adam(Optimizer):
 
     def _update(self, p, grad, state, group):
         lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = (float(b) for b in group["betas"])
+        beta1, beta2 = map(float, group["betas"])
         if not state:
             state["step"] = 0
             state["exp_avg"] = self._zeros_like(p)
