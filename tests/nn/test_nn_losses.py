@@ -158,3 +158,15 @@ def test_classification_label_errors():
     with pytest.raises(ValueError, match="label_smoothing"):
         F.cross_entropy(x, tg.tensor([0, 1, 2, 3]), label_smoothing=1.5)
     assert F.cross_entropy(x, tg.tensor([0, -100, 2, 3])).item() > 0  # the default ignore_index is allowed
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8, np.uint64])
+def test_cross_entropy_labels_of_any_int_dtype(dtype):
+    x = tg.randn(4, 5)
+    expected = F.cross_entropy(x, tg.tensor([0, 4, 2, 3])).item()
+    assert F.cross_entropy(x, tg.from_numpy(np.array([0, 4, 2, 3], dtype=dtype))).item() == pytest.approx(expected)
+    with pytest.raises(IndexError, match=r"target label 5 is out of range for 5 classes"):
+        F.cross_entropy(x, tg.from_numpy(np.array([0, 5, 2, 3], dtype=dtype)))
+    if np.dtype(dtype).kind == "i":  # negative labels (other than ignore_index) are errors, never wrapped
+        with pytest.raises(IndexError, match=r"target label -1 is out of range"):
+            F.cross_entropy(x, tg.from_numpy(np.array([0, -1, 2, 3], dtype=dtype)))

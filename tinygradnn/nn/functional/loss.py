@@ -170,15 +170,24 @@ def _class_labels(name: str, input: Tensor, target: Tensor, ignore_index: int) -
         raise ValueError(f"{name}: input of shape {input.shape} (N, C, ...) needs integer class labels of shape "
                          f"{expected}, got a target of shape {target.shape}")
     labels, c = target._data, input.shape[1]
-    if labels.size and not 0 <= ignore_index < c and np.minimum.reduce(labels, None) >= 0 \
-            and np.maximum.reduce(labels, None) < c:
-        return labels, None  # the common case in two reductions: every label valid, none ignored
+    if not 0 <= ignore_index < c and _valid_labels(labels, c):
+        return labels, None  # the common case: every label valid, none ignored
     ignored = labels == ignore_index
     bad = ~ignored & ((labels < 0) | (labels >= c))
     if bad.any():
         raise IndexError(f"{name}: target label {labels[bad].flat[0]} is out of range for {c} classes (labels "
                          f"must be in [0, {c}) or equal ignore_index={ignore_index})")
     return labels, (ignored if ignored.any() else None)
+
+
+def _valid_labels(labels: np.ndarray, c: int) -> bool:
+    """True if every int label is in ``[0, c)`` (and there is one): one reduction, as the largest label
+    read unsigned (a negative label reads as a huge number)."""
+    if not labels.size:
+        return False
+    if labels.dtype.kind == "i":
+        labels = labels.view(labels.dtype.str.replace("i", "u"))
+    return int(np.maximum.reduce(labels, None)) < c
 
 
 def _check_weight(name: str, weight, c: int):
@@ -242,6 +251,12 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
     ``label_smoothing`` mixes the target with the uniform distribution. Returns ``()``, or ``(N, *)``
     for ``reduction='none'``.
     """
+    if (type(input) is Tensor and type(target) is Tensor and weight is None and not label_smoothing
+            and size_average is None and reduce is None and reduction in _REDUCTIONS):
+        x, labels = input._data, target._data
+        if x.ndim == 2 and x.dtype.kind == "f" and labels.shape == x.shape[:1] and labels.dtype.kind in "iu" \
+                and not 0 <= ignore_index < x.shape[1] and _valid_labels(labels, x.shape[1]):
+            return nnops.cross_entropy_labels(input, labels, reduction)  # the common case, checked in full
     reduction = _reduction("cross_entropy", size_average, reduce, reduction)
     input = _input("cross_entropy", input)
     if not 0.0 <= label_smoothing <= 1.0:
