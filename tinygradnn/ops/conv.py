@@ -207,7 +207,8 @@ def _empty_like_layout(shape: tuple, dtype, channels_last: bool) -> np.ndarray:
     """An uninitialised (N, C, ...) array, stored channels last when asked."""
     if not channels_last:
         return np.empty(shape, dtype=dtype)
-    return np.moveaxis(np.empty(shape[:1] + shape[2:] + shape[1:2], dtype=dtype), -1, 1)
+    last = len(shape) - 1  # stored (N, ..., C), viewed (N, C, ...)
+    return np.empty(shape[:1] + shape[2:] + shape[1:2], dtype=dtype).transpose(0, last, *range(1, last))
 
 
 def _copy_in_layout(a: np.ndarray, channels_last: bool) -> np.ndarray:
