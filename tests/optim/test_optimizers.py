@@ -169,6 +169,19 @@ def test_state_dict_layout_is_pytorchs():
     assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["momentum"] == 0.9
 
 
+
+@pytest.mark.torch
+def test_plain_sgd_keeps_no_state_as_pytorch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = tg.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    opt, topt = optim.SGD([ours], lr=0.1), torch.optim.SGD([theirs], lr=0.1)
+    (ours * ours).sum().backward()
+    (theirs * theirs).sum().backward()
+    opt.step()
+    topt.step()
+    assert opt.state_dict()["state"] == topt.state_dict()["state"] == {}
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy())
+
 def test_state_dict_is_a_snapshot():
     w = tg.ones(3, requires_grad=True)
     opt = optim.Adam([w], lr=0.1)

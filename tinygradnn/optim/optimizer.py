@@ -8,7 +8,8 @@ Every optimizer keeps
   a ``"step"`` count), created on the first ``step()``.
 
 A subclass only writes ``_update(p, grad, state, group)``: the rule for one parameter. ``step()``
-calls it for every parameter that has a gradient. Updates change ``p._data`` in place and are never
+calls it for every parameter that has a gradient (plain SGD, which keeps no state, also replaces the
+per-group loop ``_step_group`` with its one-line update). Updates change ``p._data`` in place and are never
 recorded by autograd. Gradients accumulate across ``backward()`` calls until ``zero_grad()``.
 """
 
@@ -152,20 +153,24 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        state = self.state
         for group in self.param_groups:
             # the gradient as stored, unless this group negates it or adds L2 decay (decided once per group)
             plain = not group.get("maximize") and not (group.get("weight_decay")
                                                        and not group.get("decoupled_weight_decay"))
-            for p in group["params"]:
-                grad = p.grad
-                if grad is not None:
-                    grad = grad._data
-                    if not plain or grad.shape != p._data.shape:
-                        grad = self._gradient(p, group)
-                    self._update(p, grad, state[p], group)
+            self._step_group(group, plain)
         self._step_count += 1
         return loss
+
+    def _step_group(self, group: dict, plain: bool) -> None:
+        """``_update`` every parameter of ``group`` that has a gradient (``plain``: use ``p.grad`` as it is)."""
+        state = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is not None:
+                grad = grad._data
+                if not plain or grad.shape != p._data.shape:
+                    grad = self._gradient(p, group)
+                self._update(p, grad, state[p], group)
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         """Apply one step to ``p._data`` in place; ``grad`` may be ``p.grad``'s own array: never modify it."""

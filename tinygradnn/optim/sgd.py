@@ -42,6 +42,17 @@ class SGD(Optimizer):
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _step_group(self, group, plain):
+        if group["momentum"] or not plain:
+            return super()._step_group(group, plain)
+        lr = float(group["lr"])  # plain SGD keeps no state (as PyTorch): p -= lr * grad, nothing else
+        for p in group["params"]:
+            if p.grad is not None:
+                grad = p.grad._data
+                if grad.shape != p._data.shape:
+                    grad = self._gradient(p, group)  # (raises the shape error)
+                p._data -= lr * grad
+
     def _update(self, p, grad, state, group):
         momentum = group["momentum"]
         if momentum != 0:
