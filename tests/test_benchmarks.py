@@ -123,3 +123,12 @@ def test_minimal_tape_script_runs_and_agrees_on_the_loss(capsys):
     assert tape.main(["--batches", "3", "--repeats", "1", "--threads", "1", "--data", ""]) == 0
     table = capsys.readouterr().out
     assert "| minimal tape |" in table and "| tinygradnn |" in table
+
+
+def test_phases_script_times_both_and_agrees_on_the_loss(capsys):
+    import phases
+
+    assert phases.main(["--workload", "mlp", "--batches", "3", "--repeats", "1", "--threads", "1", "--data", ""]) == 0
+    table = capsys.readouterr().out
+    for phase in (*phases.PHASES, "total"):
+        assert f"| {phase} |" in table
