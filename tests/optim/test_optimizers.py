@@ -169,7 +169,6 @@ def test_state_dict_layout_is_pytorchs():
     assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["momentum"] == 0.9
 
 
-
 @pytest.mark.torch
 def test_plain_sgd_keeps_no_state_as_pytorch():
     torch = pytest.importorskip("torch")
@@ -181,6 +180,7 @@ def test_plain_sgd_keeps_no_state_as_pytorch():
     topt.step()
     assert opt.state_dict()["state"] == topt.state_dict()["state"] == {}
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy())
+
 
 def test_state_dict_is_a_snapshot():
     w = tg.ones(3, requires_grad=True)
