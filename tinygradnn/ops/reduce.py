@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -19,6 +20,8 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
     """``dim`` as a sorted tuple of non-negative axes; a clear IndexError when out of range."""
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case: one valid dim
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim) if isinstance(dim, tuple | list) else None
     if dims is None or not builtins.all(isinstance(d, int | np.integer) for d in dims):
         raise TypeError(f"{op}: dim must be an int, a tuple of ints or None, got {dim!r}")
@@ -62,7 +65,7 @@ class Sum(Function):
 class Mean(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
-        ctx.n = int(np.prod([x.shape[a] for a in axes]))
+        ctx.n = math.prod(x.shape[a] for a in axes)
         return np.mean(x, axis=axes, keepdims=keepdim)
 
     def backward(ctx, g, F):  # (n = 0: the input is empty, and so is its gradient)
@@ -117,7 +120,7 @@ def _prod_of_others_graph(x: Tensor, axes):
     rest = tuple(a for a in range(x.ndim) if a not in axes)
     moved = x.permute(rest + axes)  # the reduced axes last
     lead = moved.shape[: len(rest)]
-    n = int(np.prod(moved.shape[len(rest):]))
+    n = math.prod(moved.shape[len(rest):])
     rows = moved.reshape(lead + (1, n)).expand(lead + (n, n))
     others = prod(where(np.eye(n, dtype=bool), 1.0, rows), -1)
     return others.reshape(moved.shape).permute(tuple(int(a) for a in np.argsort(rest + axes)))
@@ -185,7 +188,7 @@ def var(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiase
     if unbiased is not None:
         correction = int(unbiased)
     axes = normalize_dims(dim, x.ndim, "var")
-    n = int(np.prod([x.shape[a] for a in axes]))
+    n = math.prod(x.shape[a] for a in axes)
     d = x - mean(x, axes, keepdim=True)
     return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)
 

@@ -8,6 +8,7 @@ of their own.
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -64,7 +65,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
     shape = _shape_arg(shape, "reshape")
     if shape == x.shape:
         return x
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1 or (-1 not in shape and known != x._data.size) or (
             -1 in shape and (known == 0 or x._data.size % known)):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x._data.size} elements) "
@@ -89,7 +90,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(x, (1,))
     s, e = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:]) if x._data.size else reshape(
-        x, x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:])
+        x, x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
 
 
 def permute(x: Tensor, *dims) -> Tensor:
