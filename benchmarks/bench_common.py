@@ -7,6 +7,7 @@ frameworks only convert these arrays; none of them draws its own random numbers.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 
@@ -205,3 +206,20 @@ def inputs_digest(inputs: dict) -> str:
 
 def count_samples(inputs: dict) -> int:
     return sum(len(xb) for xb, _ in inputs["batches"])
+
+
+def parse_in_process_args(parser: argparse.ArgumentParser, argv, repeats: int) -> argparse.Namespace:
+    """For the one-process scripts (``minimal_tape.py``, ``phases.py``): add their shared options
+    (``--batches``, ``--repeats``, ``--threads``, ``--data``), parse ``argv`` and pin BLAS to ``--threads``."""
+    parser.add_argument("--batches", type=int, default=None, help="batches per repeat (default: one epoch)")
+    parser.add_argument("--repeats", type=int, default=repeats)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--data", default=DEFAULT_DATA)
+    args = parser.parse_args(argv)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+    except ImportError:
+        print("threadpoolctl is not installed: BLAS uses its default thread count")
+    return args

@@ -200,23 +200,11 @@ def run(inputs: dict, cfg: dict) -> dict:
 def main(argv=None) -> int:
     import framework_workloads
     import reference_numpy
-    from bench_common import DEFAULT_DATA, make_inputs, workload_config
+    from bench_common import make_inputs, parse_in_process_args, workload_config
 
     import tinygradnn
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batches", type=int, default=None, help="batches per run (default: one epoch)")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--data", default=DEFAULT_DATA)
-    args = parser.parse_args(argv)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
-    except ImportError:
-        print("threadpoolctl is not installed: BLAS uses its default thread count")
-
+    args = parse_in_process_args(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]), argv, repeats=7)
     cfg = workload_config("mlp", batches=args.batches)
     inputs = make_inputs("mlp", cfg, args.data, 0)
     runs = {

@@ -84,22 +84,11 @@ def run(workload: str, inputs: dict, cfg: dict, repeats: int) -> tuple[dict, dic
 
 
 def main(argv=None) -> int:
-    from bench_common import DEFAULT_DATA, TRAINING, make_inputs, workload_config
+    from bench_common import TRAINING, make_inputs, parse_in_process_args, workload_config
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workload", choices=TRAINING, default="mlp")
-    parser.add_argument("--batches", type=int, default=None, help="batches per repeat (default: one epoch)")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--data", default=DEFAULT_DATA)
-    args = parser.parse_args(argv)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
-    except ImportError:
-        print("threadpoolctl is not installed: BLAS uses its default thread count")
-
+    args = parse_in_process_args(parser, argv, repeats=5)
     cfg = workload_config(args.workload, batches=args.batches)
     inputs = make_inputs(args.workload, cfg, args.data, 0)
     best_tg, best_ref, loss_tg, loss_ref = run(args.workload, inputs, cfg, args.repeats)
