@@ -86,6 +86,14 @@ WARMUP_BATCHES = 3  # training warm-up: a few steps on a throw-away model
 EVAL_SAMPLES = 512  # the loss check evaluates the trained model on the first samples
 
 
+def loss_rtol(workload: str) -> float:
+    """How closely two frameworks' losses must agree after the same training (relative)."""
+    # The CNN's 2x2 max pools see many near-ties (ReLU'd convs of blank background); once weights
+    # differ by float32 rounding, a tie can resolve the other way and send a gradient elsewhere.
+    # Over an epoch this drifts the final loss by up to a few 1e-3 between correct implementations.
+    return 1e-2 if workload == "cnn" else 1e-3
+
+
 def workload_config(workload: str, quick: bool = False, batches: int | None = None) -> dict:
     """Settings of one workload; `batches` overrides the number of training batches."""
     cfg = dict(FULL[workload])

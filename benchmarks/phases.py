@@ -84,7 +84,7 @@ def run(workload: str, inputs: dict, cfg: dict, repeats: int) -> tuple[dict, dic
 
 
 def main(argv=None) -> int:
-    from bench_common import TRAINING, make_inputs, parse_in_process_args, workload_config
+    from bench_common import TRAINING, loss_rtol, make_inputs, parse_in_process_args, workload_config
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workload", choices=TRAINING, default="mlp")
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         ours = sum(best_tg.values()) if phase == "total" else best_tg[phase]
         theirs = sum(best_ref.values()) if phase == "total" else best_ref[phase]
         print(f"| {phase} | {ours * 1e6:.1f} | {theirs * 1e6:.1f} | {(ours - theirs) * 1e6:+.1f} |")
-    if abs(loss_tg - loss_ref) > 1e-4 * abs(loss_ref):
+    if abs(loss_tg - loss_ref) > loss_rtol(args.workload) * abs(loss_ref):
         print(f"the mean training losses disagree ({loss_tg} vs {loss_ref}): the two did not do the same work")
         return 1
     return 0

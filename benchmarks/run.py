@@ -36,18 +36,22 @@ import time
 import traceback
 import tracemalloc
 
-from bench_common import DEFAULT_DATA, REPO_ROOT, WORKLOADS, inputs_digest, make_inputs, unit_of, workload_config
+from bench_common import (
+    DEFAULT_DATA,
+    REPO_ROOT,
+    WORKLOADS,
+    inputs_digest,
+    loss_rtol,
+    make_inputs,
+    unit_of,
+    workload_config,
+)
 
 FRAMEWORKS = ("numpy", "torch", "tinygradnn")
 MEMORY_WORKLOADS = ("mlp", "cnn", "conv1d", "autoencoder")
 LABELS = {"numpy": "numpy ref", "torch": "torch", "tinygradnn": "tinygradnn"}
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
               "NUMEXPR_NUM_THREADS")
-LOSS_RTOL = 1e-3
-# The CNN's 2x2 max pools see many near-ties (ReLU'd convs of blank background); once weights
-# differ by float32 rounding, a tie can resolve the other way and send a gradient elsewhere.
-# Over an epoch this drifts the final loss by up to a few 1e-3 between correct implementations.
-LOSS_RTOL_BY_WORKLOAD = {"cnn": 1e-2}
 UNIT_SCALE = {"ms": 1e3, "us": 1e6}
 
 WORKLOAD_NOTES = {
@@ -349,7 +353,7 @@ def bench_workload(workload: str, workers: dict[str, Worker], args) -> dict:
 
 
 def summarize(workload: str, cfg: dict, unit: str, results: dict) -> dict:
-    rtol = LOSS_RTOL_BY_WORKLOAD.get(workload, LOSS_RTOL)
+    rtol = loss_rtol(workload)
     for res in results.values():
         times = res["times"]
         if times and res["status"] == "ok":
