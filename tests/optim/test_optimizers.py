@@ -170,10 +170,11 @@ def test_state_dict_layout_is_pytorchs():
 
 
 @pytest.mark.torch
-def test_plain_sgd_keeps_no_state_as_pytorch():
+@pytest.mark.parametrize("kw", [{}, {"weight_decay": 0.5}, {"maximize": True}], ids=["plain", "decay", "maximize"])
+def test_sgd_without_momentum_keeps_no_state_as_pytorch(kw):
     torch = pytest.importorskip("torch")
     ours, theirs = tg.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
-    opt, topt = optim.SGD([ours], lr=0.1), torch.optim.SGD([theirs], lr=0.1)
+    opt, topt = optim.SGD([ours], lr=0.1, **kw), torch.optim.SGD([theirs], lr=0.1, **kw)
     (ours * ours).sum().backward()
     (theirs * theirs).sum().backward()
     opt.step()

@@ -8,8 +8,8 @@ Every optimizer keeps
   a ``"step"`` count), created on the first ``step()``.
 
 A subclass only writes ``_update(p, grad, state, group)``: the rule for one parameter. ``step()``
-calls it for every parameter that has a gradient (plain SGD, which keeps no state, replaces that
-per-group loop, ``_step_group``, with its one-line update). Updates change ``p._data`` in place and
+calls it for every parameter that has a gradient (SGD without momentum, which keeps no state,
+replaces that per-group loop, ``_step_group``, with its one-line update). Updates change ``p._data`` in place and
 are never recorded by autograd. Gradients accumulate across ``backward()`` calls until ``zero_grad()``.
 """
 

@@ -43,29 +43,27 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def _step_group(self, group, plain):
-        if group["momentum"] or not plain:
+        if group["momentum"]:
             return super()._step_group(group, plain)
-        lr = float(group["lr"])  # plain SGD keeps no state (as PyTorch): p -= lr * grad, nothing else
+        lr = float(group["lr"])  # without momentum SGD keeps no state (as PyTorch): p -= lr * grad, nothing else
         for p in group["params"]:
             if p.grad is not None:
                 grad = p.grad._data
-                if grad.shape != p._data.shape:
-                    grad = self._gradient(p, group)  # (raises the shape error)
+                if not plain or grad.shape != p._data.shape:
+                    grad = self._gradient(p, group)
                 p._data -= lr * grad
 
-    def _update(self, p, grad, state, group):
-        momentum = group["momentum"]
-        if momentum != 0:
-            momentum, dampening = float(momentum), float(group["dampening"])
-            if "momentum_buffer" not in state:
-                buf = np.array(grad, dtype=p.dtype)  # the first buffer is the gradient itself
-                state["momentum_buffer"] = Tensor._wrap(buf)
+    def _update(self, p, grad, state, group):  # (groups with momentum: _step_group updates the others)
+        momentum, dampening = float(group["momentum"]), float(group["dampening"])
+        if "momentum_buffer" not in state:
+            buf = np.array(grad, dtype=p.dtype)  # the first buffer is the gradient itself
+            state["momentum_buffer"] = Tensor._wrap(buf)
+        else:
+            buf = state["momentum_buffer"]._data
+            buf *= momentum
+            if dampening == 0:
+                buf += grad
             else:
-                buf = state["momentum_buffer"]._data
-                buf *= momentum
-                if dampening == 0:
-                    buf += grad
-                else:
-                    buf += (1 - dampening) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
+                buf += (1 - dampening) * grad
+        grad = grad + momentum * buf if group["nesterov"] else buf
         p._data -= float(group["lr"]) * grad  # (a NumPy float64 lr would make lr * grad float64)
