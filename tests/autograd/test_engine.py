@@ -280,3 +280,23 @@ def test_random_graphs_with_two_roots_match_torch(recipe):
             assert g is None or not np.any(g.numpy())
         else:
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("twice", ["two backward calls", "used twice in one graph"])
+def test_accumulated_gradient_of_a_0d_leaf_stays_an_array(twice):
+    """NumPy adds 0-d arrays into scalars; a leaf's .grad must stay an array that can change in place."""
+    w = tg.nn.Parameter(tg.tensor([1.0, 2.0]))
+    s = tg.nn.Parameter(tg.tensor(2.0))
+    if twice == "two backward calls":
+        for _ in range(2):
+            (w * s).sum().backward()
+    else:
+        (w * s + w * s).sum().backward()
+    assert type(s.grad._data) is np.ndarray and s.grad.shape == ()
+    np.testing.assert_allclose(s.grad.item(), 6.0)
+    tg.nn.utils.clip_grad_value_([w, s], 1.0)  # writes into each .grad in place
+    assert s.grad.item() == 1.0
+    model = tg.nn.Module()
+    model.s = s
+    model.zero_grad(set_to_none=False)
+    assert s.grad.item() == 0.0

@@ -180,8 +180,9 @@ def _accumulate(grads, owned, t, g, create_graph):
     elif t in owned and type(prev) is np.ndarray:
         np.add(prev, g, out=prev)
     else:
-        grads[t] = prev + g
-        owned.add(t)
+        total = grads[t] = prev + g
+        if type(total) is np.ndarray:  # (a sum of 0-d arrays is a NumPy scalar: no buffer to add into)
+            owned.add(t)
 
 
 def _fresh(gi, g, in_grads) -> bool:
@@ -198,7 +199,8 @@ def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:
     elif t.grad is None:
         t.grad = Tensor._wrap(g if owned else np.array(g, dtype=t._data.dtype))
     else:
-        t.grad._data = t.grad._data + g
+        total = t.grad._data + g
+        t.grad._data = total if type(total) is np.ndarray else np.asarray(total)  # 0-d: stays an array
 
 
 def _run_hooks(t: Tensor, g, create_graph):
