@@ -113,11 +113,21 @@ def test_nll_loss(options, reduction):
     compare_with_torch(*both("NLLLoss", reduction=reduction, **options), randn(2, 4, 3), rng.integers(0, 4, (2, 3)))
 
 
-def test_all_labels_ignored_gives_nan_like_pytorch():
-    x, y = randn(3, 4), np.full(3, -100)
-    ours = F.cross_entropy(tg.tensor(x), tg.tensor(y))
-    theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(y))
-    assert np.isnan(ours.item()) and np.isnan(theirs.item())
+@pytest.mark.parametrize("options", [{}, {"weight": np.array([1.0, 2.0, 0.5, 4.0], np.float32)},
+                                     {"label_smoothing": 0.2}])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3)])
+def test_all_labels_ignored_gives_nan_with_a_zero_gradient_like_pytorch(options, shape):
+    """A batch of nothing but padding: the mean is 0/0, but the logits get no gradient (not NaN)."""
+    x, y = randn(*shape), np.full(shape[:1] + shape[2:], -100)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(ours, tg.tensor(y), **options)
+    toptions = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+    tloss = torch.nn.functional.cross_entropy(theirs, torch.tensor(y), **toptions)
+    assert np.isnan(loss.item()) and np.isnan(tloss.item())
+    loss.backward()
+    tloss.backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    assert not ours.grad.numpy().any()
 
 
 def test_losses_accept_the_legacy_flags():

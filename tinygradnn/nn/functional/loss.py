@@ -212,7 +212,8 @@ def _nll(logp: Tensor, labels: np.ndarray, ignored, w, reduction: str) -> Tensor
     if reduction != "mean":
         return _reduce(loss, reduction)
     total = weights.sum()
-    return loss.sum() * np.nan if total == 0 else loss.sum() / total  # all ignored: NaN, as PyTorch
+    # all ignored: the mean is NaN as in PyTorch, but the logits get a zero gradient (adding a constant NaN)
+    return loss.sum() + np.nan if total == 0 else loss.sum() / total
 
 
 def _as_batched(name: str, input: Tensor, target: Tensor):
@@ -313,7 +314,7 @@ def _smoothed_labels(x: Tensor, labels, ignored, w, reduction: str, smoothing: f
             total = (w[safe] if keep is None else w[safe] * keep).sum()
         else:
             total = labels.size if keep is None else keep.sum()
-        smooth = smooth.sum() / float(total) if total else smooth.sum() * np.nan
+        smooth = smooth.sum() / float(total) if total else smooth.sum() + np.nan  # as in _nll
     else:
         smooth = _reduce(smooth, reduction)
     return nll * (1 - smoothing) + smooth * (smoothing / c)
