@@ -130,6 +130,59 @@ def test_checkpoint_of_model_optimizer_scheduler_and_rng(tmp_path):
     np.testing.assert_array_equal(tg.randn(4).numpy(), expected)
 
 
+def test_big_endian_arrays_round_trip_and_load_in_native_byte_order():
+    big = np.arange(6, dtype=">f4").reshape(2, 3)
+    obj = {"t": tg.tensor(big), "a": np.arange(3, dtype=">i8")}
+    obj["again"] = obj["a"]
+    back = roundtrip(obj)
+    assert back["t"].dtype == np.float32 and back["t"].numpy().dtype.isnative
+    np.testing.assert_array_equal(back["t"].numpy(), big)
+    assert back["a"].dtype == np.int64 and back["a"].dtype.isnative
+    np.testing.assert_array_equal(back["a"], [0, 1, 2])
+    assert back["again"] is back["a"]  # still shared after the conversion
+    # the .npy header must still declare the byte order the structure does
+    data = write_zip({STRUCTURE_ENTRY: structure({"a0": {"dtype": ">f8", "shape": [2]}},
+                                                 {"$": "ndarray", "array": "a0"}),
+                      "a0.npy": npy(np.zeros(2, "<f8"))})
+    with pytest.raises(ValueError, match="structure declares"):
+        load_bytes(data)
+
+
+def test_several_saves_into_one_stream_load_in_order(tmp_path):
+    objs = [{"i": i, "w": tg.arange(i + 1.0)} for i in range(3)]
+    buf = io.BytesIO()
+    buf.write(b"header")  # a save need not start the stream
+    ends = []
+    for obj in objs:
+        tg.save(obj, buf)
+        ends.append(buf.tell())
+    buf.seek(len(b"header"))
+    for obj, end in zip(objs, ends):
+        assert_same(tg.load(buf), obj)  # the first save, not the last; then the next one
+        assert buf.tell() == end
+    with pytest.raises(ValueError, match="not a zip archive"):
+        tg.load(buf)  # nothing left
+    path = tmp_path / "many.pt"
+    path.write_bytes(buf.getvalue()[len(b"header"):])
+    assert_same(tg.load(path), objs[0])
+    with open(path, "rb") as fh:
+        assert [tg.load(fh)["i"] for _ in objs] == [0, 1, 2]
+
+
+def test_parameters_come_back_as_parameters():
+    p, frozen = tg.nn.Parameter(tg.ones(2)), tg.nn.Parameter(tg.arange(3), requires_grad=False)
+    back = roundtrip({"p": p, "frozen": frozen, "plain": tg.ones(2, requires_grad=True), "data": p.detach()})
+    assert type(back["p"]) is tg.nn.Parameter and back["p"].requires_grad
+    assert type(back["frozen"]) is tg.nn.Parameter and not back["frozen"].requires_grad
+    assert back["frozen"].dtype == np.int64
+    assert type(back["plain"]) is tg.Tensor and back["plain"].requires_grad
+    assert type(back["data"]) is tg.Tensor and not back["data"].requires_grad
+    assert np.shares_memory(back["p"].detach().numpy(), back["data"].numpy())  # one array, as saved
+    model = tg.nn.Linear(2, 3)
+    back = roundtrip(model.state_dict(keep_vars=True))
+    assert all(type(v) is tg.nn.Parameter for v in back.values())
+
+
 def test_unsupported_values_raise_before_touching_the_file(tmp_path):
     path = tmp_path / "ckpt.pt"
     tg.save({"ok": 1}, path)
@@ -357,6 +410,10 @@ for _ in range(300):
     ({}, {"$": "dict", "items": [[[1], 2]]}, {}, "unsupported dict key"),
     ({}, {"$": "float", "value": "1e999"}, {}, "bad special float"),
     ({}, DEEP_LIST, {}, "nesting deeper"),
+    ({"a0": {"dtype": "<i8", "shape": [1]}}, {"$": "tensor", "array": "a0", "requires_grad": True},
+     {"a0.npy": npy(np.zeros(1, np.int64))}, "int64 cannot require gradients"),
+    ({"a0": {"dtype": "<i8", "shape": [1]}}, {"$": "tensor", "array": "a0", "parameter": True, "requires_grad": True},
+     {"a0.npy": npy(np.zeros(1, np.int64))}, "int64 cannot require gradients"),
     ({}, None, {"extra.npy": npy(np.zeros(1))}, "unexpected \\['extra.npy'\\]"),
 ])
 def test_malformed_structures(arrays, root, entries, message):

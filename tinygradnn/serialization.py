@@ -9,7 +9,12 @@ scalars, Python numbers, strings, bools or None, for example::
 
 The file is a zip (any name works) holding one ``.npy`` entry per array (``a0.npy``, ``a1.npy``, ...)
 and one entry ``__structure__.npy``: a uint8 array of UTF-8 JSON describing the nesting, the types and
-each array's dtype and shape. ``np.load(path)`` can open it too.
+each array's dtype and shape. ``np.load(path)`` can open it too. Arrays are stored in their own byte
+order and loaded in the machine's native order (a big-endian ``>f4`` array comes back as ``float32``).
+An ``nn.Parameter`` comes back as a ``Parameter``, as in PyTorch.
+
+Several saves written one after another into one file object load in order: each ``load`` returns the
+first checkpoint from the current position and leaves the file just after it (when it can seek).
 
 Safety: loading never unpickles and never runs code. Every entry is checked before it is read
 (stored uncompressed, sizes consistent with the real file size, a numeric dtype, a shape that matches
@@ -33,6 +38,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .nn.parameter import Parameter
 from .tensor import Tensor
 
 __all__ = ["save", "load"]
@@ -115,6 +121,8 @@ class _Encoder:
             node = {"$": "tensor", "array": self.array_name(obj._data, where)}
             if obj.requires_grad:
                 node["requires_grad"] = True
+            if isinstance(obj, Parameter):
+                node["parameter"] = True
             return node
         if isinstance(obj, np.ndarray):
             return {"$": "ndarray", "array": self.array_name(obj, where)}
@@ -208,77 +216,129 @@ _PARSE_ERRORS = (_BadCheckpoint, zipfile.BadZipFile, zipfile.LargeZipFile, Value
 def load(f, weights_only: bool = True, map_location=None):
     """Load what :func:`save` wrote to the path or binary file object ``f``.
 
-    Tensors come back as Tensors, arrays as arrays, tuples as tuples, and integer dict keys (optimizer
-    state) as integers. The format can hold no code, so ``weights_only`` is always effectively True;
-    ``map_location`` is accepted for PyTorch compatibility and ignored (everything lives on the CPU).
+    Tensors come back as Tensors (Parameters as Parameters), arrays as arrays (in native byte order),
+    tuples as tuples, and integer dict keys (optimizer state) as integers. A file object is read from its
+    current position; if more than one checkpoint follows, the first is returned and the file is left
+    just after it, so the next ``load`` reads the next one. The format can hold no code, so
+    ``weights_only`` is always effectively True; ``map_location`` is accepted for PyTorch compatibility
+    and ignored (everything lives on the CPU).
 
     Raises ``ValueError`` naming the file if it is not a valid checkpoint (truncated, corrupted, written
     by ``torch.save`` or pickle, or crafted), and ``FileNotFoundError`` if it does not exist.
     """
+    data = None
     if hasattr(f, "read"):
         name = str(getattr(f, "name", "<file object>"))
         data = f.read()
         if not isinstance(data, bytes | bytearray):
             raise TypeError(f"load: {name} must be opened in binary mode ('rb')")
-        source, size = io.BytesIO(data), len(data)
     else:
         name = os.fspath(f)
-        size = os.path.getsize(name)  # FileNotFoundError for a missing file
-        source = name
+        os.stat(name)  # FileNotFoundError for a missing file
     try:
-        return _load(source, size)
+        with contextlib.ExitStack() as stack:
+            fh = io.BytesIO(data) if data is not None else stack.enter_context(open(name, "rb"))
+            obj, end = _load(fh)
     except _PARSE_ERRORS as e:
         if isinstance(e, FileNotFoundError | PermissionError | IsADirectoryError):
             raise
         reason = str(e) or type(e).__name__
         raise ValueError(f"cannot load {name!s}: not a valid tinygradnn checkpoint ({reason})") from e
+    if data is not None and end < len(data):  # several saves in one stream: leave f just after this one
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            f.seek(end - len(data), os.SEEK_CUR)
+    return obj
 
 
-def _load(source, size: int):
-    with _open(source) as head:
-        magic = head.read(4)
-    if magic != b"PK\x03\x04":
+def _load(fh) -> tuple:
+    """``(object, end)``: the first checkpoint in the binary file ``fh`` and the offset just past it."""
+    fh.seek(0, os.SEEK_END)
+    end = fh.tell()
+    fh.seek(0)
+    if fh.read(4) != b"PK\x03\x04":
         raise _BadCheckpoint("it is not a zip archive; tinygradnn.load reads only files written by tinygradnn.save")
-    if isinstance(source, io.BytesIO):
-        source.seek(0)
-    with np.load(source, allow_pickle=False) as npz:
-        zf = npz.zip
-        infos = _check_entries(zf.infolist(), size)
-        if STRUCTURE_ENTRY not in infos:
-            raise _BadCheckpoint(f"no {STRUCTURE_ENTRY} entry (a torch.save file or other zip cannot be read: "
-                                 "PyTorch checkpoints are pickles)")
-        raw = _read_entry(zf, infos[STRUCTURE_ENTRY])
-        if raw.dtype != np.uint8 or raw.ndim != 1:
-            raise _BadCheckpoint(f"{STRUCTURE_ENTRY} must be a 1-D uint8 array, got {raw.dtype} {raw.shape}")
-        structure = json.loads(raw.tobytes().decode("utf-8"))
-        if not isinstance(structure, dict) or structure.get("format") != FORMAT_NAME:
-            raise _BadCheckpoint("the structure entry is not a tinygradnn.save header")
-        if structure.get("version") != FORMAT_VERSION:
-            raise _BadCheckpoint(f"format version {structure.get('version')!r} is not supported (expected "
-                                 f"{FORMAT_VERSION}); upgrade tinygradnn")
-        metas = structure.get("arrays")
-        if not isinstance(metas, dict):
-            raise _BadCheckpoint("the structure entry has no 'arrays' table")
-        expected = {f"{n}.npy" for n in metas} | {STRUCTURE_ENTRY}
-        if set(infos) != expected:
-            extra, missing = sorted(set(infos) - expected), sorted(expected - set(infos))
-            raise _BadCheckpoint(f"zip entries do not match the structure (unexpected {extra}, missing {missing})")
-        arrays = {}
-        for array_name, meta in metas.items():
-            arr = _read_entry(zf, infos[f"{array_name}.npy"])
-            if not isinstance(meta, dict) or meta.get("dtype") != arr.dtype.str or \
-                    meta.get("shape") != list(arr.shape):
-                raise _BadCheckpoint(f"array {array_name} is {arr.dtype.str} {list(arr.shape)} but the structure "
-                                     f"declares {meta!r}")
-            arrays[array_name] = arr
+    # A zip is read from its end (the central directory), so after several saves into one stream
+    # zipfile finds the last archive, whose entries then start past offset 0: the bytes before them
+    # hold the earlier saves. Look again in those until the archive found starts the stream.
+    while True:
+        window = _Window(fh, end)
+        zf = zipfile.ZipFile(window)
+        infos = zf.infolist()
+        start = min((info.header_offset for info in infos), default=0)
+        if start <= 0:
+            break
+        zf.close()
+        if start >= end:
+            raise _BadCheckpoint(f"the zip entries start at byte {start}, past the end of the archive ({end})")
+        end = start
+    with zf:
+        return _read_archive(zf, _check_entries(infos, end)), end
+
+
+def _read_archive(zf: zipfile.ZipFile, infos: dict):
+    if STRUCTURE_ENTRY not in infos:
+        raise _BadCheckpoint(f"no {STRUCTURE_ENTRY} entry (a torch.save file or other zip cannot be read: "
+                             "PyTorch checkpoints are pickles)")
+    raw = _read_entry(zf, infos[STRUCTURE_ENTRY])
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _BadCheckpoint(f"{STRUCTURE_ENTRY} must be a 1-D uint8 array, got {raw.dtype} {raw.shape}")
+    structure = json.loads(raw.tobytes().decode("utf-8"))
+    if not isinstance(structure, dict) or structure.get("format") != FORMAT_NAME:
+        raise _BadCheckpoint("the structure entry is not a tinygradnn.save header")
+    if structure.get("version") != FORMAT_VERSION:
+        raise _BadCheckpoint(f"format version {structure.get('version')!r} is not supported (expected "
+                             f"{FORMAT_VERSION}); upgrade tinygradnn")
+    metas = structure.get("arrays")
+    if not isinstance(metas, dict):
+        raise _BadCheckpoint("the structure entry has no 'arrays' table")
+    expected = {f"{n}.npy" for n in metas} | {STRUCTURE_ENTRY}
+    if set(infos) != expected:
+        extra, missing = sorted(set(infos) - expected), sorted(expected - set(infos))
+        raise _BadCheckpoint(f"zip entries do not match the structure (unexpected {extra}, missing {missing})")
+    arrays = {}
+    for array_name, meta in metas.items():
+        arr = _read_entry(zf, infos[f"{array_name}.npy"])
+        # the .npy header must declare exactly what the structure does, byte order included ('>f4' is
+        # saved as it is); only then is the array converted to native byte order
+        if not isinstance(meta, dict) or meta.get("dtype") != arr.dtype.str or \
+                meta.get("shape") != list(arr.shape):
+            raise _BadCheckpoint(f"array {array_name} is {arr.dtype.str} {list(arr.shape)} but the structure "
+                                 f"declares {meta!r}")
+        if not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))
+        arrays[array_name] = arr
     return _Decoder(arrays).decode(structure.get("root"), 0)
 
 
-def _open(source):
-    if isinstance(source, io.BytesIO):
-        source.seek(0)
-        return contextlib.nullcontext(source)
-    return open(source, "rb")
+class _Window(io.RawIOBase):
+    """The first ``end`` bytes of the seekable binary file ``fh``, as a read-only file of their own."""
+
+    def __init__(self, fh, end: int):
+        super().__init__()
+        self.fh, self.end, self.pos = fh, end, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.pos, os.SEEK_END: self.end}[whence]
+        if base + offset < 0:
+            raise OSError("negative seek position")
+        self.pos = base + offset
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        n = max(0, min(len(buffer), self.end - self.pos))
+        self.fh.seek(self.pos)
+        got = self.fh.readinto(memoryview(buffer)[:n]) if n else 0
+        self.pos += got
+        return got
 
 
 def _check_entries(infos: list, size: int) -> dict:
@@ -323,10 +383,7 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
         raise _BadCheckpoint(f"entry {info.filename!r}: header declares shape {shape} of {dtype} ({data_size} bytes) "
                              f"but the entry holds {info.file_size - header_size} bytes of data")
     with zf.open(info) as fp:  # read_array also checks the CRC once the last byte is read
-        arr = np.lib.format.read_array(fp, allow_pickle=False)
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder("="))
-    return arr
+        return np.lib.format.read_array(fp, allow_pickle=False)
 
 
 class _Decoder:
@@ -354,8 +411,14 @@ class _Decoder:
             raise _BadCheckpoint(f"unexpected JSON value of type {type(node).__name__}")
         kind = node.get("$")
         if kind == "tensor":
-            t = Tensor._wrap(self.array(node))
-            if node.get("requires_grad") is True:
+            arr = self.array(node)
+            requires_grad = node.get("requires_grad") is True
+            if requires_grad and arr.dtype.kind != "f":
+                raise _BadCheckpoint(f"a tensor of dtype {arr.dtype} cannot require gradients")
+            if node.get("parameter") is True:  # saved as an nn.Parameter: comes back as one, as in PyTorch
+                return Parameter(Tensor._wrap(arr), requires_grad=requires_grad)  # (shares arr)
+            t = Tensor._wrap(arr)
+            if requires_grad:
                 t.requires_grad = True
             return t
         if kind == "ndarray":

@@ -187,6 +187,33 @@ def test_load_state_dict_copies_in_place_and_casts():
     np.testing.assert_allclose(a(x).detach().numpy(), b(x).detach().numpy())
 
 
+def test_load_state_dict_assign_keeps_the_checkpoint_arrays_and_dtypes():
+    a, b = Net(), Net()
+    w = b.fc1.weight
+    b.fc1.weight.grad = tg.ones(8, 4)
+    b.fc2.weight.grad = tg.ones(3, 8)
+    sd = {k: v.numpy().astype(np.float64) for k, v in a.state_dict().items()}
+    sd["fc2.weight"] = a.state_dict()["fc2.weight"]  # float32: same dtype
+    b.load_state_dict(sd, assign=True)
+    assert b.fc1.weight is w and type(w) is nn.Parameter and w.requires_grad
+    assert w.dtype == np.float64 and w.detach().numpy() is sd["fc1.weight"]  # PyTorch keeps the checkpoint's dtype
+    assert w.grad is None  # a float32 gradient no longer fits
+    assert b.fc2.weight.dtype == np.float32 and b.fc2.weight.grad is not None
+    assert b.steps.dtype == np.float64 and not b.steps.requires_grad  # buffers too
+    frozen = Net()
+    frozen.scale.requires_grad = False
+    frozen.load_state_dict(sd, assign=True)
+    assert type(frozen.scale) is nn.Parameter and not frozen.scale.requires_grad
+    bad = dict(sd, scale=np.ones(3, np.int64))
+    with pytest.raises(RuntimeError, match="cannot assign scale: .* dtype int64"):
+        b.load_state_dict(bad, assign=True)
+    assert b.scale.dtype == np.float64  # nothing assigned on error
+    b.load_state_dict(bad)  # without assign the values are cast
+    assert b.scale.dtype == np.float64 and b.scale.requires_grad
+    frozen.load_state_dict(bad, assign=True)  # a parameter that does not require grad takes any dtype
+    assert frozen.scale.dtype == np.int64
+
+
 def test_load_state_dict_errors_name_keys_and_shapes():
     net = Net()
     sd = dict(net.state_dict())

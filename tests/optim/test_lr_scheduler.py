@@ -180,6 +180,25 @@ def test_warns_when_the_scheduler_steps_before_the_optimizer():
         s2.step()
 
 
+def test_a_param_group_added_after_a_per_group_schedule_raises():
+    w, v = tg.zeros(1, requires_grad=True), tg.zeros(1, requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    lam = sched.LambdaLR(opt, lambda e: 0.5**e)
+    step = sched.StepLR(opt, step_size=1, gamma=0.5)  # computed from the groups' current lrs: no per-group list
+    opt.step()
+    lam.step()
+    opt.add_param_group({"params": [v], "lr": 1.0})
+    with pytest.raises(ValueError, match="LambdaLR computed 1 learning rates .* the optimizer now has 2 parameter "
+                                         "groups"):
+        lam.step()
+    assert lam.last_epoch == 1 and lam._step_count == 2  # not advanced by the failed step
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 1.0]
+    step.step()  # as in PyTorch, schedules that scale the current lrs go on over every group
+    assert [g["lr"] for g in opt.param_groups] == [0.25, 0.5]
+    with pytest.warns(UserWarning, match="deprecated"), pytest.raises(ValueError, match="StepLR computed 1"):
+        step.step(3)  # the closed form needs the base lrs, one per group the scheduler was created with
+
+
 def test_errors():
     opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=1.0)
     with pytest.raises(TypeError, match="is not an Optimizer"):

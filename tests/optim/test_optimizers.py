@@ -229,6 +229,37 @@ def test_load_state_dict_rejects_mismatches():
         optim.Adam([a, b]).load_state_dict({"model": 1})
 
 
+def test_load_state_dict_checks_the_shape_of_every_state_array_but_the_step():
+    w = tg.ones(3, requires_grad=True)
+    opt = optim.Adam([w])
+    w.grad = tg.ones(3)
+    opt.step()
+    good = opt.state_dict()
+    for bad_value in (np.array(0.0), tg.tensor(0.0), np.zeros(1), np.zeros((3, 1))):
+        sd = opt.state_dict()
+        sd["state"][0]["exp_avg"] = bad_value
+        w2 = tg.ones(3, requires_grad=True)
+        opt2 = optim.Adam([w2])
+        with pytest.raises(ValueError, match=r"state 'exp_avg' of parameter 0 has shape .* but the parameter has "
+                                             r"shape \(3,\)"):
+            opt2.load_state_dict(sd)
+        assert not opt2.state  # nothing loaded
+    # the step count may be a 0-d (PyTorch) or one-element array: it becomes a number
+    for step in (np.array(1.0), tg.tensor(1.0), np.ones(1, np.int64)):
+        sd = opt.state_dict()
+        sd["state"][0]["step"] = step
+        opt2 = optim.Adam([w])
+        opt2.load_state_dict(sd)
+        assert opt2.state[w]["step"] == 1 and type(opt2.state[w]["step"]) is int
+    # a 0-d parameter takes 0-d buffers
+    s = tg.tensor(1.0, requires_grad=True)
+    opt = optim.Adam([s])
+    s.grad = tg.tensor(1.0)
+    opt.step()
+    optim.Adam([tg.tensor(2.0, requires_grad=True)]).load_state_dict(opt.state_dict())
+    assert good["state"][0]["exp_avg"].shape == (3,)
+
+
 def test_updates_in_place_without_recording_a_graph():
     w = tg.ones(4, requires_grad=True)
     data = w._data

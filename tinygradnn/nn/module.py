@@ -422,7 +422,10 @@ class Module:
         Everything is checked before anything is copied. Shape mismatches always raise; missing or
         unexpected keys raise when ``strict`` (default), and are returned otherwise as
         ``(missing_keys, unexpected_keys)``. Values are copied in place (cast to the module's dtypes),
-        so optimizers keep working; ``assign=True`` makes the module use the given arrays instead.
+        so optimizers keep working; ``assign=True`` makes the module use the given arrays instead, with
+        the checkpoint's dtypes (as PyTorch: a float64 checkpoint gives float64 parameters). Parameters
+        stay the same ``Parameter`` objects with their ``requires_grad``; a gradient whose dtype no longer
+        matches is dropped.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict-like state_dict, got {type(state_dict).__name__}")
@@ -437,6 +440,9 @@ class Module:
             if arr.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {arr.shape} from checkpoint, "
                               f"the shape in current model is {target.shape}.")
+            elif assign and target.requires_grad and arr.dtype.kind != "f":
+                errors.append(f"cannot assign {key}: the checkpoint's value has dtype {arr.dtype}, and only floating "
+                              "point tensors can require gradients (load without assign=True to cast it).")
             arrays[key] = arr
         if strict:
             if unexpected:
@@ -448,8 +454,13 @@ class Module:
         with no_grad():
             for key, arr in arrays.items():
                 target = own[key]
-                if assign or type(target._data) is not np.ndarray:  # (a NumPy scalar cannot be written into)
-                    target._data = (np.asarray if assign else np.array)(arr, dtype=target.dtype)
+                if assign:  # the checkpoint's array itself, dtype included (as PyTorch); target stays the object
+                    arr = np.asarray(arr)  # (a NumPy scalar becomes a 0-d array)
+                    if target.grad is not None and target.grad.dtype != arr.dtype:
+                        target.grad = None  # a gradient of the old dtype no longer fits the parameter
+                    target._data = arr
+                elif type(target._data) is not np.ndarray:  # (a NumPy scalar cannot be written into)
+                    target._data = np.array(arr, dtype=target.dtype)
                 else:
                     np.copyto(target._data, arr, casting="unsafe")
                 target._bump_version()

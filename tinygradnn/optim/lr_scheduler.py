@@ -86,6 +86,7 @@ class LRScheduler:
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them in the "
                           "order optimizer.step(), then lr_scheduler.step(); otherwise the first value of the "
                           "learning rate schedule is skipped", UserWarning, stacklevel=2)
+        before = self._step_count, self.last_epoch
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -95,6 +96,13 @@ class LRScheduler:
                           UserWarning, stacklevel=2)
             self.last_epoch = epoch
             values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        groups = len(self.optimizer.param_groups)
+        if len(values) != groups:  # a schedule kept per group (base_lrs, lr_lambdas) misses groups added since
+            self._step_count, self.last_epoch = before
+            raise ValueError(f"{type(self).__name__} computed {len(values)} learning rates (one per parameter group "
+                             f"it was created with) but the optimizer now has {groups} parameter groups; a group "
+                             "added with optimizer.add_param_group() after the scheduler was created is not "
+                             "scheduled: create the scheduler after adding all groups")
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]

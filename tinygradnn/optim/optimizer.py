@@ -272,12 +272,12 @@ def _restore_value(key: str, value, p: Tensor, index: int):
     """A state entry as the optimizer keeps it: arrays become Tensors, floating ones cast to ``p``'s dtype."""
     if isinstance(value, Tensor | np.ndarray):
         arr = value._data if isinstance(value, Tensor) else value
-        if arr.ndim > 0 and arr.shape != p.shape:
-            raise ValueError(f"loaded state '{key}' of parameter {index} has shape {arr.shape}, but the parameter "
-                             f"has shape {p.shape}")
         if key == "step" and arr.size == 1:  # PyTorch keeps the step count as a tensor; we keep a number
             step = arr.item()
             return int(step) if float(step).is_integer() else step
+        if arr.shape != p.shape:  # every other buffer is updated in place, element by element, with p
+            raise ValueError(f"loaded state '{key}' of parameter {index} has shape {arr.shape}, but the parameter "
+                             f"has shape {p.shape}")
         if arr.dtype.kind == "f":
             return Tensor._wrap(arr.astype(p.dtype, copy=True))
         return Tensor._wrap(arr.copy())
