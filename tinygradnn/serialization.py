@@ -226,53 +226,48 @@ def load(f, weights_only: bool = True, map_location=None):
     Raises ``ValueError`` naming the file if it is not a valid checkpoint (truncated, corrupted, written
     by ``torch.save`` or pickle, or crafted), and ``FileNotFoundError`` if it does not exist.
     """
-    data = None
     if hasattr(f, "read"):
         name = str(getattr(f, "name", "<file object>"))
-        data = f.read()
-        if not isinstance(data, bytes | bytearray):
+        source = f.read()
+        if not isinstance(source, bytes | bytearray):
             raise TypeError(f"load: {name} must be opened in binary mode ('rb')")
     else:
-        name = os.fspath(f)
+        source = name = os.fsdecode(f)  # (a str path from str, bytes or pathlib paths)
         os.stat(name)  # FileNotFoundError for a missing file
     try:
-        with contextlib.ExitStack() as stack:
-            fh = io.BytesIO(data) if data is not None else stack.enter_context(open(name, "rb"))
-            obj, end = _load(fh)
+        obj, end = _load(source)
     except _PARSE_ERRORS as e:
         if isinstance(e, FileNotFoundError | PermissionError | IsADirectoryError):
             raise
         reason = str(e) or type(e).__name__
         raise ValueError(f"cannot load {name!s}: not a valid tinygradnn checkpoint ({reason})") from e
-    if data is not None and end < len(data):  # several saves in one stream: leave f just after this one
+    if not isinstance(source, str) and end < len(source):  # several saves in one stream: leave f after this one
         with contextlib.suppress(AttributeError, OSError, ValueError):
-            f.seek(end - len(data), os.SEEK_CUR)
+            f.seek(end - len(source), os.SEEK_CUR)
     return obj
 
 
-def _load(fh) -> tuple:
-    """``(object, end)``: the first checkpoint in the binary file ``fh`` and the offset just past it."""
-    fh.seek(0, os.SEEK_END)
-    end = fh.tell()
-    fh.seek(0)
-    if fh.read(4) != b"PK\x03\x04":
-        raise _BadCheckpoint("it is not a zip archive; tinygradnn.load reads only files written by tinygradnn.save")
-    # A zip is read from its end (the central directory), so after several saves into one stream
-    # zipfile finds the last archive, whose entries then start past offset 0: the bytes before them
-    # hold the earlier saves. Look again in those until the archive found starts the stream.
+def _load(source) -> tuple:
+    """``(object, end)``: the first checkpoint in ``source`` (a path or bytes) and the offset just past it."""
+    size = os.path.getsize(source) if isinstance(source, str) else len(source)
     while True:
-        window = _Window(fh, end)
-        zf = zipfile.ZipFile(window)
-        infos = zf.infolist()
-        start = min((info.header_offset for info in infos), default=0)
-        if start <= 0:
-            break
-        zf.close()
-        if start >= end:
-            raise _BadCheckpoint(f"the zip entries start at byte {start}, past the end of the archive ({end})")
-        end = start
-    with zf:
-        return _read_archive(zf, _check_entries(infos, end)), end
+        with open(source, "rb") if isinstance(source, str) else io.BytesIO(source) as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                raise _BadCheckpoint("it is not a zip archive; tinygradnn.load reads only files written by "
+                                     "tinygradnn.save")
+            with zipfile.ZipFile(fh) as zf:
+                infos = zf.infolist()
+                start = min((info.header_offset for info in infos), default=0)
+                if start <= 0:
+                    return _read_archive(zf, _check_entries(infos, size)), size
+        # A zip is found from its end (the central directory): after several saves into one stream this
+        # is the last one, and the earlier saves fill the bytes before its entries. Look again in those.
+        if start >= size:
+            raise _BadCheckpoint(f"the zip entries start at byte {start}, past the end of the archive ({size})")
+        if isinstance(source, str):
+            with open(source, "rb") as fh:
+                source = fh.read(start)
+        source, size = source[:start], start
 
 
 def _read_archive(zf: zipfile.ZipFile, infos: dict):
@@ -308,37 +303,6 @@ def _read_archive(zf: zipfile.ZipFile, infos: dict):
             arr = arr.astype(arr.dtype.newbyteorder("="))
         arrays[array_name] = arr
     return _Decoder(arrays).decode(structure.get("root"), 0)
-
-
-class _Window(io.RawIOBase):
-    """The first ``end`` bytes of the seekable binary file ``fh``, as a read-only file of their own."""
-
-    def __init__(self, fh, end: int):
-        super().__init__()
-        self.fh, self.end, self.pos = fh, end, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self.pos, os.SEEK_END: self.end}[whence]
-        if base + offset < 0:
-            raise OSError("negative seek position")
-        self.pos = base + offset
-        return self.pos
-
-    def readinto(self, buffer) -> int:
-        n = max(0, min(len(buffer), self.end - self.pos))
-        self.fh.seek(self.pos)
-        got = self.fh.readinto(memoryview(buffer)[:n]) if n else 0
-        self.pos += got
-        return got
 
 
 def _check_entries(infos: list, size: int) -> dict:
