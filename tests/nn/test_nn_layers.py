@@ -152,6 +152,23 @@ def test_batchnorm_buffers_and_errors():
     assert bn(tg.ones(1, 3)).shape == (1, 3)  # eval mode works with a single sample
 
 
+def test_batchnorm_loads_a_checkpoint_without_its_batch_counter():
+    """Older PyTorch checkpoints have no num_batches_tracked: PyTorch loads them and keeps its own count."""
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    model(tg.randn(4, 3))
+    old = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    old["1.running_mean"] = tg.tensor([1.0, 2.0, 3.0])
+    fresh = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    assert fresh.load_state_dict(old).missing_keys == []
+    np.testing.assert_array_equal(fresh[1].running_mean.numpy(), [1.0, 2.0, 3.0])
+    assert fresh[1].num_batches_tracked.item() == 0
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3))
+    assert tmodel.load_state_dict({k: torch.tensor(v.numpy()) for k, v in old.items()}).missing_keys == []
+    del old["1.running_var"]  # any other missing entry is still missing
+    with pytest.raises(RuntimeError, match='Missing key.*"1.running_var"'):
+        fresh.load_state_dict(old)
+
+
 # ----------------------------------------------------------------------------- embedding
 def test_embedding_against_torch():
     ids = rng.integers(0, 10, (4, 5))

@@ -97,6 +97,7 @@ class Module:
     """
 
     training: bool
+    _optional_state: tuple = ()  # state_dict entries a checkpoint may lack (the module keeps its own)
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -430,7 +431,9 @@ class Module:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict-like state_dict, got {type(state_dict).__name__}")
         own = self._state_entries()
-        missing = [k for k in own if k not in state_dict]
+        optional = {f"{prefix}.{name}" if prefix else name
+                    for prefix, module in self.named_modules() for name in module._optional_state}
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         errors, arrays = [], {}
         for key, target in own.items():

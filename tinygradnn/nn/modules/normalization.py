@@ -16,6 +16,7 @@ class _BatchNorm(Module):
     ``(C,)`` and ``num_batches_tracked`` (if ``track_running_stats``), named as in PyTorch."""
 
     _ranks = ()  # accepted input ranks
+    _optional_state = ("num_batches_tracked",)  # older PyTorch checkpoints lack it (PyTorch accepts them too)
     _layout = ""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
