@@ -150,6 +150,13 @@ def test_batchnorm_buffers_and_errors():
         bn(tg.ones(1, 3))
     bn.eval()
     assert bn(tg.ones(1, 3)).shape == (1, 3)  # eval mode works with a single sample
+    for mode in (bn.train, bn.eval):  # never a silent float64 result from a float32 layer (PyTorch raises)
+        mode()
+        with pytest.raises(TypeError, match="batch_norm: input dtype float64 does not match running_mean dtype "
+                                            "float32"):
+            bn(tg.ones(4, 3, dtype=tg.float64))
+    with pytest.raises(ValueError, match="both running_mean and running_var"):
+        nn.functional.batch_norm(tg.randn(4, 3), tg.zeros(3), None, training=True)
 
 
 def test_batchnorm_loads_a_checkpoint_without_its_batch_counter():

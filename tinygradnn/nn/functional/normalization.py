@@ -26,6 +26,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} of shape {t.shape} does not match the {c} channels of the "
                              f"input of shape {input.shape}")
+        if t is not None and t.dtype != input.dtype:  # (NumPy would silently compute in the wider one)
+            raise TypeError(f"batch_norm: input dtype {input.dtype} does not match {name} dtype {t.dtype}; "
+                            "convert the input (x.float()) or the model (model.double())")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
     if training:
         n = input._data.size // max(c, 1)
         if n <= 1:
