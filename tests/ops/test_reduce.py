@@ -4,6 +4,7 @@ cumsum (dim None / int / tuple, negative dims, keepdim), argmax/argmin."""
 import numpy as np
 import pytest
 from helpers import (
+    TG,
     OpCase,
     Sample,
     all_dims,
@@ -206,3 +207,213 @@ def test_prod_of_a_computed_0d_zero_has_gradient_one():
     x = tg.tensor(0.0, requires_grad=True)
     (x * 1.0).prod().backward()
     assert x.grad.item() == 1.0
+
+
+# ----------------------------------------------------------------------------- PyTorch's argument forms
+X22 = [[1.0, 2.0], [3.0, 5.0]]
+
+# var/std: (dim, unbiased, keepdim) positionally, a bool first argument (unbiased, over all dims), and the
+# keyword-only correction; method and function forms.
+VAR_CALLS = {
+    "dim, unbiased": lambda m, x, op: getattr(x, op)(0, False),
+    "dim, unbiased, keepdim": lambda m, x, op: getattr(x, op)(1, False, True),
+    "dim, True, keepdim": lambda m, x, op: getattr(x, op)(-1, True, True),
+    "unbiased only": lambda m, x, op: getattr(x, op)(False),
+    "True only": lambda m, x, op: getattr(x, op)(True),
+    "unbiased=False keyword": lambda m, x, op: getattr(x, op)(unbiased=False),
+    "dim=, unbiased=, keepdim=": lambda m, x, op: getattr(x, op)(dim=0, unbiased=False, keepdim=True),
+    "None, unbiased": lambda m, x, op: getattr(x, op)(None, False),
+    "tuple dim, unbiased": lambda m, x, op: getattr(x, op)((0, 1), False),
+    "correction keyword": lambda m, x, op: getattr(x, op)(1, correction=0, keepdim=True),
+    "fractional correction": lambda m, x, op: getattr(x, op)(correction=0.5),
+    "function: dim, unbiased": lambda m, x, op: getattr(m, op)(x, 0, False),
+    "function: unbiased only": lambda m, x, op: getattr(m, op)(x, False),
+    "function: dim, unbiased, keepdim": lambda m, x, op: getattr(m, op)(x, 0, True, True),
+}
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("call", list(VAR_CALLS), ids=list(VAR_CALLS))
+def test_var_std_argument_forms_match_torch(op, call):
+    """Before, a positional second argument was keepdim: x.var(0, False) was the unbiased variance and
+    x.var(False) the variance over dim 0."""
+    fn = VAR_CALLS[call]
+    check_against_torch(OpCase(f"{op} {call}", lambda m, x: fn(m, x, op), None), Sample((np.array(X22),)))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("call", [lambda x, op: getattr(x, op)(0, 1), lambda x, op: getattr(x, op)(False, 0),
+                                  lambda x, op: getattr(x, op)(False, keepdim=True),
+                                  lambda x, op: getattr(x, op)(0, True, correction=1),
+                                  lambda x, op: getattr(x, op)(0, unbiased=False, correction=0)],
+                         ids=["int unbiased", "bool then dim", "bool with keepdim", "unbiased and correction",
+                              "both keywords"])
+def test_var_std_ambiguous_arguments_are_refused_like_torch(op, call):
+    import torch
+
+    with pytest.raises(TypeError):
+        call(torch.tensor(X22), op)
+    with pytest.raises(TypeError, match=op):
+        call(tg.tensor(X22), op)
+
+
+# ----------------------------------------------------------------------------- dim=() means every dim
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "amin", "var", "std", "logsumexp"])
+@pytest.mark.parametrize("dim", [(), []], ids=["tuple", "list"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_empty_dim_reduces_every_dim_like_torch(op, dim, keepdim):
+    """PyTorch's sum, mean, amax, amin, var and std read dim=() as every dim (its logsumexp too, where it
+    does not fail: keepdim=True). Before, nothing was reduced, and var gave nan. The gradients are compared
+    with torch's over dim=(0, 1): torch 2.13's var/std backward for dim=() divides by n - 1 = 0 (inf)."""
+    import torch
+
+    x = np.array([[1.0, 2.0, 7.0], [3.0, 5.0, -1.0]])
+    fn = lambda m, x: getattr(m, op)(x, dim=dim if m is TG else (0, 1), keepdim=keepdim)  # noqa: E731
+    check_against_torch(OpCase(op, fn, None), Sample((x,)), second_order=op not in ("amax", "amin"))
+    ours = getattr(tg.tensor(x), op)(dim=dim, keepdim=keepdim)
+    assert ours.shape == ((1, 1) if keepdim else ())
+    if op != "logsumexp" or keepdim:  # torch 2.13 raises for logsumexp(dim=()) without keepdim
+        np.testing.assert_allclose(ours.numpy(), getattr(torch.tensor(x), op)(dim=dim, keepdim=keepdim).numpy())
+
+
+def test_empty_dim_of_prod_is_every_dim_and_all_any_reduce_nothing():
+    """torch.prod takes one int dim; our prod's tuple dims read () like sum. all/any(dim=()) reduce nothing
+    in PyTorch, and here."""
+    x = tg.tensor([[1.0, 2.0], [3.0, 5.0]])
+    assert tg.prod(x, dim=()).item() == 30.0 and tg.prod(x, dim=[], keepdim=True).shape == (1, 1)
+    b = tg.tensor([[True, False], [True, True]])
+    np.testing.assert_array_equal(tg.all(b, dim=()).numpy(), b.numpy())
+    np.testing.assert_array_equal(tg.any(b, dim=[]).numpy(), b.numpy())
+
+
+def test_bool_dims_and_tuple_dims_of_one_dim_ops_are_refused():
+    """PyTorch refuses a bool as a dim (x.sum(True) is not dim 1), and a tuple where one int dim is needed."""
+    x = tg.ones(2, 3)
+    for call in (lambda: x.sum(True), lambda: x.amax(False), lambda: x.mean((0, True)), lambda: x.max(True),
+                 lambda: x.argmax(True), lambda: x.softmax((1,)), lambda: x.cumsum((0, 1)),
+                 lambda: x.log_softmax([0])):
+        with pytest.raises(TypeError, match="dim"):
+            call()
+
+
+# ----------------------------------------------------------------------------- gradients at ties and zeros
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("dim,correction", [(1, 1), (None, 1), (0, 0), ((0, 1), 1)])
+def test_std_gradient_where_std_is_zero_is_zero_like_torch(dim, correction):
+    """Constant groups: std = 0, and the gradient (and the double backward) is 0 there, not nan."""
+    x = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]) if dim == 1 else np.full((2, 3), 1.5)  # row 0 / all constant
+    fn = lambda m, x: m.std(x, dim=dim, correction=correction)  # noqa: E731
+    check_against_torch(OpCase("std", fn, None), Sample((x,)))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")  # 0/0 (torch warns too)
+def test_std_of_one_element_with_correction_1_is_nan_like_torch():
+    """The std's zero-gradient rule leaves a nan std (one element, correction 1) a nan gradient."""
+    import torch
+
+    for m in (torch, tg):
+        x = m.tensor([5.0], requires_grad=True)
+        s = x.std()
+        s.backward()
+        assert np.isnan(s.item()) and np.isnan(x.grad.numpy()).all()
+        x = m.tensor([5.0], requires_grad=True)
+        x.std(correction=0).backward()
+        assert x.grad.item() == 0.0
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("fn", ["max", "min"])
+@pytest.mark.parametrize("dim,keepdim", [(1, False), (-1, True), (0, False)])
+def test_max_min_along_a_dim_send_the_gradient_to_the_returned_index_like_torch(fn, dim, keepdim):
+    """Ties: values and indices are the first extreme element, and so is where the gradient goes (also with
+    create_graph=True and in the double backward). max() and amax share it; see the test above."""
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0], [3.0, 0.0, 0.0]])
+
+    def op(m, x):
+        r = getattr(m, fn)(x, dim=dim, keepdim=keepdim)
+        return r.values, r.indices
+
+    check_against_torch(OpCase(fn, op, None), Sample((x,)))
+    r = getattr(tg.tensor([[1.0, 3.0, 3.0]], requires_grad=True), fn)(1)
+    assert r.indices.item() == (0 if fn == "min" else 1)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("case", ["max()", "min()", "max(dim)", "amax(dim)", "amin over all"])
+def test_gradient_with_nan_matches_torch(case):
+    """A NaN is the extreme: max() shares the gradient between the NaNs, max(dim) sends it to the returned
+    (first NaN's) index, and amax/amin give nan over a group holding a NaN, as PyTorch does."""
+    import torch
+
+    fns = {"max()": lambda x: x.max(), "min()": lambda x: x.min(), "max(dim)": lambda x: x.max(1).values,
+           "amax(dim)": lambda x: x.amax(1), "amin over all": lambda x: x.amin((0, 1))}
+    data = [[1.0, float("nan"), 3.0, float("nan")], [0.0, 2.0, 2.0, -1.0]]
+    grads = []
+    for m in (torch, tg):
+        x = m.tensor(data, requires_grad=True)
+        fns[case](x).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
+
+
+# ----------------------------------------------------------------------------- shapes and dtypes
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 1, 3)])
+@pytest.mark.parametrize("fn", ["argmax", "argmin"])
+def test_argmax_keepdim_without_dim_keeps_every_dim_like_torch(shape, fn):
+    import torch
+
+    x = np.random.default_rng(1).permutation(int(np.prod(shape))).reshape(shape).astype(np.float64)
+    ours = getattr(tg.tensor(x), fn)(keepdim=True)
+    theirs = getattr(torch.tensor(x), fn)(keepdim=True)
+    assert ours.shape == tuple(theirs.shape) and ours.dtype == np.int64
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@requires_torch
+@pytest.mark.torch
+def test_max_min_along_a_nonempty_dim_of_an_empty_tensor_like_torch():
+    import torch
+
+    for fn in ("max", "min"):
+        for keepdim in (False, True):
+            ours = getattr(tg.zeros(0, 3), fn)(1, keepdim=keepdim)
+            theirs = getattr(torch.zeros(0, 3), fn)(1, keepdim=keepdim)
+            assert ours.values.shape == tuple(theirs.values.shape) == ours.indices.shape
+            assert ours.indices.dtype == np.int64
+        with pytest.raises(IndexError, match="dim 0"):
+            getattr(tg.zeros(0, 3), fn)(0)
+        with pytest.raises(IndexError, match="dim 0"):
+            getattr(tg.zeros(0, 3), "a" + fn)((0, 1))
+    assert tg.zeros(0, 3).amax(1).shape == (0,) and tg.zeros(0, 3).argmin(1).shape == (0,)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64", "bool"])
+@pytest.mark.parametrize("op", ["sum", "sum dim", "cumsum", "prod"])
+def test_integer_sums_and_products_are_int64_like_torch(dtype, op):
+    """Before, uint8 summed to uint64."""
+    import torch
+
+    fns = {"sum": lambda x: x.sum(), "sum dim": lambda x: x.sum(0, keepdim=True), "cumsum": lambda x: x.cumsum(1),
+           "prod": lambda x: x.prod()}
+    data = [[1, 0, 1], [1, 1, 1]]
+    ours = fns[op](tg.tensor(data, dtype=getattr(tg, dtype)))
+    theirs = fns[op](torch.tensor(data, dtype=getattr(torch, dtype)))
+    assert ours.dtype == np.int64 and str(theirs.dtype) == "torch.int64"
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tg.tensor(data, dtype=tg.uint8).sum(dtype=tg.int32).dtype == np.int32
+    assert tg.tensor(data, dtype=tg.uint8).cumsum(0, dtype=tg.uint8).dtype == np.uint8

@@ -23,7 +23,8 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
     if type(dim) is int and -ndim <= dim < ndim:  # the common case: one valid dim
         return (dim % ndim,)
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim) if isinstance(dim, tuple | list) else None
-    if dims is None or not builtins.all(isinstance(d, int | np.integer) for d in dims):
+    if dims is None or not builtins.all(isinstance(d, int | np.integer) and not isinstance(d, bool | np.bool_)
+                                        for d in dims):
         raise TypeError(f"{op}: dim must be an int, a tuple of ints or None, got {dim!r}")
     lo, hi = -builtins.max(ndim, 1), builtins.max(ndim, 1) - 1
     out = []
@@ -40,8 +41,18 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
 
 def one_dim(dim, ndim: int, op: str):
     """``dim`` as one non-negative axis, or None for a 0-d tensor (where dim 0 and -1 mean the element)."""
+    if not isinstance(dim, int | np.integer) or isinstance(dim, bool | np.bool_):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
     axes = normalize_dims(dim, ndim, op)
     return axes[0] if axes else None
+
+
+def reduce_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
+    """The axes a reduction runs over: :func:`normalize_dims`, except that an empty ``dim`` (``()`` or
+    ``[]``) means every dim, as in PyTorch's sum, mean, amax, var, ... (``all``/``any`` reduce nothing)."""
+    if isinstance(dim, tuple | list) and not dim:
+        dim = None
+    return normalize_dims(dim, ndim, op)
 
 
 def _kept_shape(shape, axes):
@@ -73,13 +84,28 @@ class Mean(Function):
 
 
 class Max(Function):
-    """max/min over axes; ties share the gradient equally (PyTorch's amax/amin rule)."""
+    """max/min over axes. Where several elements reach the extreme, the gradient goes:
 
-    def forward(ctx, x, axes, keepdim, is_min):
-        out = (np.min if is_min else np.max)(x, axis=axes, keepdims=True)
-        mask = x == out
-        ctx.weights = mask / np.sum(mask, axis=axes, keepdims=True, dtype=x.dtype)
+    * ``index`` given (``max(x, dim)``): to the element at ``index`` only (the index returned with the values);
+    * else shared equally between them (PyTorch's rule for ``amax``/``amin`` and for ``max()`` over all dims).
+      A NaN is the extreme of its group: with ``nan_shares`` (``max()``) the NaNs share the gradient, and
+      without it (``amax``) the whole group's gradient is NaN, as in PyTorch.
+    """
+
+    def forward(ctx, x, axes, keepdim, is_min, nan_shares=False, index=None):
         ctx.shape, ctx.axes = x.shape, axes
+        if index is not None:  # one axis; index has keepdims shape
+            (axis,) = axes
+            out = np.take_along_axis(x, index, axis)
+            positions = np.arange(x.shape[axis]).reshape([-1 if a == axis else 1 for a in range(x.ndim)])
+            ctx.weights = (positions == index).astype(x.dtype)
+        else:
+            out = (np.min if is_min else np.max)(x, axis=axes, keepdims=True)
+            mask = x == out
+            if nan_shares and x.dtype.kind == "f":
+                mask |= np.isnan(x) & np.isnan(out)
+            with np.errstate(invalid="ignore"):  # a group with a NaN and nan_shares=False: 0/0, as in PyTorch
+                ctx.weights = mask / np.sum(mask, axis=axes, keepdims=True, dtype=x.dtype)
         return out if keepdim else np.squeeze(out, axis=axes)
 
     def backward(ctx, g, F):
@@ -167,63 +193,126 @@ class LogSoftmax(Function):
         return g - F.exp(y) * F.sum(g, ctx.axis, True)
 
 
+def _integer_result(data: np.ndarray, dtype) -> np.dtype | None:
+    """The dtype of an integer sum/prod/cumsum when it is computed without autograd, else None: int64 for
+    bool and every integer dtype (as PyTorch promotes), or ``dtype`` when one was asked for."""
+    if data.dtype.kind not in "bui":
+        return None
+    return np.dtype(np.int64) if dtype is None else data.dtype
+
+
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """Sum over ``dim`` (all dims when None)."""
+    """Sum over ``dim`` (all dims when None or empty). Bool and integer tensors sum to int64, as in PyTorch."""
+    axes = reduce_dims(dim, x.ndim, "sum")
     if dtype is not None:
         x = x.astype(dtype)
-    elif x._data.dtype.kind in "bui":
-        return Tensor._wrap(np.sum(x._data, axis=normalize_dims(dim, x.ndim, "sum"), keepdims=keepdim))
-    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+    out_dtype = _integer_result(x._data, dtype)
+    if out_dtype is not None:
+        return Tensor._wrap(np.asarray(np.sum(x._data, axis=axes, keepdims=keepdim, dtype=out_dtype)))
+    return Sum.apply(x, axes, keepdim)
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (all dims when None)."""
+    """Mean over ``dim`` (all dims when None or empty)."""
     if x._data.dtype.kind != "f":
         raise TypeError(f"mean: input dtype should be floating point, got {x.dtype}; use .float() first")
-    return Mean.apply(x, normalize_dims(dim, x.ndim, "mean"), keepdim)
+    return Mean.apply(x, reduce_dims(dim, x.ndim, "mean"), keepdim)
 
 
-def var(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None) -> Tensor:
-    """Variance over ``dim`` with Bessel's ``correction`` (1 by default, like PyTorch)."""
+def _is_bool(v) -> bool:
+    return isinstance(v, bool | np.bool_)
+
+
+def _var_args(op, dim, unbiased, keepdim, correction):
+    """PyTorch's three forms of var/std: ``(dim, unbiased=True, keepdim=False)``, ``(unbiased)`` (a bool first
+    argument: over all dims) and ``(dim=None, *, correction=1, keepdim=False)``; as ``(dim, keepdim,
+    correction)``."""
+    if _is_bool(dim):  # var(False): the bool is `unbiased`, over all dims
+        if unbiased is not None or keepdim or correction is not None:
+            raise TypeError(f"{op}(unbiased) with a bool first argument takes no other argument; write "
+                            f"{op}(dim, unbiased, keepdim) or {op}(dim, correction=..., keepdim=...)")
+        dim, unbiased = None, dim
     if unbiased is not None:
+        if correction is not None:
+            raise TypeError(f"{op}: give unbiased or correction, not both")
+        if not _is_bool(unbiased):
+            raise TypeError(f"{op}: unbiased must be a bool, got {unbiased!r} (the positional order is "
+                            f"{op}(dim, unbiased, keepdim); for an integer correction write correction=...)")
         correction = int(unbiased)
-    axes = normalize_dims(dim, x.ndim, "var")
+    return dim, keepdim, 1 if correction is None else correction
+
+
+def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance over ``dim`` (all dims when None or empty) with Bessel's ``correction`` (1 by default).
+
+    PyTorch's forms: ``var(dim, unbiased=True, keepdim=False)``, ``var(unbiased)`` with a bool (over all
+    dims) and ``var(dim=None, *, correction=1, keepdim=False)``; ``unbiased=False`` is ``correction=0``.
+    """
+    dim, keepdim, correction = _var_args("var", dim, unbiased, keepdim, correction)
+    return _var(x, reduce_dims(dim, x.ndim, "var"), keepdim, correction)
+
+
+def _var(x: Tensor, axes, keepdim, correction) -> Tensor:
     n = math.prod(x.shape[a] for a in axes)
     d = x - mean(x, axes, keepdim=True)
     return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)
 
 
-def std(x: Tensor, dim=None, keepdim: bool = False, correction: int = 1, unbiased=None) -> Tensor:
-    """Standard deviation: ``sqrt(var(x))``."""
-    from .elementwise import sqrt
+class _StdSqrt(Function):
+    """``sqrt`` of a variance whose gradient is 0 where the variance is 0 (PyTorch's std rule: there the
+    variance's own gradient is 0 too, and sqrt's would make it 0 * inf = nan)."""
 
-    return sqrt(var(x, dim, keepdim, correction, unbiased))
+    def forward(ctx, v):
+        y = np.sqrt(v)
+        zero = (y == 0).astype(y.dtype)
+        ctx.saved, ctx.zero, ctx.keep = (y,), zero, 1 - zero
+        return y
+
+    def backward(ctx, g, F):
+        (y,) = ctx.saved
+        return g * ctx.keep / (y * 2 + ctx.zero)
 
 
-def _check_reducible(x: Tensor, axes, name: str) -> None:
-    """max/min have no identity: reducing over a dim of size 0 is an error (as in PyTorch)."""
-    if x._data.size == 0 and (not axes or builtins.any(x.shape[a] == 0 for a in axes)):
-        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {x.shape}"
-                           + (f" over dims {axes}" if axes else ""))
+def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation ``sqrt(var(x))``, with :func:`var`'s arguments. Its gradient is 0 where it is 0."""
+    dim, keepdim, correction = _var_args("std", dim, unbiased, keepdim, correction)
+    return _StdSqrt.apply(_var(x, reduce_dims(dim, x.ndim, "std"), keepdim, correction))
+
+
+def _check_reducible(x: Tensor, axes, name: str, dim) -> None:
+    """max/min have no identity: reducing over a dim of size 0 is an error (as in PyTorch: a RuntimeError
+    without ``dim``, an IndexError naming the dim of size 0 with one)."""
+    if x._data.size:
+        return
+    if dim is None or not axes:
+        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {x.shape} over all its dims; "
+                           f"give a dim of nonzero size")
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"{name}: cannot reduce the empty tensor of shape {x.shape} over dim {a} of size 0")
 
 
 def _max_min(x, dim, keepdim, is_min, name):
-    if x._data.size == 0:
-        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
-        return Max.apply(x, normalize_dims(None, x.ndim, name), False, is_min)
-    if not isinstance(dim, int | np.integer):  # the indices only make sense along one dim
+        axes = normalize_dims(None, x.ndim, name)
+        _check_reducible(x, axes, name, None)
+        return Max.apply(x, axes, False, is_min, True)
+    if not isinstance(dim, int | np.integer) or _is_bool(dim):  # the indices only make sense along one dim
         raise TypeError(f"{name}(dim=...) returns (values, indices) along one dim, got dim={dim!r}; use "
                         f"a{name}(x, dim) for the values over several dims")
     axes = normalize_dims(dim, x.ndim, name)
-    values = Max.apply(x, axes, keepdim, is_min)
-    idx = (argmin if is_min else argmax)(x, dim, keepdim)
-    return MaxMin(values, idx)
+    _check_reducible(x, axes, name, dim)
+    if not axes:  # a 0-d tensor: its element, at index 0
+        return MaxMin(Max.apply(x, axes, keepdim, is_min), Tensor._wrap(np.zeros((), np.int64)))
+    idx = (np.argmin if is_min else np.argmax)(x._data, axis=axes[0], keepdims=True).astype(np.int64, copy=False)
+    values = Max.apply(x, axes, keepdim, is_min, False, idx)
+    return MaxMin(values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis=axes[0])))
 
 
 def max(x: Tensor, dim=None, keepdim: bool = False):
     """The maximum; with ``dim``, a ``(values, indices)`` pair as in PyTorch. ``max(a, b)`` of two tensors
-    is :func:`maximum`."""
+    is :func:`maximum`. Gradient: with ``dim``, to the element at the returned index only; without, shared
+    equally between the elements equal to the maximum (or between the NaNs, where there are any)."""
     if isinstance(dim, Tensor):
         from .elementwise import maximum
 
@@ -232,7 +321,7 @@ def max(x: Tensor, dim=None, keepdim: bool = False):
 
 
 def min(x: Tensor, dim=None, keepdim: bool = False):
-    """The minimum; with ``dim``, a ``(values, indices)`` pair as in PyTorch."""
+    """The minimum; with ``dim``, a ``(values, indices)`` pair as in PyTorch (gradients as in :func:`max`)."""
     if isinstance(dim, Tensor):
         from .elementwise import minimum
 
@@ -241,27 +330,34 @@ def min(x: Tensor, dim=None, keepdim: bool = False):
 
 
 def amax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Maximum over ``dim`` (values only)."""
-    axes = normalize_dims(dim, x.ndim, "amax")
-    _check_reducible(x, axes, "amax")
+    """Maximum over ``dim`` (values only; all dims when None or empty). Ties share the gradient equally."""
+    axes = reduce_dims(dim, x.ndim, "amax")
+    _check_reducible(x, axes, "amax", dim)
     return Max.apply(x, axes, keepdim, False)
 
 
 def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Minimum over ``dim`` (values only)."""
-    axes = normalize_dims(dim, x.ndim, "amin")
-    _check_reducible(x, axes, "amin")
+    """Minimum over ``dim`` (values only; all dims when None or empty). Ties share the gradient equally."""
+    axes = reduce_dims(dim, x.ndim, "amin")
+    _check_reducible(x, axes, "amin", dim)
     return Max.apply(x, axes, keepdim, True)
 
 
-def prod(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Product over ``dim``."""
-    return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
+def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Product over ``dim`` (an int, a tuple, or all dims when None or empty). Bool and integer tensors
+    multiply to int64, as in PyTorch."""
+    axes = reduce_dims(dim, x.ndim, "prod")
+    if dtype is not None:
+        x = x.astype(dtype)
+    out_dtype = _integer_result(x._data, dtype)
+    if out_dtype is not None:
+        return Tensor._wrap(np.asarray(np.prod(x._data, axis=axes, keepdims=keepdim, dtype=out_dtype)))
+    return Prod.apply(x, axes, keepdim)
 
 
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` over ``dim``, computed stably (no overflow for large inputs)."""
-    return LogSumExp.apply(_floating(x), normalize_dims(dim, x.ndim, "logsumexp"), keepdim)
+    """``log(sum(exp(x)))`` over ``dim`` (all dims when None or empty), computed stably (no overflow)."""
+    return LogSumExp.apply(_floating(x), reduce_dims(dim, x.ndim, "logsumexp"), keepdim)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
@@ -277,26 +373,27 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 def _check_not_empty(x: Tensor, dim, op: str) -> None:
     axis = None if dim is None else one_dim(dim, x.ndim, op)
     if x._data.size == 0 and (axis is None or x.shape[axis] == 0):
-        raise ValueError(f"{op}: cannot take the {op} of an empty tensor of shape {x.shape}"
+        raise IndexError(f"{op}: cannot take the {op} of an empty tensor of shape {x.shape}"
                          + ("" if dim is None else f" along dim {dim}"))
+
+
+def _arg_extreme(x: Tensor, dim, keepdim, op: str, fn) -> Tensor:
+    _check_not_empty(x, dim, op)
+    if dim is None:  # the index into the flattened tensor; keepdim keeps every dim as size 1
+        out = np.asarray(fn(x._data), dtype=np.int64)
+        return Tensor._wrap(out.reshape((1,) * x.ndim) if keepdim else out)
+    axis = one_dim(dim, x.ndim, op)
+    return Tensor._wrap(np.asarray(fn(x._data, axis=axis, keepdims=keepdim)).astype(np.int64, copy=False))
 
 
 def argmax(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (of the flattened tensor when ``dim`` is None); int64, not differentiable."""
-    _check_not_empty(x, dim, "argmax")
-    if dim is None:
-        return Tensor._wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
-    axis = one_dim(dim, x.ndim, "argmax")
-    return Tensor._wrap(np.argmax(x._data, axis=axis, keepdims=keepdim).astype(np.int64, copy=False))
+    return _arg_extreme(x, dim, keepdim, "argmax", np.argmax)
 
 
 def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the minimum; int64, not differentiable."""
-    _check_not_empty(x, dim, "argmin")
-    if dim is None:
-        return Tensor._wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
-    axis = one_dim(dim, x.ndim, "argmin")
-    return Tensor._wrap(np.argmin(x._data, axis=axis, keepdims=keepdim).astype(np.int64, copy=False))
+    return _arg_extreme(x, dim, keepdim, "argmin", np.argmin)
 
 
 def all(x: Tensor, dim=None) -> Tensor:
@@ -309,9 +406,15 @@ def any(x: Tensor, dim=None) -> Tensor:
     return Tensor._wrap(np.any(x._data, axis=None if dim is None else normalize_dims(dim, x.ndim, "any")))
 
 
-def cumsum(x: Tensor, dim: int) -> Tensor:
-    """Cumulative sum along ``dim``."""
+def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Cumulative sum along ``dim``. Bool and integer tensors sum to int64, as in PyTorch."""
     axis = one_dim(dim, x.ndim, "cumsum")
+    if dtype is not None:
+        x = x.astype(dtype)
+    out_dtype = _integer_result(x._data, dtype)
+    if out_dtype is not None:
+        return Tensor._wrap(np.cumsum(x._data.reshape(1) if axis is None else x._data, axis=axis or 0,
+                                      dtype=out_dtype).reshape(x.shape))
     if axis is None:  # a 0-d tensor is its own cumulative sum
         return CumSum.apply(x.reshape(1), 0).reshape(())
     return CumSum.apply(x, axis)
