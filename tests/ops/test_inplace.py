@@ -159,6 +159,169 @@ def test_augmented_assignment_returns_the_same_object():
     np.testing.assert_allclose(x.grad.numpy(), np.full(3, 6.0))
 
 
+# ----------------------------------------------------------------------------- shape and dtype kept, as PyTorch
+# (the expected numbers below are PyTorch 2.13's for the same calls)
+def _graph(*shape, dtype=np.float32):
+    """A non-leaf inside the graph: in-place ops on it are recorded."""
+    return tg.ones(*shape, dtype=dtype, requires_grad=True) * 1
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize("op", [
+    lambda x, w: x.add_(w), lambda x, w: x.mul_(w), lambda x, w: x.sub_(w, alpha=2), lambda x, w: x.div_(w),
+    lambda x, w: x.pow_(w), lambda x, w: x.__iadd__(w), lambda x, w: x.__imul__(w),
+])
+def test_an_inplace_op_whose_result_would_broadcast_larger_is_refused(op, grad):
+    x = _graph(3, 1) if grad else tg.ones(3, 1)
+    with pytest.raises(ValueError, match=r"output with shape \(3, 1\) doesn't match the broadcast shape \(3, 4\)"):
+        op(x, tg.ones(3, 4))
+    assert x.shape == (3, 1) and x.tolist() == [[1.0]] * 3
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_masked_fill_and_copy_refuse_operands_that_broadcast_larger(grad):
+    x = _graph(3) if grad else tg.ones(3)
+    with pytest.raises(ValueError, match=r"masked_fill_: output with shape \(3,\) doesn't match"):
+        x.masked_fill_(tg.ones(2, 3) > 0, 0.0)
+    with pytest.raises(ValueError, match=r"copy_: output with shape \(3,\) doesn't match"):
+        x.copy_(tg.ones(2, 3))
+    with pytest.raises(ValueError, match=r"copy_: cannot apply a source of shape \(4,\)"):
+        x.copy_(tg.ones(4))
+    with pytest.raises(ValueError, match=r"masked_fill_: cannot apply a mask of shape \(2,\)"):
+        x.masked_fill_(tg.ones(2) > 0, 0.0)
+    assert x.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_a_float64_operand_is_cast_back_to_the_tensors_dtype_with_its_gradient_in_float64():
+    a = tg.ones(3, requires_grad=True)
+    w = tg.tensor([1.0, 2.0, 3.0], dtype=np.float64, requires_grad=True)
+    x = a * 1
+    x.add_(w * 2)
+    x.mul_(w)
+    x.div_(tg.tensor(2.0, dtype=np.float64))
+    x += tg.ones(3, dtype=np.float64)
+    assert x.dtype == np.float32
+    np.testing.assert_allclose(x.detach().numpy(), [2.5, 6.0, 11.5])
+    x.sum().backward()
+    assert a.grad.dtype == np.float32 and w.grad.dtype == np.float64 and w.grad.shape == (3,)
+    np.testing.assert_allclose(a.grad.numpy(), [0.5, 1.0, 1.5])
+    np.testing.assert_allclose(w.grad.numpy(), [2.5, 4.5, 6.5])  # d/dw of (1 + 2w) w / 2 = (1 + 4w) / 2
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_a_float_result_into_an_integer_tensor_is_refused(grad):
+    x = tg.ones(3, dtype=np.int64)
+    w = tg.ones(3, requires_grad=grad)
+    with pytest.raises(TypeError, match="add_: result type float32 can't be cast to the desired output type int64"):
+        x.add_(w)
+    with pytest.raises(TypeError, match="mul_: result type float32 can.t be cast"):
+        x.mul_(0.5)
+    assert x.dtype == np.int64 and x.tolist() == [1, 1, 1]
+
+
+def test_setitem_of_a_float64_value_keeps_float32_and_gives_a_float64_gradient():
+    x = tg.zeros(3, requires_grad=True) * 1
+    v = tg.tensor(2.0, dtype=np.float64, requires_grad=True)
+    x[0] = v
+    assert x.dtype == np.float32
+    (x * tg.tensor([5.0, 1.0, 1.0])).sum().backward()
+    assert v.grad.dtype == np.float64 and v.grad.shape == ()
+    assert v.grad.item() == 5.0
+
+
+def test_masked_fill_with_a_float64_value_keeps_float32():
+    x = _graph(3)
+    v = tg.tensor(2.0, dtype=np.float64, requires_grad=True)
+    x.masked_fill_(tg.tensor([True, False, True]), v)
+    assert x.dtype == np.float32 and x.tolist() == [2.0, 1.0, 2.0]
+    x.sum().backward()
+    assert v.grad.dtype == np.float64 and v.grad.item() == 2.0
+
+
+@pytest.mark.parametrize("write", [
+    lambda x, v: x.__setitem__(0, v), lambda x, v: x.fill_(v), lambda x, v: x.copy_(v.expand(3)),
+    lambda x, v: x.masked_fill_(tg.tensor([True, False, True]), v),
+])
+def test_a_float_written_into_an_integer_tensor_is_truncated_and_records_nothing(write):
+    x = tg.zeros(3, dtype=np.int64)
+    v = tg.tensor(1.5, requires_grad=True)
+    write(x, v)
+    assert x.dtype == np.int64 and not x.requires_grad
+    assert 1 in x.tolist() and set(x.tolist()) <= {0, 1}
+
+
+def test_masked_fill_truncates_a_float_into_an_integer_tensor():
+    x = tg.zeros(3, dtype=np.int64)
+    x.masked_fill_(tg.tensor([True, False, True]), 1.5)
+    assert x.dtype == np.int64 and x.tolist() == [1, 0, 1]
+    x.masked_fill_(tg.tensor([False, True, False]), tg.tensor(2.7))
+    assert x.tolist() == [1, 2, 1]
+
+
+# ----------------------------------------------------------------------------- setitem with repeated indices
+@pytest.mark.parametrize("grad", [False, True])
+def test_setitem_with_repeated_indices_writes_once_not_a_sum(grad):
+    x = _graph(3) * 0 if grad else tg.zeros(3)
+    x[tg.tensor([0, 0])] = 2.5
+    assert x.tolist() == [2.5, 0.0, 0.0]
+    y = _graph(2) * 0 if grad else tg.zeros(2)
+    y[tg.tensor([-1, 1])] = tg.tensor([1.0, 2.0])  # two names of one position: the last write stays
+    assert y.tolist() == [0.0, 2.0]
+    z = _graph(2, 2) * 0 if grad else tg.zeros(2, 2)
+    z[tg.tensor([[0], [0]]), tg.tensor([1, 1])] = tg.tensor([1.0, 2.0])  # broadcast index arrays
+    assert z.tolist() == [[0.0, 2.0], [0.0, 0.0]]
+
+
+def test_setitem_with_repeated_indices_gives_every_write_its_positions_gradient_as_pytorch():
+    """PyTorch's rule for index_put_: ``value.grad = grad[index]``, the overwritten writes included."""
+    x = tg.zeros(2, requires_grad=True) * 1
+    v = tg.tensor([1.0, 2.0], requires_grad=True)
+    x[tg.tensor([-1, 1])] = v
+    (x * tg.tensor([3.0, 5.0])).sum().backward()
+    assert v.grad.tolist() == [5.0, 5.0]
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = a * 1
+    s = tg.tensor(7.0, requires_grad=True)
+    x[tg.tensor([0, 0, 2])] = s
+    assert x.tolist() == [7.0, 2.0, 7.0]
+    x.sum().backward()
+    assert s.grad.item() == 3.0 and a.grad.tolist() == [0.0, 1.0, 0.0]
+
+
+def test_setitem_with_repeated_indices_double_backward_as_pytorch():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    v = tg.tensor(2.0, requires_grad=True)
+    x[tg.tensor([0, 0])] = v * v
+    (g,) = tg.autograd.grad(x.sum(), v, create_graph=True)
+    g.backward()
+    assert g.item() == 8.0 and v.grad.item() == 4.0
+
+
+def test_setitem_in_the_graph_reports_bad_values_and_indices_clearly():
+    x = _graph(3)
+    with pytest.raises(ValueError, match=r"setitem: cannot assign a value of shape \(2,\) to index 0"):
+        x[0] = tg.ones(2, requires_grad=True)
+    with pytest.raises(IndexError, match="setitem: .* index 5 is out of bounds"):
+        x[5] = 1.0
+    y = _graph(2, 3)
+    v = tg.ones(1, 3, requires_grad=True)
+    y[0] = v  # leading dims of size 1 are dropped, as in NumPy and PyTorch
+    y.sum().backward()
+    assert v.grad.shape == (1, 3)
+
+
+# ----------------------------------------------------------------------------- fill_ with a 0-d tensor
+def test_fill_with_a_0d_tensor_is_differentiable_in_it():
+    x = tg.zeros(3, requires_grad=True) * 1
+    v = tg.tensor(1.0, requires_grad=True)
+    x.fill_(v)
+    assert x.tolist() == [1.0, 1.0, 1.0]
+    x.sum().backward()
+    assert v.grad.item() == 3.0
+    with pytest.raises(ValueError, match="fill_: only a 0-d value tensor"):
+        tg.zeros(3).fill_(tg.ones(2))
+
+
 # ----------------------------------------------------------------------------- the version counter
 def test_changing_a_saved_leaf_in_place_raises_at_backward():
     w = tg.tensor([1.0, 2.0], requires_grad=True)

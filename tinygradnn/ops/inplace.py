@@ -4,30 +4,82 @@ Outside the graph (``no_grad``, or no tensor involved requires grad) they write 
 directly. Inside the graph, the result is computed out of place and the tensor is *rebased* onto it,
 as in PyTorch: ``x`` becomes the output of the new op. Every in-place change bumps ``x._version``;
 a node that saved ``x`` (or consumed it) raises at backward time instead of using stale values.
+
+Both ways keep ``x``'s shape and dtype, as PyTorch does: a result that would broadcast to a larger shape
+is refused (``ValueError``), and a result of another dtype is cast back to ``x``'s when NumPy's
+``same_kind`` rule allows it (float64 into float32: yes, with the gradient flowing back through the
+cast; float into an integer tensor: ``TypeError``). Writes (``fill_``, ``copy_``, ``masked_fill_``,
+``x[i] = v``) convert the value to ``x``'s dtype like an assignment (a float written into an integer
+tensor is truncated); an integer tensor cannot take part in the graph, so writes into one are plain.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import get_default_dtype, promote_types
+from ..autograd.function import Function
 from ..autograd.grad_mode import _State
 from ..tensor import Tensor
 from . import elementwise as ew
 
 
-def _rebase(x: Tensor, fn, *args) -> Tensor:
-    """Record ``fn(x, *args)`` and make ``x`` its result (the tensor object stays, its history moves on)."""
+def _rebase(x: Tensor, fn, *args, name: str = "in-place op") -> Tensor:
+    """Record ``fn(x, *args)`` and make ``x`` its result (the tensor object stays, its history moves on).
+
+    The result must have ``x``'s shape; a result of another dtype is cast to ``x``'s (``same_kind``)."""
     if x._ctx is None and x._requires_grad:
         raise RuntimeError(f"a leaf tensor of shape {x.shape} that requires grad is being used in an "
                            "in-place operation; do it under no_grad() (as optimizers do) or use an out-of-place op")
     old = Tensor._wrap(x._data)  # takes over x's place in the graph as the op's input
     old._requires_grad, old._ctx, old._version, old._stamp = x._requires_grad, x._ctx, x._version, x._stamp
     new = fn(old, *args)
+    if new._data.shape != x._data.shape:  # checked before x changes: the node just made is dropped
+        raise _shape_error(name, x.shape, new.shape)
+    if new._data.dtype != x._data.dtype:
+        if not np.can_cast(new._data.dtype, x._data.dtype, "same_kind"):
+            raise _dtype_error(name, new._data.dtype, x._data.dtype)
+        new = ew.cast(new, x._data.dtype)  # differentiable between floats: the gradient goes back as float64
     x._data, x._ctx, x._requires_grad = new._data, new._ctx, new._requires_grad
     x._bump_version()
     if x._ctx is not None:
         x._ctx.bumps = _State.bumps  # the new node was recorded for the changed tensor
     return x
+
+
+def _shape_error(name: str, shape, full) -> ValueError:
+    return ValueError(f"{name}: output with shape {tuple(shape)} doesn't match the broadcast shape {tuple(full)}: "
+                      "an in-place op keeps the tensor's shape (use the out-of-place op to get the broadcast result)")
+
+
+def _dtype_error(name: str, result, dtype) -> TypeError:
+    return TypeError(f"{name}: result type {np.dtype(result)} can't be cast to the desired output type "
+                     f"{np.dtype(dtype)}: an in-place op keeps the tensor's dtype (convert the tensor first, "
+                     "e.g. with .float(), or use the out-of-place op)")
+
+
+def _check_broadcasts_to(name: str, x: Tensor, shape, what: str = "a value") -> None:
+    """Refuse, clearly, an operand of ``shape`` that does not broadcast to ``x``'s shape."""
+    shape = tuple(shape)
+    if shape == x.shape:
+        return
+    try:
+        full = np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise ValueError(f"{name}: cannot apply {what} of shape {shape} in place to a tensor of shape {x.shape} "
+                         "(the shapes do not broadcast: trailing dimensions must be equal or 1)") from None
+    if full != x.shape:
+        raise _shape_error(name, x.shape, full)
+
+
+def _result_dtype(x: Tensor, y, numpy_dtype):
+    """The dtype of ``x op y`` under tinygradnn's promotion (NumPy's ufunc loop may differ: int64 with
+    float32 runs in float64 there)."""
+    if isinstance(y, np.ndarray):
+        return promote_types(x._data.dtype, y.dtype)
+    if isinstance(y, float) and x._data.dtype.kind != "f":
+        return get_default_dtype()
+    return numpy_dtype
 
 
 def _writable(x: Tensor) -> np.ndarray:
@@ -41,17 +93,28 @@ def _records(x, other=None) -> bool:
     return _State.enabled and (x._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
 
 
+def _writes_in_graph(x: Tensor, value) -> bool:
+    """Whether a write of ``value`` into ``x`` is recorded: an integer or bool ``x`` cannot carry a gradient,
+    so a write into one is a plain assignment (PyTorch records nothing for ``x[i] = v`` or ``copy_``; its
+    ``fill_`` and ``masked_fill_`` give the integer result a grad_fn that cannot be backpropagated)."""
+    return _records(x, value) and x._data.dtype.kind == "f"
+
+
 def _apply(x: Tensor, other, op, ufunc, name):
     if _records(x, other):
-        return _rebase(x, op, other)
+        if isinstance(other, Tensor):
+            _check_broadcasts_to(name, x, other.shape)
+        return _rebase(x, op, other, name=name)
     y = other._data if isinstance(other, Tensor) else other
     _writable(x)
     try:
         ufunc(x._data, y, out=x._data, casting="same_kind")
     except ValueError as e:
-        raise ValueError(f"{name}: cannot apply a value of shape {np.shape(y)} in place to a tensor of "
-                         f"shape {x.shape}") from e
+        _check_broadcasts_to(name, x, np.shape(y))
+        raise ValueError(f"{name}: {e}") from None
     except TypeError as e:
+        if hasattr(e, "to"):  # NumPy's output casting error: name the dtype the graph path would compute in
+            raise _dtype_error(name, _result_dtype(x, y, e.from_), e.to) from None
         raise TypeError(f"{name}: {e}") from None
     x._bump_version()
     return x
@@ -85,7 +148,7 @@ def pow_(x: Tensor, other) -> Tensor:
 def _unary_(fn, name):
     def method(x: Tensor) -> Tensor:
         if _records(x):
-            return _rebase(x, fn)
+            return _rebase(x, fn, name=name)
         result = fn(Tensor._wrap(x._data))._data
         if not np.can_cast(result.dtype, x._data.dtype, "same_kind"):  # exp_ of an int tensor would truncate
             raise TypeError(f"{name}: the result has dtype {result.dtype}, which cannot be stored in place in a "
@@ -108,7 +171,7 @@ tanh_ = _unary_(ew.tanh, "tanh_")
 def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     """In-place :func:`clamp`."""
     if _records(x):
-        return _rebase(x, ew.clamp, min, max)
+        return _rebase(x, ew.clamp, min, max, name="clamp_")
     try:
         np.clip(_writable(x), min, max, out=x._data)
     except TypeError as e:  # e.g. a float bound for an int or bool tensor
@@ -117,38 +180,44 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     return x
 
 
-def _fill(x: Tensor, values) -> Tensor:
+def _as_value(x: Tensor, value) -> Tensor:
+    """``value`` as a tensor of ``x``'s dtype (a differentiable cast between floats)."""
+    if not isinstance(value, Tensor):
+        return Tensor._wrap(np.asarray(value, x._data.dtype))
+    return value if value._data.dtype == x._data.dtype else ew.cast(value, x._data.dtype)
+
+
+def _fill(x: Tensor, values, name: str = "fill_") -> Tensor:
     """Overwrite every element (no gradient flows to the old values)."""
-    if _records(x, values):
-        if not isinstance(values, Tensor):
-            values = Tensor._wrap(np.asarray(values, x.dtype))
-        return _rebase(x, lambda old: ew.where(np.ones(x.shape, bool), values, old))
-    try:
-        _writable(x)[...] = values._data if isinstance(values, Tensor) else values
-    except ValueError as e:
-        raise ValueError(f"cannot write a value of shape {np.shape(values)} into a tensor of shape "
-                         f"{x.shape}") from e
+    _check_broadcasts_to(name, x, np.shape(values._data if isinstance(values, Tensor) else values))
+    if _writes_in_graph(x, values):
+        values = _as_value(x, values)
+        return _rebase(x, lambda old: ew.where(np.ones(x.shape, bool), values, old), name=name)
+    _writable(x)[...] = values._data if isinstance(values, Tensor) else values
     x._bump_version()
     return x
 
 
 def zero_(x: Tensor) -> Tensor:
     """Set every element to 0 in place."""
-    return _fill(x, 0)
+    return _fill(x, 0, "zero_")
 
 
 def fill_(x: Tensor, value) -> Tensor:
-    """Set every element to ``value`` in place."""
-    return _fill(x, value.item() if isinstance(value, Tensor) else value)
+    """Set every element to ``value`` (a number or a 0-d tensor, differentiable in it) in place."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ValueError(f"fill_: only a 0-d value tensor can fill a tensor, got one of shape {value.shape} "
+                         "(use copy_ to copy a tensor that broadcasts)")
+    return _fill(x, value)
 
 
 def copy_(x: Tensor, src) -> Tensor:
     """Copy ``src`` (broadcast to ``x``'s shape) into ``x`` in place; differentiable in ``src``."""
-    if isinstance(src, Tensor) and np.broadcast_shapes(src.shape, x.shape) != x.shape:
-        raise ValueError(f"copy_: source of shape {src.shape} cannot be broadcast to {x.shape}")
-    if isinstance(src, Tensor) and src.dtype != x.dtype:
-        src = src.astype(x.dtype)
-    return _fill(x, src)
+    if isinstance(src, Tensor):
+        _check_broadcasts_to("copy_", x, src.shape, "a source")
+        if src.dtype != x.dtype:
+            src = src.astype(x.dtype)
+    return _fill(x, src, "copy_")
 
 
 def _random_fill_check(x: Tensor, name: str) -> None:
@@ -162,7 +231,7 @@ def uniform_(x: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tenso
     from ..random import get_generator
 
     _random_fill_check(x, "uniform_")
-    return _fill(x, get_generator(generator).uniform(a, b, x.shape))
+    return _fill(x, get_generator(generator).uniform(a, b, x.shape), "uniform_")
 
 
 def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
@@ -170,7 +239,7 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
     from ..random import get_generator
 
     _random_fill_check(x, "normal_")
-    return _fill(x, get_generator(generator).normal(mean, std, x.shape))
+    return _fill(x, get_generator(generator).normal(mean, std, x.shape), "normal_")
 
 
 def masked_fill(x: Tensor, mask, value) -> Tensor:
@@ -179,26 +248,43 @@ def masked_fill(x: Tensor, mask, value) -> Tensor:
 
 
 def masked_fill_(x: Tensor, mask, value) -> Tensor:
-    """In-place :func:`masked_fill`."""
-    if _records(x, value):
-        return _rebase(x, masked_fill, mask, value)
+    """In-place :func:`masked_fill`; the value is converted to ``x``'s dtype (a float into an integer tensor
+    is truncated, as in PyTorch)."""
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
-    np.copyto(_writable(x), value._data if isinstance(value, Tensor) else value, where=np.broadcast_to(m, x.shape))
+    _check_broadcasts_to("masked_fill_", x, m.shape, "a mask")
+    v = value._data if isinstance(value, Tensor) else value
+    _check_broadcasts_to("masked_fill_", x, np.shape(v))
+    if _writes_in_graph(x, value):
+        return _rebase(x, masked_fill, mask, _as_value(x, value), name="masked_fill_")
+    if m.dtype != np.bool_:
+        m = m.astype(bool)
+    np.copyto(_writable(x), v, casting="unsafe", where=m)
     x._bump_version()
     return x
 
 
 def setitem_(x: Tensor, index, value) -> None:
-    """``x[index] = value``; differentiable in ``value`` (and in the rest of ``x``) inside the graph."""
+    """``x[index] = value``; differentiable in ``value`` (and in the rest of ``x``) inside the graph.
+
+    A position written more than once (repeated or aliased indices) keeps the last write, as NumPy and
+    PyTorch (whose ``index_put_`` leaves the order unspecified, and keeps the last one on the CPU). The
+    gradient is PyTorch's ``grad[index]`` for ``value``: every write of a position gets that position's
+    gradient, the overwritten ones included."""
     from .shape import _normalize_index
 
     index = _normalize_index(index)
-    if _records(x, value):
-        v = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=x.dtype))
+    if _writes_in_graph(x, value):
+        v = _as_value(x, value)
         mask = np.zeros(x.shape, bool)
-        mask[index] = True
-        placed = _scatter(v, x.shape, index)
-        _rebase(x, lambda old: ew.where(mask, placed, old))
+        try:
+            mask[index] = True
+            target = x._data[index].shape
+            v = _to_target(v, target)
+        except (ValueError, IndexError) as e:
+            raise type(e)(f"setitem: cannot assign a value of shape {np.shape(v._data)} to index "
+                          f"{index!r} of a tensor of shape {x.shape}: {e}") from None
+        placed = _Place.apply(v, x.shape, index)
+        _rebase(x, lambda old: ew.where(mask, placed, old), name="setitem")
         return
     try:
         _writable(x)[index] = value._data if isinstance(value, Tensor) else value
@@ -208,12 +294,36 @@ def setitem_(x: Tensor, index, value) -> None:
     x._bump_version()
 
 
-def _scatter(v: Tensor, shape, index) -> Tensor:
-    """A tensor of ``shape`` holding ``v`` (broadcast) at ``index`` and 0 elsewhere (differentiable in v)."""
-    from .shape import _IndexAdd, expand
+def _to_target(v: Tensor, target: tuple) -> Tensor:
+    """``v`` broadcast to ``target`` (leading dims of size 1 beyond ``target``'s are dropped, as NumPy
+    assignment does); ValueError if it does not broadcast."""
+    from .shape import expand, reshape
 
-    target = np.empty(shape, bool)[index].shape
-    return _IndexAdd.apply(expand(v, target) if v.shape != target else v, shape, index)
+    if v.shape == target:
+        return v
+    extra = v.ndim - len(target)
+    if extra > 0:
+        if any(d != 1 for d in v.shape[:extra]):
+            raise ValueError(f"the value cannot be broadcast to the indexed shape {target}")
+        v = reshape(v, v.shape[extra:])
+    if np.broadcast_shapes(v.shape, target) != target:
+        raise ValueError(f"the value cannot be broadcast to the indexed shape {target}")
+    return expand(v, target) if v.shape != target else v
+
+
+class _Place(Function):
+    """A tensor of ``shape`` holding ``v`` at ``index`` and 0 elsewhere; a position that ``index`` names
+    more than once keeps the last write. The gradient of ``v`` is ``g[index]`` (PyTorch's rule for
+    ``index_put_``: every write, the overwritten ones too, gets its position's gradient)."""
+
+    def forward(ctx, v, shape, index):
+        ctx.index = index
+        out = np.zeros(shape, dtype=v.dtype)
+        out[index] = v
+        return out
+
+    def backward(ctx, g, F):
+        return F.getitem(g, ctx.index)
 
 
 def clone(x: Tensor) -> Tensor:
