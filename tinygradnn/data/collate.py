@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy as np
 
@@ -39,9 +40,11 @@ def default_collate(batch: list):
 
     * Tensors and NumPy arrays are stacked along a new first dimension (dtype kept);
     * Python ints become an int64 Tensor, floats the default float dtype (PyTorch: float64), bools bool;
-    * NumPy scalars keep their dtype; strings are returned as a list;
-    * dicts are collated key by key; tuples and lists position by position (both give a list, as in
-      PyTorch; a namedtuple stays a namedtuple).
+    * NumPy scalars keep their dtype; a batch of strings (or bytes) is returned as it is, as in
+      PyTorch (inside tuples and lists, so a tuple: ``[("a", 1), ("b", 2)]`` gives
+      ``[("a", "b"), tensor([1, 2])]``);
+    * dicts are collated key by key (the mapping's type is kept where it can be); tuples and lists
+      position by position (both give a list, as in PyTorch; a namedtuple stays a namedtuple).
 
     Examples:
         >>> default_collate([(1.0, 0), (2.0, 1)])
@@ -51,6 +54,8 @@ def default_collate(batch: list):
         raise ValueError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}"
                          + (" of length 0" if isinstance(batch, Sequence) else ""))
     elem = batch[0]
+    if isinstance(elem, str | bytes):  # NumPy's str_ and bytes_ too, before the NumPy scalars
+        return batch
     if isinstance(elem, Tensor | np.ndarray):
         _check_all(batch, Tensor | np.ndarray)
         arrays = [b._data if isinstance(b, Tensor) else b for b in batch]
@@ -65,29 +70,24 @@ def default_collate(batch: list):
                 raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found {type(elem).__name__}")
             return Tensor._wrap(np.array(batch))  # NumPy scalars keep their dtype
         return _numbers(batch)
-    if isinstance(elem, str | bytes):
-        return list(batch)
     if isinstance(elem, Mapping):
         _check_all(batch, Mapping)
         for i, d in enumerate(batch):
             if d.keys() != elem.keys():
                 raise RuntimeError(f"default_collate: sample 0 has keys {sorted(map(str, elem))} but sample {i} has "
                                    f"keys {sorted(map(str, d))}")
-        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            return type(elem)(collated)
-        except TypeError:  # a mapping type that cannot be built from a dict
-            return collated
+        return _same_mapping(elem, {key: default_collate([d[key] for d in batch]) for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
         _check_all(batch, type(elem))
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
         _check_all(batch, tuple | list)
         size = len(elem)
         if any(len(b) != size for b in batch):
             raise RuntimeError(f"default_collate: each element in list of batch should be of equal size, got "
                                f"lengths {sorted({len(b) for b in batch})}")
-        return [default_collate(list(samples)) for samples in zip(*batch)]
+        collated = [default_collate(samples) for samples in zip(*batch)]
+        return collated if isinstance(elem, tuple) else _same_sequence(elem, collated)
     raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found {type(elem).__name__}")
 
 
@@ -98,17 +98,54 @@ def _check_all(batch: list, kind) -> None:
                             f"{type(b).__name__}; all samples must have the same structure")
 
 
-def default_convert(data):
-    """Turn NumPy arrays (inside tuples, lists and dicts too) into Tensors, leaving the rest as is.
+def _same_mapping(like: Mapping, values: dict):
+    """``values`` in a mapping of ``like``'s type, as PyTorch builds it (a plain dict where that fails)."""
+    try:
+        if isinstance(like, MutableMapping):
+            clone = copy.copy(like)
+            clone.update(values)
+            return clone
+        return type(like)(values)
+    except TypeError:
+        return values
 
-    Used when the DataLoader does not batch (``batch_size=None``).
+
+def _same_sequence(like: Sequence, values: list):
+    """``values`` in a sequence of ``like``'s type, as PyTorch builds it (a list where that fails)."""
+    try:
+        if isinstance(like, MutableSequence):
+            clone = copy.copy(like)
+            for i, value in enumerate(values):
+                clone[i] = value
+            return clone
+        return type(like)(values)
+    except TypeError:
+        return values
+
+
+def default_convert(data):
+    """Turn NumPy arrays and scalars (inside dicts, tuples and lists too) into Tensors, leaving the rest as is.
+
+    Used when the DataLoader does not batch (``batch_size=None``). As in PyTorch, a NumPy scalar
+    becomes a 0-d Tensor, a tuple becomes a list (a namedtuple stays one), and strings and arrays of
+    strings or objects are kept.
+
+    Examples:
+        >>> default_convert((np.arange(2), np.float32(1.5), "a"))
+        [tensor([0, 1]), tensor(1.5), 'a']
     """
-    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
-        return Tensor._wrap(data)
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray | np.generic):
+        if data.dtype.kind in "biuf":
+            return Tensor._wrap(np.asarray(data))
+        return data
     if isinstance(data, Mapping):
-        return {key: default_convert(value) for key, value in data.items()}
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return _same_mapping(data, {key: default_convert(data[key]) for key in data})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
         return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, tuple | list):
-        return type(data)(default_convert(d) for d in data)
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        return _same_sequence(data, [default_convert(d) for d in data])
     return data

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..random import Generator
+from ._overrides import int_index_array, shortcut
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset
+from .dataset import IterableDataset, batch_getter
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -39,7 +40,10 @@ class DataLoader:
 
     A dataset with a ``get_batch(indices)`` method (like :class:`TensorDataset`) builds each batch with
     one fancy-index per array when ``collate_fn`` is the default: no per-sample Python work. Batches
-    of tuples come out as lists, as in PyTorch: ``for x, y in loader`` works either way.
+    of tuples come out as lists, as in PyTorch: ``for x, y in loader`` works either way. Subclasses
+    that override ``__getitem__`` (of a dataset) or ``__iter__`` (of a sampler or batch sampler)
+    without the matching shortcut are served through their override, as in PyTorch. A dataset with
+    ``__getitems__(indices)`` gets each batch's samples from it, as in PyTorch.
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool | None = None, sampler=None,
@@ -105,8 +109,6 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
-        # The fast path: the dataset builds whole batches itself when the default collation is wanted.
-        self._get_batch = getattr(dataset, "get_batch", None) if collate_fn is default_collate else None
 
     def __iter__(self):
         """One epoch of batches (a fresh shuffle each time it is called)."""
@@ -117,16 +119,22 @@ class DataLoader:
         return self._iter_batches()
 
     def _iter_batches(self):
-        if isinstance(self.batch_sampler, BatchSampler):
-            batches = self.batch_sampler.index_batches()
-        else:
-            batches = iter(self.batch_sampler)
+        dataset, collate_fn = self.dataset, self.collate_fn
+        # The fast paths, each taken only where it gives what the general one would: the batch
+        # sampler slices the epoch's index array, and the dataset builds whole batches itself when
+        # the default collation is wanted and the indices are integers.
+        index_batches = shortcut(self.batch_sampler, "index_batches", "__iter__")
+        batches = index_batches() if index_batches is not None else iter(self.batch_sampler)
+        get_batch = batch_getter(dataset) if collate_fn is default_collate else None
+        getitems = shortcut(dataset, "__getitems__", "__getitem__")
         for indices in batches:
-            if self._get_batch is not None:
-                yield self._get_batch(np.asarray(indices, dtype=np.int64))
-            else:
-                items = indices.tolist() if isinstance(indices, np.ndarray) else indices
-                yield self.collate_fn([self.dataset[i] for i in items])
+            if get_batch is not None:
+                array = int_index_array(indices)
+                if array is not None:
+                    yield get_batch(array)
+                    continue
+            items = indices.tolist() if isinstance(indices, np.ndarray) else indices
+            yield collate_fn(getitems(items) if getitems is not None else [dataset[i] for i in items])
 
     def _iter_stream(self):
         if self.batch_size is None:

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..random import get_generator
 from ..tensor import Tensor
+from ._overrides import int_index_array, shortcut
 from .collate import default_collate
 
 
@@ -19,7 +20,12 @@ class Dataset:
 
     A subclass may also define ``get_batch(indices)`` returning a whole batch for an integer array
     of indices at once, already collated; the :class:`DataLoader` then uses it instead of calling
-    ``__getitem__`` once per sample (this is how :class:`TensorDataset` is fast).
+    ``__getitem__`` once per sample (this is how :class:`TensorDataset` is fast). A subclass that
+    overrides ``__getitem__`` (or ``__getitems__``) but not ``get_batch`` goes through its override,
+    sample by sample.
+
+    Like PyTorch's DataLoader, tinygradnn's calls ``__getitems__(indices)`` (a list of samples for a
+    list of indices) in place of ``__getitem__`` when the dataset defines it.
     """
 
     def __getitem__(self, index):
@@ -82,36 +88,54 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at positions ``indices`` (in that order)."""
+    """The samples of ``dataset`` at positions ``indices`` (in that order).
+
+    ``indices`` is read on every access, as in PyTorch: changing it (or assigning a new sequence)
+    changes the subset. The indices may be any keys of ``dataset``, not only integers. Over a
+    :class:`TensorDataset`, a batch costs one lookup per sample in ``indices`` and one fancy-index
+    per tensor (a NumPy integer array as ``indices`` saves the lookups).
+    """
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
         self.indices = indices
 
-    @property
-    def indices(self):
-        return self._indices
-
-    @indices.setter
-    def indices(self, indices) -> None:
-        self._indices = indices
-        self._index_array = np.asarray(indices, dtype=np.int64).reshape(-1)
-
     def __getitem__(self, index):
         if isinstance(index, list):
-            return self.dataset[[self._indices[i] for i in index]]
-        return self.dataset[self._indices[index]]
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices) -> list:
+        """The samples at these positions, through the inner dataset's ``__getitems__`` when it has one."""
+        keys = [self.indices[i] for i in indices]
+        getitems = shortcut(self.dataset, "__getitems__", "__getitem__")
+        if getitems is not None:
+            return getitems(keys)
+        return [self.dataset[k] for k in keys]
 
     def __len__(self) -> int:
-        return len(self._indices)
+        return len(self.indices)
 
     def get_batch(self, indices: np.ndarray):
-        """A whole batch: through the inner dataset's ``get_batch`` when it has one."""
-        inner = self._index_array[indices]
-        fetch = getattr(self.dataset, "get_batch", None)
+        """A whole batch: through the inner dataset's ``get_batch`` when it may be used, else sample by sample."""
+        if isinstance(self.indices, np.ndarray):
+            keys = self.indices[indices]
+        else:
+            keys = list(map(self.indices.__getitem__, indices.tolist()))
+        fetch = batch_getter(self.dataset)
         if fetch is not None:
-            return fetch(inner)
-        return default_collate([self.dataset[i] for i in inner.tolist()])
+            inner = int_index_array(keys)
+            if inner is not None:
+                return fetch(inner)
+        getitems = shortcut(self.dataset, "__getitems__", "__getitem__")
+        keys = keys.tolist() if isinstance(keys, np.ndarray) else keys
+        return default_collate(getitems(keys) if getitems is not None else [self.dataset[k] for k in keys])
+
+
+def batch_getter(dataset):
+    """``dataset.get_batch`` when it may build a batch in place of ``__getitem__`` (and ``__getitems__``)
+    followed by :func:`default_collate`; ``None`` when a subclass overrides those without it."""
+    return shortcut(dataset, "get_batch", "__getitem__", "__getitems__")
 
 
 class ConcatDataset(Dataset):

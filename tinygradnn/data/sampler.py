@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..random import get_generator
+from ._overrides import key_array, shortcut
 
 
 class Sampler:
     """Base class: ``__iter__`` yields dataset indices; ``__len__`` says how many.
 
     Samplers that can produce a whole epoch's order at once also define ``index_array()``; the
-    :class:`BatchSampler` then slices that array instead of looping in Python.
+    :class:`BatchSampler` then slices that array instead of looping in Python. A subclass that
+    overrides ``__iter__`` but not ``index_array`` is iterated, so its order is the one used.
     """
 
     def __iter__(self):
@@ -74,21 +76,31 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices, in a new random order every epoch."""
+    """The given indices, in a new random order every epoch.
+
+    The indices may be any keys of the dataset (strings too): they are yielded as given.
+    """
 
     def __init__(self, indices, generator=None):
         self.indices = indices
         self.generator = generator
 
     def index_array(self) -> np.ndarray:
-        indices = np.asarray(self.indices, dtype=np.int64)
-        return indices[get_generator(self.generator).permutation(len(indices))]
+        """This epoch's order: an int64 array for integer indices, else an object array of the keys."""
+        order = get_generator(self.generator).permutation(len(self.indices))
+        return key_array(self.indices)[order]
 
     def __iter__(self):
         return iter(self.index_array().tolist())
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+def epoch_order(sampler) -> np.ndarray | None:
+    """The sampler's whole epoch as an array, when its ``index_array`` may stand in for its ``__iter__``."""
+    index_array = shortcut(sampler, "index_array", "__iter__")
+    return None if index_array is None else index_array()
 
 
 class BatchSampler(Sampler):
@@ -109,15 +121,15 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def index_batches(self):
-        """Yield each batch's indices as an integer array (slices of the epoch's order when possible)."""
-        if hasattr(self.sampler, "index_array"):
-            order = self.sampler.index_array()
+        """Yield each batch's indices: slices of the epoch's order array when the sampler has one,
+        else lists of what the sampler yields (keys of any type)."""
+        order = epoch_order(self.sampler)
+        if order is not None:
             stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
             for start in range(0, stop, self.batch_size):
                 yield order[start:start + self.batch_size]
             return
-        for batch in self._python_batches():
-            yield np.asarray(batch, dtype=np.int64)
+        yield from self._python_batches()
 
     def _python_batches(self):
         batch = []
@@ -130,9 +142,8 @@ class BatchSampler(Sampler):
             yield batch
 
     def __iter__(self):
-        if hasattr(self.sampler, "index_array"):
-            return (b.tolist() for b in self.index_batches())
-        return self._python_batches()
+        for batch in self.index_batches():
+            yield batch.tolist() if isinstance(batch, np.ndarray) else batch
 
     def __len__(self) -> int:
         if self.drop_last:
