@@ -93,8 +93,8 @@ def expand_sample(draw):
 
 
 @st.composite
-def basic_index(draw, positive_steps=True):
-    """An index of ints, slices, None and at most one Ellipsis."""
+def basic_index(draw):
+    """An index of ints, slices (positive steps, as PyTorch requires), None and at most one Ellipsis."""
     shape, x = draw(array(min_dims=1))
     items, nd = [], len(shape)
     dims = list(range(nd))
@@ -112,7 +112,7 @@ def basic_index(draw, positive_steps=True):
         if kind == "int":
             items.append(draw(st.integers(-n, n - 1)))
         elif kind == "slice":
-            step = draw(st.sampled_from([1, 1, 2] if positive_steps else [1, 2, -1, -2]))
+            step = draw(st.sampled_from([1, 1, 2]))
             start = draw(st.one_of(st.none(), st.integers(-n, n)))
             stop = draw(st.one_of(st.none(), st.integers(-n, n)))
             items.append(slice(start, stop, step))
@@ -289,7 +289,6 @@ CASES = [
     OpCase("unsqueeze", lambda m, x, dim: m.unsqueeze(x, dim), unsqueeze_sample()),
     OpCase("expand", lambda m, x, shape: _varargs(x, "expand", shape), expand_sample()),
     OpCase("getitem_basic", lambda m, x, index: x[index], basic_index()),
-    OpCase("getitem_negative_step", lambda m, x, index: x[index], basic_index(positive_steps=False), torch=False),
     OpCase("getitem_advanced", _advanced, advanced_index()),
     OpCase("cat", lambda m, *xs, dim: m.cat(list(xs), dim), cat_sample()),
     OpCase("stack", lambda m, *xs, dim: m.stack(list(xs), dim), cat_sample(same_shape=True)),
@@ -389,6 +388,15 @@ _MIXED_INDEX = {
     "none_then_array": lambda m, x: x[None, m.idx([0, 2, 2, 1])],
     "int_array_int": lambda m, x: x[2, m.idx([0, 2, 2, 1]), 3],
     "negative_array": lambda m, x: x[m.idx([-1, -3, 0])],
+    # PyTorch selects with integers first, so they never separate the index arrays (NumPy: (4, 4) here)
+    "int_slice_array": lambda m, x: x[1, :, m.idx([0, 2, 2, 1])],
+    "int_slice_2d_array": lambda m, x: x[-1, 1:, m.idx([[0, 3], [3, 3]])],
+    "int_slice_mask": lambda m, x: x[0, :, m.idx(np.array([True, False, True, True, False]))],
+    "int_ellipsis_array": lambda m, x: x[2, ..., m.idx([4, 0])],
+    "zero_d_tensor_slice_array": lambda m, x: x[m.idx(np.array(1)), ::2, m.idx([4, 0])],
+    "none_int_array": lambda m, x: x[None, 0, m.idx([1, 1, 3])],
+    "array_int_slice_array": lambda m, x: x[m.idx([0, 2]), 1:3, 2] + x[m.idx([0, 2]), 1, 1:3],
+    "ellipsis_for_no_dim": lambda m, x: x[:, m.idx([0, 2]), ..., m.idx([1, 4])],
 }
 
 
@@ -401,5 +409,149 @@ def test_mixed_advanced_indexing_by_finite_differences(name):
 @pytest.mark.torch
 @pytest.mark.parametrize("name", list(_MIXED_INDEX))
 def test_mixed_advanced_indexing_matches_torch(name):
-    """Where NumPy and PyTorch put the advanced-index dims (front when split by a slice) agree."""
+    """Where the advanced-index dims go (front when split by a slice, integers selecting first) as PyTorch."""
     check_against_torch(OpCase(name, _MIXED_INDEX[name], None), Sample((_X3,)))
+
+
+def test_integers_select_before_index_arrays():
+    """``x[0, :, idx]`` is ``x[0][:, idx]`` (PyTorch), not NumPy's ``(len(idx), 3)``; the gradient follows."""
+    x = tg.tensor(np.arange(12.0).reshape(1, 3, 4), requires_grad=True)
+    y = x[0, :, [0, 1]]
+    assert y.shape == (3, 2)
+    np.testing.assert_array_equal(y.detach().numpy(), [[0.0, 1.0], [4.0, 5.0], [8.0, 9.0]])
+    y.backward(tg.tensor(np.arange(6.0).reshape(3, 2)))
+    np.testing.assert_array_equal(x.grad.numpy()[0], [[0, 1, 0, 0], [2, 3, 0, 0], [4, 5, 0, 0]])
+    assert x[tg.tensor(0), :, [0, 1]].shape == (3, 2)  # a 0-d integer tensor selects too
+    assert x[0, ..., [0, 1]].shape == (3, 2)
+    assert x[:, 0, [1, 2, 3]].shape == (1, 3)  # adjacent: the same as NumPy
+
+
+def test_nested_list_index_is_one_index_array():
+    """A list of lists is one index array (NumPy, and PyTorch's announced meaning; PyTorch 2.13 still reads
+    it as a tuple, with a deprecation warning)."""
+    x = tg.arange(6).reshape(2, 3)
+    assert x[[[0, 1], [1, 0]]].shape == (2, 2, 3)
+    assert x[[]].shape == (0, 3)  # an empty list is an empty integer index
+
+
+@pytest.mark.parametrize("index", [slice(None, None, -1), (0, slice(None, None, -2)), slice(None, None, 0)])
+def test_slice_steps_must_be_positive(index):
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[index]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[index] = 1.0
+
+
+def test_flip_keeps_its_double_backward():
+    """flip reverses with negative steps inside, which the user-facing index refuses."""
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = tg.autograd.grad((tg.flip(x, 0) ** 2 * tg.tensor([1.0, 2.0, 3.0])).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [6.0, 8.0, 6.0])
+    (gg,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), [6.0, 4.0, 2.0])
+
+
+_NAN = float("nan")
+
+
+@pytest.mark.parametrize("data,dtype,descending,values,indices", [
+    # PyTorch's order: NaN is the largest value; equal values keep their index order in both directions
+    ([1.0, _NAN, 3.0, -0.0, 0.0, _NAN, 1.0], np.float64, True, [_NAN, _NAN, 3.0, 1.0, 1.0, -0.0, 0.0],
+     [1, 5, 2, 0, 6, 3, 4]),
+    ([1.0, _NAN, 3.0, -0.0, 0.0, _NAN, 1.0], np.float32, False, [-0.0, 0.0, 1.0, 1.0, 3.0, _NAN, _NAN],
+     [3, 4, 0, 6, 2, 1, 5]),
+    ([1, 0, 200, 0, 1], np.uint8, True, [200, 1, 1, 0, 0], [2, 0, 4, 1, 3]),
+    ([0, -2**63, 2**63 - 1, -2**63, 0], np.int64, True, [2**63 - 1, 0, 0, -2**63, -2**63], [2, 0, 4, 1, 3]),
+    ([0, -2**31], np.int32, True, [0, -2**31], [0, 1]),
+    ([True, False, True, False], np.bool_, True, [True, True, False, False], [0, 2, 1, 3]),
+    ([1, 2, 1, 2, 1, 3], np.int64, True, [3, 2, 2, 1, 1, 1], [5, 1, 3, 0, 2, 4]),
+])
+def test_sort_order_of_nan_unsigned_and_extreme_values(data, dtype, descending, values, indices):
+    out = tg.tensor(np.array(data, dtype=dtype)).sort(descending=descending, stable=True)
+    np.testing.assert_array_equal(out.values.numpy(), np.array(values, dtype=dtype))
+    np.testing.assert_array_equal(out.indices.numpy(), indices)
+    k = min(3, len(data))
+    top = tg.tensor(np.array(data, dtype=dtype)).topk(k, largest=descending)
+    np.testing.assert_array_equal(top.values.numpy(), np.array(values[:k], dtype=dtype))
+    np.testing.assert_array_equal(top.indices.numpy(), indices[:k])
+
+
+def test_topk_counts_nan_as_largest():
+    top = tg.tensor([1.0, _NAN, 3.0]).topk(1)
+    assert np.isnan(top.values.item()) and top.indices.tolist() == [1]
+    assert tg.tensor([1.0, _NAN, 3.0]).topk(1, largest=False).values.tolist() == [1.0]
+
+
+def test_sort_and_topk_of_a_zero_d_tensor():
+    x = tg.tensor(3.0, requires_grad=True)
+    values, indices = x.sort()
+    assert values.shape == () and indices.shape == () and indices.item() == 0 and values.item() == 3.0
+    for k in (0, 1):  # PyTorch gives the element for both
+        values, indices = x.topk(k)
+        assert values.shape == () and indices.shape == () and values.item() == 3.0
+    values.backward()
+    assert x.grad.item() == 1.0
+    with pytest.raises(ValueError, match="out of range"):
+        x.topk(2)
+    with pytest.raises(IndexError, match="out of range"):
+        x.sort(dim=1)
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: tg.zeros(1, 1, 4).flatten(1, 0), ValueError, "start_dim .* cannot come after end_dim"),
+    (lambda: tg.zeros(2, 3, 4).flatten(-1, 0), ValueError, "cannot come after"),
+    (lambda: tg.tensor(1.0).flatten(1), IndexError, "out of range"),
+    (lambda: tg.gather(tg.arange(3), 0, tg.tensor([-1])), IndexError, r"in \[0, 3\)"),
+    (lambda: tg.gather(tg.arange(6).reshape(2, 3), 1, tg.tensor([[0], [2], [1]])), ValueError, "no larger"),
+    (lambda: tg.gather(tg.arange(3), 0, tg.tensor([0.0])), TypeError, "integer"),
+    (lambda: tg.unbind(tg.tensor(1.0)), IndexError, "no dimensions"),
+    (lambda: tg.tensor(1.0).chunk(2), ValueError, "at least a 1-dimensional"),
+    (lambda: tg.tensor(1.0).split(1), ValueError, "at least a 1-dimensional"),
+    (lambda: tg.zeros(3).split(0), ValueError, "split_size must be positive"),
+    (lambda: tg.zeros(4).split([5, -1]), ValueError, "non-negative"),
+])
+def test_pytorch_refusals(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_edge_shapes_of_flatten_chunk_split_gather():
+    assert tg.tensor(1.0).flatten(0, -1).shape == (1,)
+    assert tg.zeros(2, 3, 4).flatten(1, 1).shape == (2, 3, 4)
+    assert [t.shape for t in tg.zeros(0).chunk(3)] == [(0,), (0,), (0,)]
+    assert [t.shape for t in tg.zeros(2, 0).chunk(3, 1)] == [(2, 0)] * 3
+    assert [t.shape for t in tg.zeros(5).chunk(4)] == [(2,), (2,), (1,)]
+    assert [t.shape for t in tg.zeros(0).split(0)] == [(0,)]
+    assert tg.gather(tg.tensor(5), 0, tg.tensor(0)).shape == ()
+    assert tg.gather(tg.arange(6).reshape(2, 3), 1, tg.tensor([[0], [2]])).tolist() == [[0], [5]]
+
+
+@requires_torch
+@pytest.mark.torch
+def test_sort_topk_edge_values_match_torch():
+    import torch
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float64, np.float32, np.int64, np.int32, np.uint8, np.bool_):
+        for _ in range(20):
+            x = rng.integers(0, 4, size=(3, 6)).astype(dtype)
+            if dtype in (np.float64, np.float32):
+                x[rng.random(x.shape) < 0.2] = np.nan
+                x[rng.random(x.shape) < 0.1] = -0.0
+            elif dtype == np.int64:
+                x[rng.random(x.shape) < 0.2] = np.iinfo(np.int64).min
+            elif dtype == np.uint8:
+                x[rng.random(x.shape) < 0.3] = 255
+            for dim in (0, 1, -1):
+                for descending in (False, True):
+                    ours = tg.sort(tg.tensor(x), dim, descending, stable=True)
+                    theirs = torch.sort(torch.from_numpy(x), dim=dim, descending=descending, stable=True)
+                    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+                    np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+                    if dtype == np.bool_:
+                        continue  # PyTorch's topk refuses bool on the CPU
+                    k = int(rng.integers(0, x.shape[dim] + 1))
+                    ours = tg.topk(tg.tensor(x), k, dim, largest=descending)
+                    theirs = torch.topk(torch.from_numpy(x), k, dim, largest=descending)
+                    np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())  # ties: any index

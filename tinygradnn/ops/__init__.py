@@ -138,7 +138,8 @@ class TensorOps:
 
     exp, log, sqrt, sin, cos, tanh, sigmoid, erf, sign = map(staticmethod, (exp, log, sqrt, sin, cos, tanh,
                                                                           sigmoid, erf, sign))
-    where, matmul, reshape, permute, getitem = map(staticmethod, (where, matmul, reshape, permute, getitem))
+    where, matmul, reshape, permute = map(staticmethod, (where, matmul, reshape, permute))
+    getitem = staticmethod(shape._getitem)  # an index already in NumPy's form (flip's negative steps too)
     broadcast_to, swapaxes, cast, softmax = map(staticmethod, (expand, transpose, cast, softmax))
 
     @staticmethod

@@ -20,7 +20,9 @@ from .reduce import normalize_dims
 
 
 def _axis(dim, ndim, op):
-    return normalize_dims(dim, ndim, op)[0] if ndim else 0
+    """``dim`` as one non-negative axis; 0 for a 0-d tensor, where only dims 0 and -1 are accepted."""
+    axes = normalize_dims(dim, ndim, op)
+    return axes[0] if ndim else 0
 
 
 # ----------------------------------------------------------------------------- reshape / permute / expand
@@ -35,7 +37,7 @@ class Reshape(Function):
 
 class Permute(Function):
     def forward(ctx, x, axes):
-        ctx.inverse = tuple(np.argsort(axes))
+        ctx.inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
         return np.transpose(x, axes)
 
     def backward(ctx, g, F):
@@ -86,11 +88,13 @@ reshape_as = view_as
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims ``start_dim..end_dim`` into one."""
+    s, e = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:]) if x._data.size else reshape(
-        x, x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
+    if s > e:
+        raise ValueError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim}) for a "
+                         f"{x.ndim}-d tensor")
+    return reshape(x, x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
 
 
 def permute(x: Tensor, *dims) -> Tensor:
@@ -198,24 +202,158 @@ def _show(index):
     return "[" + ", ".join(f"array(shape={i.shape})" if isinstance(i, np.ndarray) else repr(i) for i in items) + "]"
 
 
-def _normalize_index(index):
-    """Tensors and lists inside an index become arrays."""
+def _arrays(index):
+    """Tensors and lists inside an index become arrays (an empty list an empty integer array, as in PyTorch)."""
     if isinstance(index, tuple):
-        return tuple(_normalize_index(i) for i in index)
+        return tuple(_arrays(i) for i in index)
     if isinstance(index, Tensor):
         return index._data
     if isinstance(index, list):
-        return np.asarray(index)
+        a = np.asarray(index)
+        return a.astype(np.int64) if a.size == 0 and a.dtype.kind == "f" else a
     return index
 
 
-def getitem(x: Tensor, index) -> Tensor:
-    """``x[index]``: ints, slices, None, Ellipsis, integer arrays and bool masks (NumPy semantics).
-    Repeated integer indices accumulate their gradients."""
-    index = _normalize_index(index)
-    for i in index if isinstance(index, tuple) else (index,):
+def _normalize_index(index, shape=None):
+    """``index`` in NumPy's form: tensors and lists become arrays. Float index arrays and slice steps below 1
+    are refused, as in PyTorch. With ``shape`` (the indexed tensor's), an index for which NumPy and PyTorch
+    lay out the result differently becomes one that NumPy lays out as PyTorch (see :func:`_torch_layout`):
+    one broadcast integer array per dim, whose result (and assignment) is PyTorch's."""
+    index = _arrays(index)
+    items = index if isinstance(index, tuple) else (index,)
+    for i in items:
         if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
             raise IndexError(f"tensors used as indices must be integer or bool, got dtype {i.dtype}")
+        if isinstance(i, slice) and i.step is not None and i.step <= 0:
+            raise ValueError(f"index {_show(index)}: step must be greater than zero (got {i.step}), as in "
+                             "PyTorch; use flip() to reverse a dim")
+    if shape is not None:
+        layout = _torch_layout(index, shape)
+        if layout is not None:
+            return _mesh(index, shape, layout)
+    return index
+
+
+def _is_int_index(i) -> bool:
+    """A Python or NumPy integer, or a 0-d integer array (from a 0-d tensor): PyTorch selects with these."""
+    if isinstance(i, bool | np.bool_):
+        return False
+    return isinstance(i, int | np.integer) or (isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
+
+
+def _index_kind(i) -> str | None:
+    if i is None:
+        return "none"
+    if i is Ellipsis:
+        return "ellipsis"
+    if isinstance(i, slice):
+        return "slice"
+    if _is_int_index(i):
+        return "int"
+    if isinstance(i, np.ndarray) and i.ndim:
+        return "array"
+    return None  # a bool scalar, or something NumPy will refuse
+
+
+def _torch_layout(index, shape: tuple):
+    """Where NumPy and PyTorch put the dims of an index's arrays, for an index (in NumPy's form) on which
+    they differ; None where they agree (almost always: no index arrays, or the index arrays and integers all
+    next to each other with no Ellipsis).
+
+    PyTorch applies integer indices first, as selects, so they never separate the index arrays, and an
+    Ellipsis that stands for no dim separates nothing; NumPy counts integers among the index arrays, and an
+    Ellipsis always separates. Both put the arrays' dims first when the arrays are separated, else where the
+    arrays are. So for ``x`` of shape (1, 3, 4), ``x[0, :, [0, 1]]`` has shape (3, 2) in PyTorch but (2, 3)
+    in NumPy. Returns ``(numpy_at, torch_at, kinds, rest)``: the first dim of the block of the arrays' dims
+    in NumPy's and in PyTorch's result, the kind of each item and the number of dims the Ellipsis (or the
+    end) stands for."""
+    if not isinstance(index, tuple) or len(index) < 2:
+        return None
+    kinds = [_index_kind(i) for i in index]
+    adv = [j for j, k in enumerate(kinds) if k == "int" or k == "array"]
+    if "array" not in kinds or "int" not in kinds and "ellipsis" not in kinds or (
+            "ellipsis" not in kinds and adv[-1] - adv[0] == len(adv) - 1):
+        return None
+    if None in kinds or kinds.count("ellipsis") > 1:
+        return None  # NumPy's rules (a bool scalar) or NumPy's error
+    dims = [i.ndim if k == "array" and i.dtype == np.bool_ else int(k in ("int", "slice", "array"))
+            for k, i in zip(kinds, index)]
+    rest = len(shape) - sum(dims)
+    if rest < 0:
+        return None  # too many indices: NumPy's error
+
+    def first_dim(kinds, sizes):  # where the arrays' dims go: first unless the arrays are all adjacent
+        adv = [j for j, k in enumerate(kinds) if k in ("int", "array")]
+        return sum(sizes[:adv[0]]) if adv == list(range(adv[0], adv[-1] + 1)) else 0
+
+    size = {"none": 1, "slice": 1, "ellipsis": rest, "int": 0, "array": 0}
+    numpy_at = first_dim(kinds, [size[k] for k in kinds])
+    kept = []  # PyTorch's view, one kind per dim: the integers have selected already, masks are nonzero()
+    for k, n in zip(kinds, dims):
+        kept += ["slice"] * rest if k == "ellipsis" else [k] * n if k == "array" else [] if k == "int" else [k]
+    if "ellipsis" not in kinds:
+        kept += ["slice"] * rest
+    torch_at = first_dim(kept, [size[k] for k in kept])
+    return None if torch_at == numpy_at else (numpy_at, torch_at, kinds, rest)
+
+
+def _mesh(index, shape, layout) -> tuple:
+    """The index of one broadcast integer array per dim that gives PyTorch's result under NumPy's rules
+    (all of its items are arrays, so NumPy's result is their broadcast shape, laid out here as PyTorch's)."""
+    _, at, kinds, rest = layout
+    entries = []  # (kind, item): one per dim of x, plus the Nones
+    for k, i in zip(kinds, index):
+        if k == "ellipsis":
+            entries += [("slice", slice(None))] * rest
+        elif k == "array" and i.dtype == np.bool_:
+            d = sum(kind != "none" for kind, _ in entries)
+            if i.shape != tuple(shape[d:d + i.ndim]):
+                raise IndexError(f"the boolean index of shape {i.shape} does not match the indexed tensor's "
+                                 f"shape {shape} at dim {d}")
+            entries += [("array", nz) for nz in np.nonzero(i)]
+        else:
+            entries.append((k, i))
+    if "ellipsis" not in kinds:
+        entries += [("slice", slice(None))] * rest
+    block = np.broadcast_shapes(*(i.shape for k, i in entries if k == "array"))
+    out_ndim = sum(k in ("none", "slice") for k, _ in entries) + len(block)
+    out, d, ax, placed = [], 0, 0, False
+    for k, i in entries:
+        if k == "none":
+            ax += 1
+            continue
+        if k == "slice":
+            r = np.arange(*i.indices(shape[d]))
+            out.append(r.reshape((1,) * ax + (r.size,) + (1,) * (out_ndim - ax - 1)))
+            ax += 1
+        elif k == "int":
+            out.append(np.asarray(i))
+        else:
+            if not placed:  # the first index array: the block of the arrays' dims starts here
+                ax, placed = ax + len(block), True
+            out.append(i.reshape((1,) * (at + len(block) - i.ndim) + i.shape + (1,) * (out_ndim - at - len(block))))
+        d += 1
+    return tuple(out)
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """``x[index]``: ints, slices (positive steps), None, Ellipsis, integer arrays and bool masks, with
+    PyTorch's semantics: NumPy's, except that integers select before index arrays apply (see
+    :func:`_torch_layout`). Repeated integer indices accumulate their gradients."""
+    index = _normalize_index(index)
+    y = GetItem.apply(x, index)
+    layout = _torch_layout(index, x.shape)
+    if layout is None:
+        return y
+    numpy_at, torch_at, _, _ = layout  # move the block of the arrays' dims (a view)
+    nb = max(i.ndim if i.dtype != np.bool_ else 1 for i in index if isinstance(i, np.ndarray))
+    moved = range(numpy_at, numpy_at + nb)
+    others = [a for a in range(y.ndim) if a not in moved]
+    return Permute.apply(y, tuple(others[:torch_at] + list(moved) + others[torch_at:]))
+
+
+def _getitem(x: Tensor, index) -> Tensor:
+    """``x[index]`` for an index already in NumPy's form (the backward rules': negative steps allowed)."""
     return GetItem.apply(x, index)
 
 
@@ -223,9 +361,16 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = x[index[i][j]][j]`` for ``dim=0`` (PyTorch's gather), differentiable in ``x``."""
     d = _axis(dim, x.ndim, "gather")
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.ndim != x.ndim:
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
+    if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
         raise ValueError(f"gather: index has {idx.ndim} dims but the input of shape {x.shape} has {x.ndim}")
-    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+    if x.ndim == 0 or idx.ndim == 0:  # a 0-d input or index: one element
+        return reshape(gather(reshape(x, (-1,)), 0, idx.reshape(-1)), idx.shape)
+    if any(i > n for a, (i, n) in enumerate(zip(idx.shape, x.shape)) if a != d):
+        raise ValueError(f"gather: index of shape {idx.shape} must be no larger than the input of shape "
+                         f"{x.shape} in every dim but {dim}")
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
         raise IndexError(f"gather: index values must be in [0, {x.shape[d]}) along dim {dim}; got "
                          f"min {idx.min()}, max {idx.max()}")
     full = tuple(idx if a == d else np.arange(n).reshape([-1 if b == a else 1 for b in range(idx.ndim)])
@@ -306,17 +451,26 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
+def _dim_of(x: Tensor, dim, op: str) -> int:
+    if x.ndim == 0:
+        raise ValueError(f"{op}: expects at least a 1-dimensional tensor, got a 0-d tensor")
+    return _axis(dim, x.ndim, op)
+
+
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into pieces of ``split_size`` (the last may be smaller) or of the given list of sizes."""
-    axis = _axis(dim, x.ndim, "split")
+    axis = _dim_of(x, dim, "split")
     n = x.shape[axis]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        if step <= 0:
-            raise ValueError(f"split: split_size must be positive, got {step}")
-        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    if isinstance(split_size_or_sections, int | np.integer):
+        step = int(split_size_or_sections)
+        if step < 0 or (step == 0 and n):
+            raise ValueError(f"split: split_size must be positive (0 only for a dim of size 0), got {step} "
+                             f"for dim {dim} of size {n}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = [operator.index(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise ValueError(f"split: sizes must be non-negative, got {sizes}")
         if sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)} but dim {dim} has size {n}")
     bounds = np.cumsum([0] + sizes)
@@ -325,15 +479,18 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
-    """Split into ``chunks`` pieces of (almost) equal size."""
-    if not isinstance(chunks, int) or chunks <= 0:
+    """Split into pieces of ``ceil(n / chunks)`` (so possibly fewer than ``chunks`` of them); a dim of size 0
+    gives ``chunks`` empty pieces, as in PyTorch."""
+    if isinstance(chunks, bool) or not isinstance(chunks, int | np.integer) or chunks <= 0:
         raise ValueError(f"chunk: the number of chunks must be a positive int, got {chunks!r}")
-    n = x.shape[_axis(dim, x.ndim, "chunk")]
-    return split(x, max(-(-n // chunks), 1), dim)
+    n = x.shape[_dim_of(x, dim, "chunk")]
+    return split(x, [0] * int(chunks), dim) if n == 0 else split(x, -(-n // int(chunks)), dim)
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple:
     """The slices along ``dim``, as a tuple."""
+    if x.ndim == 0:
+        raise IndexError(f"unbind: dimension specified as {dim} but the tensor has no dimensions")
     axis = _axis(dim, x.ndim, "unbind")
     return tuple(GetItem.apply(x, (slice(None),) * axis + (i,)) for i in range(x.shape[axis]))
 
@@ -384,23 +541,36 @@ def tile(x: Tensor, dims) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- sorting
-def _sort_key(x: Tensor, descending: bool) -> np.ndarray:
-    """What to argsort so that the order is ascending (or descending: negated; bools as integers first)."""
+def _argsort(x: Tensor, axis: int, descending: bool) -> np.ndarray:
+    """Stable argsort along ``axis``. NaN counts as the largest value (last ascending, first descending), and
+    equal values keep their order in both directions, as PyTorch's stable sort. Descending sorts the reversed
+    data ascending and reverses the result, so unsigned ints, bools and the int64 minimum need no negation."""
     data = x._data.astype(np.int8) if x._data.dtype == np.bool_ else x._data
-    return -data if descending else data
+    if not descending:
+        return np.argsort(data, axis=axis, kind="stable")
+    idx = np.argsort(np.flip(data, axis), axis=axis, kind="stable")
+    return (data.shape[axis] - 1) - np.flip(idx, axis)
 
 
-def sort(x: Tensor, dim: int = -1, descending: bool = False):
-    """``(values, indices)`` sorted along ``dim`` (stable)."""
+def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    """``(values, indices)`` sorted along ``dim``; always stable (``stable`` is accepted for PyTorch's sake)."""
     axis = _axis(dim, x.ndim, "sort")
-    idx = np.argsort(_sort_key(x, descending), axis=axis, kind="stable")
-    return MaxMin(gather(x, axis, idx) if x.ndim else x, Tensor._wrap(idx.astype(np.int64)))
+    if x.ndim == 0:
+        values, indices = sort(reshape(x, (1,)), 0, descending)
+        return MaxMin(reshape(values, ()), reshape(indices, ()))
+    idx = _argsort(x, axis, descending)
+    return MaxMin(gather(x, axis, idx), Tensor._wrap(idx.astype(np.int64, copy=False)))
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
-    """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices; NaN counts as the largest
+    value. Always sorted; equal values come in index order."""
     axis = _axis(dim, x.ndim, "topk")
-    if not 0 <= k <= x.shape[axis]:
-        raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {x.shape[axis]}")
-    idx = np.take(np.argsort(_sort_key(x, largest), axis=axis, kind="stable"), np.arange(k), axis=axis)
+    n = x.shape[axis] if x.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 0 <= k <= n:
+        raise ValueError(f"topk: k={k!r} is out of range for dim {dim} of size {n}")
+    if x.ndim == 0:  # PyTorch gives the element for k = 0 as for k = 1
+        values, indices = topk(reshape(x, (1,)), 1, 0, largest)
+        return MaxMin(reshape(values, ()), reshape(indices, ()))
+    idx = _argsort(x, axis, largest)[(slice(None),) * axis + (slice(0, int(k)),)]
     return MaxMin(gather(x, axis, idx), Tensor._wrap(idx.astype(np.int64)))
