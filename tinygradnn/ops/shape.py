@@ -269,11 +269,19 @@ def _torch_layout(index, shape: tuple):
     end) stands for."""
     if not isinstance(index, tuple) or len(index) < 2:
         return None
-    kinds = [_index_kind(i) for i in index]
-    adv = [j for j, k in enumerate(kinds) if k == "int" or k == "array"]
-    if "array" not in kinds or "int" not in kinds and "ellipsis" not in kinds or (
-            "ellipsis" not in kinds and adv[-1] - adv[0] == len(adv) - 1):
+    adv, arrays, ints, ellipsis = [], False, False, False  # a quick look first: most indices stop here
+    for j, i in enumerate(index):
+        if isinstance(i, np.ndarray):
+            adv.append(j)
+            arrays, ints = arrays or i.ndim > 0, ints or i.ndim == 0
+        elif isinstance(i, int | np.integer):
+            adv.append(j)
+            ints = True
+        elif i is Ellipsis:
+            ellipsis = True
+    if not arrays or not (ints or ellipsis) or (not ellipsis and adv[-1] - adv[0] == len(adv) - 1):
         return None
+    kinds = [_index_kind(i) for i in index]
     if None in kinds or kinds.count("ellipsis") > 1:
         return None  # NumPy's rules (a bool scalar) or NumPy's error
     dims = [i.ndim if k == "array" and i.dtype == np.bool_ else int(k in ("int", "slice", "array"))
