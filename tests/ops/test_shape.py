@@ -426,6 +426,20 @@ def test_integers_select_before_index_arrays():
     assert x[:, 0, [1, 2, 3]].shape == (1, 3)  # adjacent: the same as NumPy
 
 
+@pytest.mark.parametrize("grad", [False, True])
+def test_assignment_through_integers_and_index_arrays_uses_the_same_order(grad):
+    """``x[0, :, idx] = v`` writes v of shape (3, len(idx)), as the read ``x[0, :, idx]`` returns."""
+    x = tg.zeros(1, 3, 4)
+    v = tg.tensor(np.arange(6.0).reshape(3, 2), requires_grad=grad)
+    if grad:
+        x = x * 1.0  # a non-leaf, so the write is recorded
+    x[0, :, [0, 2]] = v
+    np.testing.assert_array_equal(x.detach().numpy()[0], [[0, 0, 1, 0], [2, 0, 3, 0], [4, 0, 5, 0]])
+    if grad:
+        (x * tg.tensor(np.arange(12.0).reshape(1, 3, 4))).sum().backward()
+        np.testing.assert_array_equal(v.grad.numpy(), [[0, 2], [4, 6], [8, 10]])
+
+
 def test_nested_list_index_is_one_index_array():
     """A list of lists is one index array (NumPy, and PyTorch's announced meaning; PyTorch 2.13 still reads
     it as a tuple, with a deprecation warning)."""

@@ -272,7 +272,7 @@ def setitem_(x: Tensor, index, value) -> None:
     gradient, the overwritten ones included."""
     from .shape import _normalize_index
 
-    index = _normalize_index(index)
+    index = _normalize_index(index, x.shape)  # (in PyTorch's dim order)
     if _writes_in_graph(x, value):
         v = _as_value(x, value)
         mask = np.zeros(x.shape, bool)

@@ -348,16 +348,7 @@ def getitem(x: Tensor, index) -> Tensor:
     """``x[index]``: ints, slices (positive steps), None, Ellipsis, integer arrays and bool masks, with
     PyTorch's semantics: NumPy's, except that integers select before index arrays apply (see
     :func:`_torch_layout`). Repeated integer indices accumulate their gradients."""
-    index = _normalize_index(index)
-    y = GetItem.apply(x, index)
-    layout = _torch_layout(index, x.shape)
-    if layout is None:
-        return y
-    numpy_at, torch_at, _, _ = layout  # move the block of the arrays' dims (a view)
-    nb = max(i.ndim if i.dtype != np.bool_ else 1 for i in index if isinstance(i, np.ndarray))
-    moved = range(numpy_at, numpy_at + nb)
-    others = [a for a in range(y.ndim) if a not in moved]
-    return Permute.apply(y, tuple(others[:torch_at] + list(moved) + others[torch_at:]))
+    return GetItem.apply(x, _normalize_index(index, x.shape))
 
 
 def _getitem(x: Tensor, index) -> Tensor:
