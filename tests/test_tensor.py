@@ -18,7 +18,7 @@ F32, F64, I64 = np.float32, np.float64, np.int64
     (lambda: 3 / tg.ones(2), F32),
     (lambda: tg.ones(2) ** 2, F32),
     (lambda: 2.0 ** tg.ones(2), F32),
-    (lambda: tg.ones(2) - True, F32),
+    (lambda: tg.ones(2) + True, F32),
     (lambda: tg.ones(2, dtype=F64) * 2.5, F64),
     (lambda: tg.ones(2) * tg.ones(2, dtype=F64), F64),
     (lambda: tg.arange(3) + 1, I64),

@@ -8,6 +8,9 @@ Rule: NumPy's own promotion (NEP 50), with adjustments that keep float32 models 
   float32 with float64 gives float64, int32 with int64 gives int64.
 * A floating tensor with an integer or bool tensor keeps the floating dtype (float32 with int64 is
   float32; NumPy would say float64): :func:`promote_types`.
+* A 0-d tensor with a tensor of at least one dimension counts only when it is of a higher category (bool <
+  integer < floating): ``float32 + 0-d float64`` is float32 and ``int32 + 0-d int64`` int32, but
+  ``int32 + 0-d float64`` is float64 (``ops.elementwise._result_type``).
 * An integer or bool tensor that meets a Python float, a true division of integers, and functions of
   real numbers (``exp``, ``log``, ``sigmoid``, ``softmax``, ...) applied to integer or bool tensors give
   the *default* float dtype (float32 unless :func:`set_default_dtype` changed it).

@@ -310,43 +310,66 @@ class Tensor:
 
     to_dtype = astype
 
+    # .float(), .to(dtype), ... return self itself when the dtype is already right, as in PyTorch (so
+    # `w = tensor(..., requires_grad=True).float()` is still a leaf, and changing the result in place changes
+    # self); astype, to_dtype and to(..., copy=True) always copy.
+    def _converted(self, dtype) -> Tensor:
+        dtype = _np_dtype(dtype)
+        return self if self._data.dtype == dtype else _ops.cast(self, dtype)
+
     def float(self) -> Tensor:
-        return self.astype(np.float32)
+        return self._converted(np.float32)
 
     def double(self) -> Tensor:
-        return self.astype(np.float64)
+        return self._converted(np.float64)
+
+    def half(self) -> Tensor:
+        return self._converted(np.float16)
 
     def long(self) -> Tensor:
-        return self.astype(np.int64)
+        return self._converted(np.int64)
 
     def int(self) -> Tensor:
-        return self.astype(np.int32)
+        return self._converted(np.int32)
 
     def bool(self) -> Tensor:
-        return self.astype(np.bool_)
+        return self._converted(np.bool_)
 
     def type_as(self, other: Tensor) -> Tensor:
-        return self.astype(other.dtype)
+        return self._converted(other.dtype)
 
     def type(self, dtype=None):
-        """``x.type(dtype)`` converts like ``astype``; ``x.type()`` names the dtype (``'float32'``: NumPy's name,
+        """``x.type(dtype)`` converts like ``to(dtype)``; ``x.type()`` names the dtype (``'float32'``: NumPy's name,
         where PyTorch says ``'torch.FloatTensor'``)."""
-        return str(self.dtype) if dtype is None else self.astype(dtype)
+        return str(self.dtype) if dtype is None else self._converted(dtype)
 
-    def to(self, *args, **kwargs) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(other)`` or ``to(device, dtype)``; only the CPU exists here."""
-        from .device import check_device, device
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+           memory_format=None) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(other)`` or ``to(device, dtype)``, then optionally ``non_blocking``
+        and ``copy``; only the CPU exists here. Returns self when nothing changes, unless ``copy=True``."""
+        from .device import check_device
+        from .device import device as _device
 
-        dtype = kwargs.pop("dtype", None)
-        check_device(kwargs.pop("device", None))
+        check_device(device)
+        flags = []  # positional non_blocking, copy
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, bool):
+                flags.append(a)
+            elif flags:
+                raise TypeError(f"to(): unexpected argument {a!r} after non_blocking/copy")
+            elif isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str | device):
+            elif isinstance(a, str | _device):
                 check_device(a)
             elif a is not None:
                 dtype = a
-        return self if dtype is None or _np_dtype(dtype) == self.dtype else self.astype(dtype)
+        if len(flags) > 2:
+            raise TypeError(f"to() takes at most two positional flags (non_blocking, copy), got {len(flags)}")
+        if len(flags) == 2:
+            copy = flags[1]
+        if dtype is not None and _np_dtype(dtype) != self.dtype:
+            return _ops.cast(self, _np_dtype(dtype))
+        return _ops.clone(self) if copy else self
 
     def cpu(self) -> Tensor:
         return self
@@ -408,17 +431,27 @@ class Tensor:
     def __ge__(self, o):
         return _ops.ge(self, o)
 
+    # bitwise, as in PyTorch (logical for bool tensors): ~x, x & y, x | y, x ^ y
     def __invert__(self):
-        return _ops.logical_not(self)
+        return _ops.bitwise_not(self)
 
     def __and__(self, o):
-        return _ops.logical_and(self, o)
+        return _ops.bitwise_and(self, o)
+
+    def __rand__(self, o):
+        return _ops.bitwise_and(o, self)
 
     def __or__(self, o):
-        return _ops.logical_or(self, o)
+        return _ops.bitwise_or(self, o)
+
+    def __ror__(self, o):
+        return _ops.bitwise_or(o, self)
 
     def __xor__(self, o):
-        return _ops.logical_xor(self, o)
+        return _ops.bitwise_xor(self, o)
+
+    def __rxor__(self, o):
+        return _ops.bitwise_xor(o, self)
 
     # in-place operators: x += y is x.add_(y)
     def __iadd__(self, o):
@@ -469,7 +502,7 @@ softplus erf clamp clip maximum minimum sign square
 sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
 split chunk swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
-clone contiguous
+bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous
 add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ exp_ relu_ sigmoid_ tanh_
 """.split()
 

@@ -104,6 +104,13 @@ def promoted(a, b):
     float32, a float array with an int/bool array keeps its float dtype."""
     if isinstance(b, np.generic):
         b = b.item()
+    if isinstance(b, np.ndarray) and (a.ndim == 0) != (b.ndim == 0):  # (both are tensors in the fuzz)
+        # a 0-d tensor with one of at least one dimension counts only when of a higher category, as PyTorch
+        category = {"b": 0, "u": 1, "i": 1, "f": 2}
+        dim, zero = (a, b) if b.ndim == 0 else (b, a)
+        if category[zero.dtype.kind] <= category[dim.dtype.kind]:
+            zero = zero.astype(dim.dtype)
+            return (dim, zero) if b.ndim == 0 else (zero, dim)
     if isinstance(b, float) and a.dtype.kind in "biu":
         a = a.astype(np.float32)
     if isinstance(b, np.ndarray) and a.dtype.kind != b.dtype.kind:
@@ -113,10 +120,25 @@ def promoted(a, b):
     return a, b
 
 
+def _subtract(a, b):
+    """NumPy's subtraction, refusing bools on either side as PyTorch (and tinygradnn) do."""
+    if a.dtype == np.bool_ or isinstance(b, bool | np.bool_) or getattr(b, "dtype", None) == np.bool_:
+        raise TypeError("subtraction with a bool")
+    return np.subtract(a, b)
+
+
+def _sign(a):
+    """sign, 0 for nan (as PyTorch)."""
+    return np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype) if a.dtype.kind == "f" else np.sign(a)
+
+
 def binary(np_fn, promote=True):
     def make(draw, a, x, name):
         y, b = second_operand(draw, a)
-        ref = None if np_fn is None else (lambda: np_fn(*promoted(a, b))) if promote else (lambda: np_fn(a, b))
+        if np_fn is _subtract:  # (the bool check needs the operands before promotion)
+            ref = lambda: (_subtract(a, b), np.subtract(*promoted(a, b)))[1]  # noqa: E731
+        else:
+            ref = None if np_fn is None else (lambda: np_fn(*promoted(a, b))) if promote else (lambda: np_fn(a, b))
         return (lambda: getattr(ops, name)(x, y)), ref
 
     return make
@@ -328,7 +350,7 @@ def _float_fn(np_fn):
 
 OPS = {
     # elementwise math
-    "abs": unary(np.abs), "neg": unary(np.negative), "sign": unary(np.sign), "square": unary(np.square),
+    "abs": unary(np.abs), "neg": unary(np.negative), "sign": unary(_sign), "square": unary(np.square),
     "exp": _float_fn(np.exp), "log": _float_fn(np.log), "log1p": _float_fn(np.log1p), "sqrt": _float_fn(np.sqrt),
     "rsqrt": _float_fn(lambda a: 1 / np.sqrt(a)), "sin": _float_fn(np.sin), "cos": _float_fn(np.cos),
     "erf": _float_fn(special.erf), "tanh": _float_fn(np.tanh), "sigmoid": _float_fn(special.expit),
@@ -337,12 +359,14 @@ OPS = {
     "isnan": unary(np.isnan), "isfinite": unary(np.isfinite), "logical_not": unary(np.logical_not),
     "clone": unary(lambda a: a), "contiguous": unary(lambda a: a),
     # binary
-    "add": binary(np.add), "sub": binary(np.subtract), "mul": binary(np.multiply), "div": binary(np.true_divide),
+    "add": binary(np.add), "sub": binary(_subtract), "mul": binary(np.multiply), "div": binary(np.true_divide),
     "pow": binary(None), "maximum": binary(np.maximum), "minimum": binary(np.minimum),
     "eq": binary(np.equal, False), "ne": binary(np.not_equal, False), "lt": binary(np.less, False),
     "le": binary(np.less_equal, False), "gt": binary(np.greater, False), "ge": binary(np.greater_equal, False),
     "logical_and": binary(np.logical_and, False), "logical_or": binary(np.logical_or, False),
     "logical_xor": binary(np.logical_xor, False),
+    "bitwise_and": binary(np.bitwise_and, False), "bitwise_or": binary(np.bitwise_or, False),
+    "bitwise_xor": binary(np.bitwise_xor, False), "bitwise_not": unary(np.invert),
     "allclose": _compare_all, "equal": _compare_all, "where": _where, "matmul": _matmul,
     "clamp": _clamp, "clip": _clamp, "cast": _cast,
     # reductions
@@ -454,6 +478,7 @@ _EXTRA_ARGS = {
     "add": (1.0,), "sub": (1.0,), "mul": (1.0,), "div": (1.0,), "pow": (1.0,), "maximum": (1.0,),
     "minimum": (1.0,), "matmul": (tg.ones(2),), "eq": (1.0,), "ne": (1.0,), "lt": (1.0,), "le": (1.0,),
     "gt": (1.0,), "ge": (1.0,), "logical_and": (1.0,), "logical_or": (1.0,), "logical_xor": (1.0,),
+    "bitwise_and": (1,), "bitwise_or": (1,), "bitwise_xor": (1,),
     "allclose": (tg.ones(2),), "equal": (tg.ones(2),), "gather": (0, tg.tensor([0])), "getitem": (0,),
     "cast": (np.float32,), "chunk": (2,), "split": (1,), "expand": ((2,),), "expand_as": (tg.ones(2),),
     "reshape": ((1,),), "view": ((1,),), "view_as": (tg.ones(1),), "reshape_as": (tg.ones(1),),

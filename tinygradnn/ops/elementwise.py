@@ -14,7 +14,7 @@ import numpy as np
 from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
 from ..tensor import Tensor, tensor_arg
-from .namespaces import erf_array, sigmoid_array
+from .namespaces import erf_array, sigmoid_array, sign_array
 
 
 def _broadcast_error(op, a, b, err):
@@ -31,8 +31,7 @@ def _operands(a, b, op: str):
     ta, tb = type(a), type(b)
     if ta is Tensor:  # fast paths first: Tensor with Tensor, Tensor with a Python number
         if tb is Tensor:
-            da, db = a._data.dtype, b._data.dtype
-            return (a, b) if da is db or da.kind == db.kind else _promoted(a, b)
+            return (a, b) if a._data.dtype is b._data.dtype else _promoted(a, b)
         if tb is int or (tb is float and a._data.dtype.kind == "f"):
             return a, b
     elif tb is Tensor and (ta is int or (ta is float and b._data.dtype.kind == "f")):
@@ -58,9 +57,26 @@ def _operand(x, op: str):
 
 
 def _promoted(a, b):
-    """Two array operands (Tensors or ndarrays) of different dtype kinds, cast to their common dtype."""
-    dtype = promote_types(a.dtype, b.dtype)
+    """Two array operands (Tensors or ndarrays) of different dtypes, cast to their common dtype."""
+    dtype = _result_type(a, b)
     return (a if a.dtype == dtype else _as_dtype(a, dtype)), (b if b.dtype == dtype else _as_dtype(b, dtype))
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}  # bool < integer < floating, PyTorch's categories
+
+
+def _result_type(a, b) -> np.dtype:
+    """The dtype of an op on two array operands (Tensors or ndarrays), as PyTorch: :func:`promote_types`, except
+    that a 0-d tensor with an operand of at least one dimension counts only when its category (bool, integer,
+    floating) is higher: ``int32 + 0-d int64`` is int32 and ``float32 + 0-d float64`` float32, but
+    ``int32 + 0-d float64`` is float64."""
+    da, db = a.dtype, b.dtype
+    za, zb = type(a) is Tensor and a.ndim == 0, type(b) is Tensor and b.ndim == 0  # (NumPy arrays: as PyTorch)
+    if za is not zb:
+        dim, zero = (db, da) if za else (da, db)
+        if _CATEGORY[zero.kind] <= _CATEGORY[dim.kind]:
+            return dim
+    return promote_types(da, db)
 
 
 def _as_dtype(x, dtype):
@@ -154,13 +170,29 @@ class Pow(Function):
         return out
 
     def backward(ctx, g, F):
+        # PyTorch's rules: d/da = b a^(b-1), but 0 where b == 0 (even at a == 0, where a^-1 is inf);
+        # d/db = a^b log a, but 0 where a == 0 and b >= 0 (so -inf for b < 0) and nan where a < 0.
         (a, b, out), (na, nb) = ctx.saved, ctx.needs_input_grad
         ga = gb = None
         if na:
-            ga = F.sum_to(g * b * a ** (b - 1), _shape(a))
-        if nb:  # d(a^b)/db = a^b log a, taken as 0 where a <= 0
-            log_a = math.log(a) if isinstance(a, int | float) else F.log(F.where(a > 0, a, 1))
-            gb = F.sum_to(g * out * log_a, _shape(b))
+            if type(b) is int or type(b) is float or type(b) is bool:  # a constant exponent
+                ga = g * 0 if b == 0 else g * b * a ** (b - 1)
+            else:
+                zero = b == 0
+                ga = F.where(zero, 0, g * b * a ** F.where(zero, 1, b - 1))  # no inf from a^-1 where b == 0
+            ga = F.sum_to(ga, _shape(a))
+        if nb:
+            if isinstance(a, int | float):  # a Python number base
+                log_a = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
+                with np.errstate(invalid="ignore"):  # 0 * -inf where a == 0 and out == 0: replaced below
+                    gb = g * out * log_a
+                if a == 0:
+                    gb = F.where(b >= 0, 0, gb)
+            else:  # (b is a tensor here)
+                with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf and log(-1) = nan, as wanted
+                    log_a = F.log(a)
+                gb = g * out * F.where((a == 0) & (b >= 0), 0, log_a)
+            gb = F.sum_to(gb, _shape(b))
         return ga, gb
 
 
@@ -180,8 +212,26 @@ def add(a, b) -> Tensor:
 
 
 def sub(a, b) -> Tensor:
-    """``a - b`` with broadcasting."""
-    return Sub.apply(*_operands(a, b, "sub"))
+    """``a - b`` with broadcasting (not defined for bool operands, as in PyTorch)."""
+    if type(a) is Tensor and type(b) is Tensor:  # (the common case first: one dtype check each)
+        if a._data.dtype.kind != "b" and b._data.dtype.kind != "b":
+            return Sub.apply(*_operands(a, b, "sub"))
+    elif not _is_bool(a) and not _is_bool(b):
+        return Sub.apply(*_operands(a, b, "sub"))
+    if _is_bool(a) and _is_bool(b):
+        raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor (a ^ b) instead")
+    raise TypeError("sub: subtraction with a bool tensor or a Python bool is not supported (as in PyTorch); "
+                    "convert it first (mask.float(), mask.long()), or use ~mask (logical_not) to invert a mask")
+
+
+def _is_bool(x) -> bool:
+    """True for a bool tensor, array or scalar (Python's True and False included)."""
+    t = type(x)
+    if t is Tensor:
+        return x._data.dtype.kind == "b"
+    if t is float or t is int:
+        return False
+    return t is bool or (isinstance(x, np.ndarray | np.generic) and x.dtype.kind == "b")
 
 
 def mul(a, b) -> Tensor:
@@ -205,8 +255,48 @@ def _default_float(x):
 
 
 def pow(a, b) -> Tensor:
-    """``a ** b``; the exponent may be a number or a tensor."""
-    return Pow.apply(*_operands(a, b, "pow"))
+    """``a ** b``; the exponent may be a number or a tensor.
+
+    Integer powers follow PyTorch: an integer tensor to a negative integer *tensor* exponent gives 0 (1 for
+    a base of 1, and +-1 for -1), while a negative Python integer exponent is an error.
+    """
+    a, b = _operands(a, b, "pow")
+    if type(a) is Tensor and a._data.dtype.kind == "f" and type(b) is not np.ndarray:  # the common case
+        return Pow.apply(a, b)
+    a = Tensor._wrap(a) if type(a) is np.ndarray else a  # (a Tensor: the backward may take its log)
+    b = Tensor._wrap(b) if type(b) is np.ndarray else b
+    ka = a._data.dtype.kind if type(a) is Tensor else "b" if type(a) is bool else "i" if type(a) is int else "f"
+    kb = b._data.dtype.kind if type(b) is Tensor else "b" if type(b) is bool else "i" if type(b) is int else "f"
+    if ka == "f" or kb == "f":
+        return Pow.apply(a, b)
+    return _integer_pow(a, b, ka, kb)
+
+
+def _integer_pow(a, b, ka: str, kb: str) -> Tensor:
+    """``a ** b`` for integer and bool operands (not differentiable), with PyTorch's dtypes and rules."""
+    if ka == "b" and kb == "b" and type(b) is Tensor:
+        raise TypeError("pow: not defined for a bool base with a bool tensor exponent; convert one first (x.long())")
+    if type(b) is not Tensor and kb == "i" and b < 0:
+        raise ValueError(f"pow: integers to negative integer powers are not allowed (exponent {b}); use a "
+                         f"float exponent ({float(b)}) or convert the tensor with .float()")
+    x = a._data if type(a) is Tensor else a
+    y = b._data if type(b) is Tensor else b
+    if ka == "b" and kb == "b":  # a bool tensor to a Python bool stays bool (NumPy would say int8)
+        return Tensor._wrap(np.logical_or(x, not y))
+    if ka == "b" and type(b) is not Tensor:
+        x = x.astype(np.int64)  # bool ** 2 is int64, as in PyTorch (NumPy's ** says int8)
+    try:
+        if type(b) is Tensor and kb == "i" and np.any(y < 0):
+            neg = y < 0
+            out = np.power(x, np.where(neg, 0, y))
+            # 1 ** -n is 1, (-1) ** -n is +-1, any other integer to a negative power truncates to 0
+            at_neg = np.where(x == 1, 1, np.where(x == -1, np.where(y % 2 == 0, 1, -1), 0))
+            out = np.where(neg, at_neg, out).astype(out.dtype, copy=False)
+        else:
+            out = np.power(x, y)
+    except ValueError as e:
+        _broadcast_error("pow", x, y, e)
+    return Tensor._wrap(out)
 
 
 def neg(x: Tensor) -> Tensor:
@@ -269,8 +359,8 @@ class Abs(Function):
 
 class Sign(Function):  # derivative 0 almost everywhere
     def forward(ctx, x):
-        ctx.shape = x.shape
-        return x.copy() if x.dtype == np.bool_ else np.sign(x)  # NumPy has no sign for bools
+        # NumPy has no sign for bools; sign(nan) is 0, as in PyTorch (NumPy: nan)
+        return x.copy() if x.dtype == np.bool_ else sign_array(x)
 
     def backward(ctx, g, F):
         return g * 0
@@ -342,7 +432,7 @@ def abs(x: Tensor) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 (gradient 0)."""
+    """-1, 0 or 1 (0 for nan, as in PyTorch; gradient 0)."""
     return Sign.apply(x)
 
 
@@ -568,17 +658,77 @@ def minimum(a, b) -> Tensor:
     return Minimum.apply(*_operands(a, b, "minimum"))
 
 
+def _bool_mask(mask, op: str, what: str, uint8_too: bool = False) -> np.ndarray:
+    """The array of a bool ``mask`` (a Tensor, an array or nested lists); any other dtype is a TypeError, as in
+    PyTorch (a mask of numbers is ambiguous: compare first). ``where`` still takes uint8, as PyTorch does."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype == np.bool_:
+        return m
+    if uint8_too and m.dtype == np.uint8:
+        return m.astype(bool)
+    raise TypeError(f"{op}: {what} must be a bool tensor, got dtype {m.dtype}; compare first (e.g. x > 0, "
+                    "x != 0) or convert with .bool()")
+
+
 def where(condition, input, other) -> Tensor:
-    """``input`` where ``condition`` is true, else ``other`` (broadcasting; condition not differentiated)."""
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        cond = cond.astype(bool)
+    """``input`` where ``condition`` (a bool tensor) is true, else ``other`` (broadcasting; the condition is not
+    differentiated). Two Python numbers give the default float dtype when one is a float, else int64 (or bool)."""
+    cond = _bool_mask(condition, "where", "the condition", uint8_too=True)
     a, b = _operands(input, other, "where")
     if isinstance(a, Tensor) and isinstance(b, int | float):  # a weak scalar takes the tensor's dtype if it fits
         b = np.asarray(b, dtype=np.result_type(a._data.dtype, b))
     elif isinstance(b, Tensor) and isinstance(a, int | float):
         a = np.asarray(a, dtype=np.result_type(b._data.dtype, a))
+    elif isinstance(a, int | float) and isinstance(b, int | float):  # two Python numbers, as PyTorch
+        dtype = (get_default_dtype() if float in (type(a), type(b))
+                 else np.bool_ if type(a) is bool and type(b) is bool else np.int64)
+        a, b = np.asarray(a, dtype), np.asarray(b, dtype)
     return Where.apply(cond, a, b)
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """``value`` where the bool ``mask`` is true, ``x`` elsewhere (``mask`` and ``x`` broadcast together).
+
+    As in PyTorch, the result has ``x``'s dtype: ``value`` (a number or a 0-d tensor) is converted to it, so an
+    integer tensor filled with 2.5 holds 2 there. The gradient flows to ``x`` and to a tensor ``value``.
+    """
+    m = _bool_mask(mask, "masked_fill", "the mask")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape "
+                             f"{value.shape}; use where(mask, value, x) to take values from a tensor")
+        if value._data.dtype != x._data.dtype:
+            value = cast(value, x._data.dtype)
+    else:
+        value = _fill_value(value, x._data.dtype, "masked_fill")
+    return Where.apply(m, value, x)
+
+
+def _fill_value(value, dtype: np.dtype, op: str) -> np.ndarray:
+    """A Python or NumPy number as a 0-d array of ``dtype``: floats are truncated toward zero for integer dtypes,
+    and a value that does not fit is an error (PyTorch's rule), instead of wrapping around silently."""
+    v = _operand(value, op)
+    if isinstance(v, np.ndarray):
+        if v.ndim != 0:
+            raise ValueError(f"{op}: value must be a number or a 0-d tensor, got an array of shape {v.shape}")
+        v = v.item()
+    if dtype.kind == "b":
+        return np.asarray(bool(v))
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        # a float must lie in the dtype's range (then it is truncated toward zero); an unsigned dtype takes
+        # small negative integers modulo 2**bits (uint8: -1 is 255), as in PyTorch
+        fits = (info.min <= v <= info.max if type(v) is float
+                else info.min <= v <= info.max or (info.min == 0 and -info.max <= v < 0))
+        if not fits:  # (nan fits nowhere)
+            raise RuntimeError(f"{op}: value {value!r} cannot be converted to {dtype} without overflow")
+        v = int(v)
+        return np.asarray(v % (info.max + 1) if v < 0 and info.min == 0 else v, dtype)
+    with np.errstate(over="ignore"):  # checked here
+        out = np.asarray(v, dtype)
+    if np.isinf(out) and not math.isinf(v):
+        raise RuntimeError(f"{op}: value {value!r} cannot be converted to {dtype} without overflow")
+    return out
 
 
 # ----------------------------------------------------------------------------- comparisons (not differentiable)
@@ -605,6 +755,40 @@ ge = _compare("ge", np.greater_equal)
 logical_and = _compare("logical_and", np.logical_and)
 logical_or = _compare("logical_or", np.logical_or)
 logical_xor = _compare("logical_xor", np.logical_xor)
+
+
+def _bitwise(name: str, ufunc, symbol: str):
+    def bitwise(a, b) -> Tensor:
+        for v in (a, b):
+            if type(v) is float or (isinstance(v, Tensor | np.ndarray | np.generic) and v.dtype.kind == "f"):
+                raise TypeError(f"{name}: {symbol} is only defined for integer and bool tensors, got a floating "
+                                f"operand ({getattr(v, 'dtype', 'float')}); use logical_{name[8:]} for truth "
+                                "values, or convert with .long()")
+        a, b = _operands(a, b, name)
+        x = a._data if isinstance(a, Tensor) else a
+        y = b._data if isinstance(b, Tensor) else b
+        try:
+            return Tensor._wrap(ufunc(x, y))
+        except ValueError as e:
+            _broadcast_error(name, x, y, e)
+
+    bitwise.__name__ = name
+    bitwise.__doc__ = (f"Elementwise bitwise ``a {symbol} b`` of integer or bool tensors (logical for bools); "
+                       "not differentiable. Floating operands are a TypeError, as in PyTorch.")
+    return bitwise
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and, "&")
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or, "|")
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, "^")
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    """Elementwise bitwise not, ``~x``, of an integer or bool tensor (logical not for bools: ``~(x > 0)``)."""
+    if x._data.dtype.kind == "f":
+        raise TypeError(f"bitwise_not: ~ is only defined for integer and bool tensors, got {x._data.dtype}; "
+                        "use logical_not for truth values")
+    return Tensor._wrap(np.invert(x._data))
 
 
 def logical_not(x: Tensor) -> Tensor:

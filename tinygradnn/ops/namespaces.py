@@ -54,6 +54,17 @@ def sigmoid_array(x):
     return np.reciprocal(y, out=y)
 
 
+def sign_array(x):
+    """-1, 0 or 1, and 0 for nan (as PyTorch; NumPy's sign gives nan), for the gradient of ``abs``."""
+    y = np.sign(x)
+    if y.dtype.kind == "f":
+        if type(y) is np.ndarray:
+            np.copyto(y, 0, where=np.isnan(y))
+        elif y != y:
+            y = y.dtype.type(0)
+    return y
+
+
 class ArrayOps:
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
@@ -63,7 +74,7 @@ class ArrayOps:
     tanh = staticmethod(np.tanh)
     sigmoid = staticmethod(sigmoid_array)
     erf = staticmethod(erf_array)
-    sign = staticmethod(np.sign)
+    sign = staticmethod(sign_array)
     where = staticmethod(np.where)
     matmul = staticmethod(np.matmul)
 

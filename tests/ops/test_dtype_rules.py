@@ -1,0 +1,376 @@
+"""PyTorch's semantics for dtypes and integer ops: bitwise operators, integer and bool powers, the gradients of
+pow at its singular points, 0-d tensors in promotion, masked_fill and where with Python numbers, conversions that
+return the tensor itself, bool subtraction and sign(nan).
+
+The first tests pin the values PyTorch 2.13 gives (they run without PyTorch); the last one runs every expression
+of ``ORACLE`` under both libraries and compares dtypes, values and whether an error is raised.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from helpers import requires_torch
+
+import tinygradnn as tg
+
+I32, I64, F32, F64 = np.int32, np.int64, np.float32, np.float64
+
+
+# ----------------------------------------------------------------------------- bitwise operators
+def test_and_or_xor_not_are_bitwise_on_integers():
+    a, b = tg.tensor([1, 2, 3]), tg.tensor([3, 1, 2])
+    assert (a & b).tolist() == [1, 0, 2] and (a & b).dtype == I64
+    assert (a | b).tolist() == [3, 3, 3] and (a ^ b).tolist() == [2, 3, 1]
+    assert (~tg.tensor([1, 0])).tolist() == [-2, -1]
+    assert (~tg.tensor([1, 2], dtype=tg.uint8)).tolist() == [254, 253]
+    assert tg.bitwise_and(tg.tensor([6]), 3).tolist() == [2] and tg.tensor([6]).bitwise_not().tolist() == [-7]
+
+
+def test_bitwise_operators_stay_logical_on_bools():
+    m, n = tg.tensor([True, False, True]), tg.tensor([True, True, False])
+    assert (m & n).tolist() == [True, False, False] and (m & n).dtype == np.bool_
+    assert (m | n).tolist() == [True, True, True] and (m ^ n).tolist() == [False, True, True]
+    assert (~m).tolist() == [False, True, False]
+
+
+def test_a_python_number_on_the_left_of_a_bitwise_operator():
+    assert (True & tg.tensor([1, 2, 3])).tolist() == [1, 0, 1]
+    assert (True & tg.tensor([True, False])).dtype == np.bool_
+    assert (3 | tg.tensor([1, 2])).tolist() == [3, 3] and (5 ^ tg.tensor([1, 2])).tolist() == [4, 7]
+    assert (tg.tensor([True, False]) & 3).tolist() == [1, 0]  # bool with a Python int: int64
+
+
+@pytest.mark.parametrize("expr", [
+    lambda: tg.ones(2) & tg.ones(2), lambda: tg.tensor([1, 2]) & 1.5, lambda: 1 | tg.ones(2),
+    lambda: tg.ones(2) ^ tg.tensor([1, 2]), lambda: ~tg.ones(2),
+])
+def test_bitwise_operators_refuse_floats(expr):
+    with pytest.raises(TypeError, match="only defined for integer and bool tensors"):
+        expr()
+
+
+# ----------------------------------------------------------------------------- pow
+def _grads(fn, xs, dtype=F32):
+    x = tg.tensor(xs, dtype=dtype, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 is inf, and NumPy warns of it
+        y = fn(x)
+        y.sum().backward()
+    return y.tolist(), x.grad.tolist()
+
+
+def test_the_gradient_of_x_to_the_zero_is_zero_even_at_zero():
+    assert _grads(lambda x: x ** 0, [0.0, 1.0, -2.0]) == ([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+    assert _grads(lambda x: x ** tg.tensor(0.0), [0.0, -2.0])[1] == [0.0, 0.0]
+    e = tg.tensor([0.0, 2.0], requires_grad=True)
+    x = tg.tensor([0.0, 0.0], requires_grad=True)
+    (x ** e).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0] and e.grad.tolist() == [0.0, 0.0]
+
+
+def test_gradient_of_a_python_number_to_a_tensor_power():
+    # PyTorch: 0 where the base is 0 and the exponent >= 0, -inf below; nan for a negative base
+    out, g = _grads(lambda x: 0.0 ** x, [0.0, 1.0, 2.0, -1.0, 0.5])
+    assert out == [1.0, 0.0, 0.0, math.inf, 0.0] and g == [0.0, 0.0, 0.0, -math.inf, 0.0]
+    out, g = _grads(lambda x: (-2.0) ** x, [0.0, 1.0, 2.0])
+    assert out == [1.0, -2.0, 4.0] and all(math.isnan(v) for v in g)
+    out, g = _grads(lambda x: 2.0 ** x, [0.0, 1.0], F64)
+    np.testing.assert_allclose(g, [math.log(2), 2 * math.log(2)])
+
+
+def test_gradient_of_the_exponent_at_a_zero_or_negative_tensor_base():
+    x = tg.tensor([0.0, 0.0, 0.0, 2.0, -2.0], requires_grad=True)
+    e = tg.tensor([0.0, 1.0, -1.0, 0.0, 2.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        (x ** e).sum().backward()
+    assert e.grad.tolist()[:3] == [0.0, 0.0, -math.inf] and math.isnan(e.grad.tolist()[4])
+    np.testing.assert_allclose(e.grad.tolist()[3], math.log(2), rtol=1e-6)
+
+
+def test_pow_keeps_float32_gradients_for_a_tensor_exponent():
+    x = tg.tensor([0.0, 1.5], requires_grad=True)
+    e = tg.tensor([2.0, 0.0], requires_grad=True)
+    (x ** e).sum().backward()
+    assert x.grad.dtype == F32 and e.grad.dtype == F32
+
+
+def test_integers_to_negative_integer_tensor_powers_truncate():
+    assert (tg.tensor([2, 1, -1]) ** tg.tensor([-1, -2, -3])).tolist() == [0, 1, -1]
+    assert (tg.tensor([2, 1, -1, 0]) ** tg.tensor(-1)).tolist() == [0, 1, -1, 0]
+    assert (2 ** tg.tensor([-1, 2])).tolist() == [0, 4]
+    r = tg.tensor([2, 3], dtype=tg.int32) ** tg.tensor([-1, 2], dtype=tg.int32)
+    assert r.tolist() == [0, 9] and r.dtype == I32
+    with pytest.raises(ValueError, match="negative integer powers"):
+        tg.tensor([2, 1]) ** -1
+    assert (tg.tensor([2, 4]) ** -1.0).tolist() == [0.5, 0.25]
+
+
+def test_bool_and_small_integer_powers_have_pytorchs_dtypes():
+    assert (tg.tensor([True, False]) ** 2).dtype == I64
+    b = tg.tensor([True, False]) ** True
+    assert b.dtype == np.bool_ and b.tolist() == [True, False]
+    assert (tg.tensor([True, False]) ** False).tolist() == [True, True]
+    assert (tg.tensor([1, 2], dtype=tg.uint8) ** 2).dtype == np.uint8
+    assert (tg.tensor([1, 2], dtype=tg.int32) ** tg.tensor(2)).dtype == I32
+    with pytest.raises(TypeError, match="bool"):
+        tg.tensor([True]) ** tg.tensor([True])
+
+
+# ----------------------------------------------------------------------------- promotion with 0-d tensors
+@pytest.mark.parametrize("expr,dtype", [
+    (lambda: tg.tensor([1, 2], dtype=tg.int32) + tg.tensor(5), I32),
+    (lambda: tg.tensor(5) - tg.tensor([1], dtype=tg.int32), I32),
+    (lambda: tg.tensor([1, 2], dtype=tg.uint8) + tg.tensor(5), np.uint8),
+    (lambda: tg.tensor([1.0, 2.0]) + tg.tensor(5.0, dtype=tg.float64), F32),
+    (lambda: tg.tensor(2.0, dtype=tg.float64) * tg.ones(2), F32),
+    (lambda: tg.tensor([1, 2], dtype=tg.int32) + tg.tensor(5.0, dtype=tg.float64), F64),  # higher category
+    (lambda: tg.tensor([True]) + tg.tensor(5, dtype=tg.int32), I32),
+    (lambda: tg.tensor(1.0, dtype=tg.float16) + tg.tensor(5.0, dtype=tg.float64), F64),  # both 0-d
+    (lambda: tg.tensor(1, dtype=tg.int32) + tg.tensor([5.0], dtype=tg.float16), np.float16),
+    (lambda: tg.maximum(tg.tensor([1, 2], dtype=tg.int32), tg.tensor(5)), I32),
+    (lambda: tg.ones(2) * tg.tensor([2.0], dtype=tg.float64), F64),  # one dimension: counts
+    (lambda: tg.ones(2) * np.array(2.5), F64),  # a NumPy array counts as a tensor with dimensions
+])
+def test_a_0d_tensor_counts_only_when_of_a_higher_category(expr, dtype):
+    assert expr().dtype == dtype
+
+
+def test_a_0d_float64_factor_leaves_float32_gradients():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    s = tg.tensor(3.0, dtype=tg.float64, requires_grad=True)
+    y = x * s
+    y.sum().backward()
+    assert y.dtype == F32 and x.grad.dtype == F32 and s.grad.dtype == F64 and s.grad.item() == 3.0
+
+
+# ----------------------------------------------------------------------------- where and masked_fill
+def test_where_with_python_numbers_has_pytorchs_dtype():
+    c = tg.tensor([True, False, True])
+    assert tg.where(c, 1.0, 2.0).dtype == F32 and tg.where(c, 1, 2.0).dtype == F32
+    assert tg.where(c, 1, 2).dtype == I64 and tg.where(c, True, False).dtype == np.bool_
+    assert tg.where(c, tg.tensor([1, 2, 3]), 2.5).dtype == F32
+    assert tg.where(c, tg.tensor([1, 2, 3], dtype=tg.int32), 2).dtype == I32
+    assert tg.where(c, tg.ones(3), tg.tensor(2.5, dtype=tg.float64)).dtype == F32
+    tg.set_default_dtype(tg.float64)
+    assert tg.where(c, 1.0, 2.0).dtype == F64
+
+
+@pytest.mark.parametrize("cond", [tg.tensor([1, 0, 1]), tg.tensor([1.0, 0.0, 1.0]), np.array([1, 0, 1])])
+def test_where_needs_a_bool_condition(cond):
+    with pytest.raises(TypeError, match="where: the condition must be a bool tensor"):
+        tg.where(cond, 1.0, 2.0)
+
+
+def test_masked_fill_keeps_the_dtype_of_the_tensor():
+    c = tg.tensor([True, False, True])
+    r = tg.tensor([1, 2, 3]).masked_fill(c, 2.5)
+    assert r.dtype == I64 and r.tolist() == [2, 2, 2]
+    assert tg.tensor([1, 2, 3]).masked_fill(c, -2.7).tolist() == [-2, 2, -2]
+    assert tg.tensor([1, 2, 3]).masked_fill(c, tg.tensor(2.5, dtype=tg.float64)).dtype == I64
+    assert c.masked_fill(c, 0.5).dtype == np.bool_
+    assert tg.ones(3).masked_fill(c, tg.tensor(2, dtype=tg.float64)).dtype == F32
+    assert tg.tensor([1, 2, 3], dtype=tg.uint8).masked_fill(c, -1).tolist() == [255, 2, 255]
+    m = tg.tensor([[1.0, 2.0, 3.0]]).masked_fill(tg.tensor([[True], [False]]), 0.0)  # both broadcast
+    assert m.tolist() == [[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]
+
+
+@pytest.mark.parametrize("x,value", [(tg.tensor([1, 2, 3]), math.nan), (tg.tensor([1, 2, 3], dtype=tg.int32), 1e10),
+                                     (tg.tensor([1, 2, 3], dtype=tg.uint8), 300), (tg.ones(3), 1e300)])
+def test_masked_fill_refuses_a_value_that_does_not_fit(x, value):
+    with pytest.raises(RuntimeError, match="cannot be converted"):
+        x.masked_fill(tg.tensor([True, False, True]), value)
+
+
+def test_masked_fill_needs_a_bool_mask_and_a_0d_value():
+    with pytest.raises(TypeError, match="masked_fill: the mask must be a bool tensor"):
+        tg.tensor([1, 2, 3]).masked_fill(tg.tensor([1, 0, 1]), 0)
+    with pytest.raises(ValueError, match="0-d tensor"):
+        tg.ones(3).masked_fill(tg.tensor([True, False, True]), tg.ones(3))
+
+
+def test_masked_fill_differentiates_the_tensor_and_a_0d_value():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = tg.tensor(5.0, dtype=tg.float64, requires_grad=True)
+    y = x.masked_fill(tg.tensor([True, False, True]), v)
+    (y * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert y.dtype == F32 and y.tolist() == [5.0, 2.0, 5.0]
+    assert x.grad.tolist() == [0.0, 2.0, 0.0] and v.grad.dtype == F64 and v.grad.item() == 4.0
+
+
+# ----------------------------------------------------------------------------- conversions
+@pytest.mark.parametrize("convert", [
+    lambda x: x.float(), lambda x: x.to(tg.float32), lambda x: x.to("cpu", tg.float32), lambda x: x.type(tg.float32),
+    lambda x: x.type_as(tg.zeros(1)), lambda x: x.to(tg.zeros(1)), lambda x: x.to(dtype=tg.float32),
+    lambda x: x.to("cpu"), lambda x: x.cpu(), lambda x: x.to(tg.float32, non_blocking=False, copy=False),
+])
+def test_a_conversion_to_the_same_dtype_returns_the_tensor_itself(convert):
+    x = tg.tensor([1.0, 2.0])
+    y = convert(x)
+    assert y is x
+    y.add_(1)
+    assert x.tolist() == [2.0, 3.0]
+
+
+def test_integer_and_bool_conversions_to_their_own_dtype_return_self():
+    i, b = tg.tensor([1, 2]), tg.tensor([True])
+    assert i.long() is i and i.to(tg.int64) is i and b.bool() is b
+    assert i.int() is not i and i.int().int() is not i
+    d = tg.ones(2, dtype=tg.float64)
+    assert d.double() is d and d.float() is not d and tg.ones(2).half().half().dtype == np.float16
+
+
+def test_float_of_a_leaf_is_still_the_leaf():
+    w = tg.tensor([1.0, 2.0], requires_grad=True).float()
+    assert w.is_leaf
+    (w * 2).sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("convert", [lambda x: x.to(tg.float32, copy=True), lambda x: x.to(tg.float32, False, True),
+                                     lambda x: x.to("cpu", copy=True), lambda x: x.astype(tg.float32)])
+def test_copy_true_and_astype_still_copy_and_stay_differentiable(convert):
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = convert(x)
+    assert y is not x and not y.is_leaf
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    z = convert(tg.tensor([1.0, 2.0]))
+    z.add_(1)
+    assert z.tolist() == [2.0, 3.0]
+
+
+# ----------------------------------------------------------------------------- bool subtraction, sign
+@pytest.mark.parametrize("expr", [
+    lambda: tg.tensor([True, False]) - tg.ones(2), lambda: tg.ones(2) - tg.tensor([True, False]),
+    lambda: 1 - tg.tensor([True, False]), lambda: tg.tensor([True, False]) - 1.5, lambda: tg.ones(2) - True,
+    lambda: tg.tensor([1, 2]) - tg.tensor(True), lambda: tg.sub(tg.ones(2), np.array([True, False])),
+])
+def test_subtraction_with_a_bool_is_an_error(expr):
+    with pytest.raises(TypeError, match="sub: subtraction with a bool"):
+        expr()
+
+
+def test_subtracting_two_bools_points_to_xor():
+    with pytest.raises(TypeError, match="logical_xor"):
+        tg.tensor([True]) - True
+
+
+def test_sign_of_nan_is_zero_and_so_is_the_gradient_of_abs_there():
+    assert tg.sign(tg.tensor([math.nan, -3.0, 0.0, math.inf])).tolist() == [0.0, -1.0, 0.0, 1.0]
+    assert tg.sign(tg.tensor(math.nan, dtype=tg.float64)).item() == 0.0
+    assert tg.sign(tg.tensor([-2, 0, 3])).tolist() == [-1, 0, 1]
+    x = tg.tensor([math.nan, -1.0], requires_grad=True)
+    x.abs().sum().backward()
+    assert x.grad.tolist() == [0.0, -1.0]
+
+
+# ----------------------------------------------------------------------------- against PyTorch
+SETUP = """
+t = T.tensor
+c = t([True, False, True]); n = t([1, 2, 3]); f = t([1., 2., 3.]); b = t([True, False])
+def g_exp(xs, e):
+    x = t(xs, requires_grad=True); y = x ** e; y.sum().backward(); return y, x.grad
+def g_base(base, xs):
+    x = t(xs, requires_grad=True); y = base ** x; y.sum().backward(); return y, x.grad
+def g_both(xs, es):
+    x = t(xs, requires_grad=True); e = t(es, requires_grad=True); y = x ** e; y.sum().backward()
+    return y, x.grad, e.grad
+"""
+
+ORACLE = [
+    # bitwise
+    "t([1,2,3]) & t([3,1,2])", "t([1,2,3]) | t([3,1,2])", "t([1,2,3]) ^ t([3,1,2])", "~t([1,0])", "~b", "~t(3)",
+    "True & n", "True & b", "3 | t([1,2])", "5 ^ t([1,2])", "False ^ b", "n & True", "b & 3", "b & t([1,2])",
+    "t([1,2],dtype=T.int32) & t([3,3])", "t([1,2],dtype=T.uint8) & 255", "t([1,2],dtype=T.int32) & t(5)",
+    "~t([1,2],dtype=T.uint8)", "t([[1],[2]]) & t([1,3])", "n & 1.5", "f & f", "f & 1", "~f", "f ^ n",
+    "T.bitwise_and(t([6]), t([3]))", "T.bitwise_or(6, t([3]))", "T.bitwise_xor(t([6]), 3)", "T.bitwise_not(t([6]))",
+    # pow: gradients at the singular points, integer and bool powers
+    "g_exp([0.,1.,-2.], 0)", "g_exp([0.,1.,-2.], 0.0)", "g_exp([0.,1.,-2.], 2)", "g_exp([0.,1.,-2.], t(0.))",
+    "g_exp([0.,1.,-2.], -1)", "g_exp([0.,1.,4.], 0.5)",
+    "g_both([0.,0.,0.,0.,2.,-2.,-2.], [0.,1.,-1.,0.5,0.,0.,2.])", "g_both([[0.],[3.]], [0.,2.])",
+    "g_base(0.0, [0.,1.,2.,-1.,0.5,-0.5])", "g_base(0, [0.,1.,-1.])", "g_base(-2.0, [0.,1.,2.,-1.,0.5])",
+    "g_base(2.0, [0.,1.,-1.,0.5])", "g_base(1.0, [0.,2.])", "g_base(-0.0, [0.,1.,-1.])",
+    "g_base(float('inf'), [0.,1.,-1.])", "g_base(float('nan'), [0.,1.])",
+    "t([2,1,-1]) ** t([-1,-2,-3])", "t([2,1,-1,0]) ** t([-1,-2,-3,-1])", "t([2,1,-1]) ** -1", "t([2,1,-1]) ** t(-1)",
+    "t([2,1,-1]) ** -1.0", "2 ** t([-1,2])", "t(2) ** t([-1,2])", "b ** 2", "b ** True", "b ** False", "b ** b",
+    "b ** t(2)", "t([1,2],dtype=T.int32) ** t(2)", "t([1,2],dtype=T.uint8) ** 2", "t([1,2],dtype=T.int32) ** 2.5",
+    "2 ** t([1,2],dtype=T.int32)", "2.5 ** t([1,2],dtype=T.int32)", "2 ** t([True])", "t([0,2]) ** t([0,0])",
+    "f ** t(2., dtype=T.float64)", "t(2., dtype=T.float64) ** f",
+    # promotion with 0-d tensors
+    "t([1,2],dtype=T.int32) + t(5)", "t([1,2],dtype=T.uint8) + t(5)", "t([True]) + t(5, dtype=T.int32)",
+    "t([1,2],dtype=T.int32) + t(5.,dtype=T.float64)", "f + t(5.,dtype=T.float64)", "t(2.,dtype=T.float64) * f",
+    "t([1.,2.],dtype=T.float16) + t(5.,dtype=T.float64)", "t(1.,dtype=T.float16) + t(5.,dtype=T.float64)",
+    "t(1,dtype=T.int32) + t([5.],dtype=T.float16)", "t([1],dtype=T.int32) * t(2,dtype=T.uint8)",
+    "T.maximum(t([1,2],dtype=T.int32), t(5))", "T.minimum(f, t(2.,dtype=T.float64))", "t([1,2],dtype=T.int32) / t(5)",
+    "t([1,2],dtype=T.int32) + t(2**40)", "f / t(2., dtype=T.float64)", "t(1) + t(2, dtype=T.int32)",
+    "b + 2", "b * 2.5", "b + True",
+    # where and masked_fill
+    "T.where(c, 1.0, 2.0)", "T.where(c, 1, 2)", "T.where(c, 1, 2.0)", "T.where(c, True, False)", "T.where(c, n, 2.5)",
+    "T.where(c, n, 2)", "T.where(c, n.int(), 2)",
+    "T.where(c, f, 2.5)", "T.where(c, f.double(), 2.5)", "T.where(c, c, 2)",
+    "T.where(c, c, 2.)", "T.where(c, n, t(2.5,dtype=T.float64))", "T.where(c, n.int(), t(2))",
+    "T.where(c, f, t(2.5,dtype=T.float64))", "T.where(c, f, t([2.5],dtype=T.float64))", "T.where(n, 1., 2.)",
+    "T.where(f, 1., 2.)", "T.where(c, 2.5, n)",
+    "n.masked_fill(c, 2.5)", "n.masked_fill(c, 2)",
+    "n.masked_fill(c, True)", "c.masked_fill(c, 2)", "c.masked_fill(c, 0.5)",
+    "n.masked_fill(c, t(2.5))", "f.masked_fill(c, t(2, dtype=T.float64))",
+    "f.masked_fill(c, 7)", "n.masked_fill(c, -2.7)",
+    "t([1,2,3],dtype=T.uint8).masked_fill(c, -1)", "f.masked_fill(c, float('nan'))", "n.masked_fill(c, float('nan'))",
+    "T.masked_fill(n, c, 2.5)", "n.masked_fill(t([1,0,1]), 2)", "f.masked_fill(t([1.,0.,1.]), 2)",
+    "f.masked_fill(c, t([1.,2.,3.]))", "t([[1.,2.,3.]]).masked_fill(t([[True],[False]]), 1.)",
+    "n.masked_fill(c, -2**63)",
+    "t([1,2,3],dtype=T.uint8).masked_fill(c, 300)", "t([1,2,3],dtype=T.uint8).masked_fill(c, -0.5)",
+    # conversions
+    "f.float() is f", "f.to(T.float32) is f", "f.to(T.float32, copy=True) is f", "f.double() is f", "n.long() is n",
+    "c.bool() is c", "n.int() is n", "f.type(T.float32) is f", "f.type_as(f) is f", "f.to(f) is f", "f.to('cpu') is f",
+    "f.to(T.float32, False, True) is f", "f.half().half() is f",
+    # bool subtraction, sign
+    "b - f[:2]", "f[:2] - b", "1 - b", "b - 1", "b - 1.5", "b - True", "n - True", "f - t(True)", "b - b", "-b",
+    "T.sign(t([float('nan'), -0.0, 0.0, -3., float('inf')]))", "T.sign(b)", "T.sign(t([-2,0,3]))",
+]
+
+
+def _summary(v):
+    """What is compared: for a tensor its dtype name and values, for a tuple each item, else the value itself."""
+    if isinstance(v, tuple):
+        return tuple(_summary(x) for x in v)
+    if hasattr(v, "detach"):
+        return str(v.dtype).replace("torch.", ""), v.detach().numpy().astype(np.float64)
+    return v
+
+
+def _run(lib, expr):
+    namespace = {"T": lib}
+    exec(SETUP, namespace)
+    try:
+        return _summary(eval(expr, namespace))
+    except Exception as e:  # noqa: BLE001 (the kind of error differs between the libraries; that one is raised counts)
+        return type(e)
+
+
+def _assert_same(ours, theirs, expr):
+    if isinstance(theirs, type) or isinstance(ours, type):
+        assert isinstance(ours, type) and isinstance(theirs, type), f"{expr}: PyTorch {theirs}, tinygradnn {ours}"
+    elif isinstance(theirs, tuple) and len(theirs) == 2 and isinstance(theirs[0], str):
+        assert ours[0] == theirs[0], f"{expr}: dtype {ours[0]}, PyTorch {theirs[0]}"
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6, atol=0, equal_nan=True, err_msg=expr)
+    elif isinstance(theirs, tuple):
+        assert len(ours) == len(theirs), expr
+        for o, t in zip(ours, theirs):
+            _assert_same(o, t, expr)
+    else:
+        assert ours == theirs, f"{expr}: {ours}, PyTorch {theirs}"
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("expr", ORACLE)
+def test_same_dtypes_values_and_errors_as_pytorch(expr):
+    import torch
+
+    # NumPy warns of the inf and nan results (0 ** -1, ...) that PyTorch gives silently
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ours = _run(tg, expr)
+    _assert_same(ours, _run(torch, expr), expr)
