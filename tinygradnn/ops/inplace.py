@@ -242,22 +242,15 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
     return _fill(x, get_generator(generator).normal(mean, std, x.shape), "normal_")
 
 
-def masked_fill(x: Tensor, mask, value) -> Tensor:
-    """``value`` where ``mask`` is true, ``x`` elsewhere (mask broadcasts)."""
-    return ew.where(mask, value, x)
-
-
 def masked_fill_(x: Tensor, mask, value) -> Tensor:
-    """In-place :func:`masked_fill`; the value is converted to ``x``'s dtype (a float into an integer tensor
+    """In-place ``masked_fill``; the value is converted to ``x``'s dtype (a float into an integer tensor
     is truncated, as in PyTorch)."""
-    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = ew._bool_mask(mask, "masked_fill_", "the mask")
     _check_broadcasts_to("masked_fill_", x, m.shape, "a mask")
     v = value._data if isinstance(value, Tensor) else value
     _check_broadcasts_to("masked_fill_", x, np.shape(v))
     if _writes_in_graph(x, value):
-        return _rebase(x, masked_fill, mask, _as_value(x, value), name="masked_fill_")
-    if m.dtype != np.bool_:
-        m = m.astype(bool)
+        return _rebase(x, ew.masked_fill, mask, _as_value(x, value), name="masked_fill_")
     np.copyto(_writable(x), v, casting="unsafe", where=m)
     x._bump_version()
     return x
