@@ -182,10 +182,11 @@ def test_clamp_needs_a_bound_and_gelu_checks_its_mode():
         tg.gelu(tg.ones(2), approximate="fast")
 
 
-@pytest.mark.parametrize("op", ["relu", "sigmoid", "tanh", "exp", "gelu", "softplus", "elu", "leaky_relu"])
-def test_activations_keep_float32(op):
-    x = tg.randn(3, 4, requires_grad=True)
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("op", ["relu", "sigmoid", "tanh", "exp", "gelu", "erf", "softplus", "elu", "leaky_relu"])
+def test_activations_keep_their_float_dtype(op, dtype):
+    x = tg.randn(3, 4, dtype=dtype, requires_grad=True)
     y = getattr(tg, op)(x)
-    assert y.dtype == np.float32
+    assert y.dtype == dtype
     y.sum().backward()
-    assert x.grad.dtype == np.float32
+    assert x.grad.dtype == dtype

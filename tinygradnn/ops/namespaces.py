@@ -39,8 +39,10 @@ def scipy_special():
 
 
 def erf_array(x):
-    """The error function of an array or number."""
-    return scipy_special().erf(x)
+    """The error function of an array or number, in its floating dtype (scipy has no float16 loop)."""
+    y = scipy_special().erf(x)
+    dtype = getattr(x, "dtype", None)
+    return y.astype(dtype) if dtype is not None and dtype.kind == "f" and y.dtype != dtype else y
 
 
 def sigmoid_array(x):
