@@ -7,6 +7,7 @@ from nn_oracle import compare_with_torch
 
 import tinygradnn as tg
 from tinygradnn import nn
+from tinygradnn.nn import functional as F
 
 torch = pytest.importorskip("torch")
 rng = np.random.default_rng(0)
@@ -194,6 +195,10 @@ def test_embedding_init_and_errors():
         nn.Embedding(10, 2)(tg.tensor([1, 10]))
     with pytest.raises(TypeError, match="integer indices"):
         nn.Embedding(10, 2)(tg.tensor([1.0]))
+    with pytest.raises(ValueError, match="padding_idx 5 is out of range for an embedding table of 3 rows"):
+        F.embedding(tg.tensor([0, 1]), tg.randn(3, 2, requires_grad=True), padding_idx=5)
+    with pytest.raises(ValueError, match=r"weight must be 2-D \(num_embeddings, embedding_dim\), got shape \(3,\)"):
+        F.embedding(tg.tensor([0, 1]), tg.randn(3))
     pre = nn.Embedding.from_pretrained(tg.eye(3))
     assert not pre.weight.requires_grad
     np.testing.assert_array_equal(pre(tg.tensor([2])).numpy(), [[0, 0, 1]])
