@@ -140,6 +140,15 @@ def test_losses_accept_the_legacy_flags():
 
 
 # ----------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_bce_weight_must_not_enlarge_the_loss(loss):
+    p, t = tg.rand(3, 4), tg.rand(3, 4)
+    with pytest.raises(ValueError, match=rf"{loss}: weight of shape \(2, 3, 4\) does not broadcast to the "
+                                         r"input's shape \(3, 4\)"):
+        getattr(F, loss)(p, t, weight=tg.rand(2, 3, 4))
+    assert getattr(F, loss)(p, t, weight=tg.rand(4), reduction="none").shape == (3, 4)  # broadcasting is fine
+
+
 def test_shape_and_dtype_errors():
     with pytest.raises(ValueError, match=r"mse_loss: target of shape \(4,\) does not match input of shape \(4, 1\)"):
         nn.MSELoss()(tg.ones(4, 1), tg.ones(4))

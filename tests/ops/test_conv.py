@@ -537,6 +537,8 @@ ERRORS = [
     (lambda: C.conv2d(tg.randn(1, 3, 8, 8), tg.randn(4, 3, 3, 3), stride=2, padding="same"), ValueError,
      "padding='same' is not supported for strided convolutions"),
     (lambda: C.conv2d(tg.randn(1, 3, 8, 8), tg.randn(4, 3, 3)), ValueError, r"conv2d: expected a 4-D weight"),
+    (lambda: C.conv2d(tg.randn(1, 3, 8, 8), tg.ones(0, 3, 3, 3)), ValueError,
+     r"at least one channel in and out, got shape \(0, 3, 3, 3\)"),
     (lambda: C.conv2d(tg.randn(1, 3, 8, 8), tg.randn(4, 3, 3, 3), tg.randn(3)), ValueError,
      r"bias of shape \(3,\) should have shape \(4,\)"),
     (lambda: C.conv2d(tg.randn(1, 3, 8, 8).double(), tg.randn(4, 3, 3, 3)), TypeError, "must have the same dtype"),

@@ -645,8 +645,9 @@ def _conv_inputs(op, nd, x, weight, bias, groups, transposed):
     x, unbatched = _batched(x, nd, op)
     kernel = "kL" if nd == 1 else "kH, kW"
     layout = f"(C_in, C_out/groups, {kernel})" if transposed else f"(C_out, C_in/groups, {kernel})"
-    if w.ndim != nd + 2:
-        raise ValueError(f"{op}: expected a {nd + 2}-D weight {layout}, got shape {w.shape}")
+    if w.ndim != nd + 2 or 0 in w.shape[:2]:
+        raise ValueError(f"{op}: expected a {nd + 2}-D weight {layout} with at least one channel in and out, "
+                         f"got shape {w.shape}")
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups <= 0:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     in_ch, out_ch = (w.shape[0], w.shape[1] * groups) if transposed else (w.shape[1] * groups, w.shape[0])

@@ -136,8 +136,20 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     _probabilities("binary_cross_entropy", "target", target)
     loss = nnops.binary_cross_entropy(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * _elementwise_weight("binary_cross_entropy", weight, input.shape)
     return _reduce(loss, reduction)
+
+
+def _elementwise_weight(name: str, weight, shape: tuple):
+    """``weight``, checked to broadcast to the loss's ``shape`` without enlarging it (as in PyTorch)."""
+    w_shape = weight.shape if isinstance(weight, Tensor) else np.shape(weight)
+    try:
+        fits = np.broadcast_shapes(w_shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: weight of shape {w_shape} does not broadcast to the input's shape {shape}")
+    return weight
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_average=None, reduce=None,
@@ -158,7 +170,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
         positive = positive * pos_weight
     loss = positive + (1 - target) * ops.softplus(input, 1.0, math.inf)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * _elementwise_weight("binary_cross_entropy_with_logits", weight, input.shape)
     return _reduce(loss, reduction)
 
 
