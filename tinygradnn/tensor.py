@@ -501,7 +501,7 @@ add sub mul div pow matmul neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid
 softplus erf clamp clip maximum minimum sign square
 sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
-split chunk swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
+split chunk unbind swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
 bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous
 add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ exp_ relu_ sigmoid_ tanh_
 """.split()

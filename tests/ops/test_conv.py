@@ -442,6 +442,14 @@ def test_list_arguments_give_the_results_of_tuples():
         np.testing.assert_array_equal(ours, ref)
 
 
+def test_one_element_tuples_stand_for_every_dim():
+    """PyTorch expands ``stride=(2,)`` to ``(2, 2)`` for a 2-D op, as it does an int."""
+    x, w = tg.randn(1, 2, 8, 8), tg.randn(3, 2, 3, 3)
+    np.testing.assert_array_equal(C.conv2d(x, w, stride=(2,), padding=[1], dilation=(1,)).numpy(),
+                                  C.conv2d(x, w, stride=2, padding=1, dilation=1).numpy())
+    np.testing.assert_array_equal(C.max_pool2d(x, (2,)).numpy(), C.max_pool2d(x, 2).numpy())
+
+
 @pytest.mark.parametrize("one_d", [False, True])
 def test_channels_last_results_flow_through_relu_pool_and_flatten(one_d):
     """Conv outputs are stored channels last; every later op and every gradient must match C order."""

@@ -82,7 +82,9 @@ class _Geometry:
 
 
 def _ints(value, n: int, name: str, op: str) -> tuple:
-    """``value`` (an int or a sequence of n ints) as a tuple of n ints."""
+    """``value`` (an int, or a sequence of n ints or of one, as in PyTorch) as a tuple of n ints."""
+    if isinstance(value, tuple | list) and len(value) == 1:
+        value = value[0]
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return (int(value),) * n
     if isinstance(value, tuple | list) and len(value) == n and all(
