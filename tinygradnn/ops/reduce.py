@@ -203,13 +203,19 @@ def _integer_result(data: np.ndarray, dtype) -> np.dtype | None:
 
 def sum(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims when None or empty). Bool and integer tensors sum to int64, as in PyTorch."""
-    axes = reduce_dims(dim, x.ndim, "sum")
+    return _sum_or_prod(x, dim, keepdim, dtype, "sum", np.sum, Sum)
+
+
+def _sum_or_prod(x: Tensor, dim, keepdim: bool, dtype, op: str, array_fn, node) -> Tensor:
+    """``sum``/``prod``: bool and integer tensors reduce in NumPy (to int64, or ``dtype``; no gradient),
+    floating ones through the differentiable ``node``."""
+    axes = reduce_dims(dim, x.ndim, op)
     if dtype is not None:
         x = x.astype(dtype)
     out_dtype = _integer_result(x._data, dtype)
     if out_dtype is not None:
-        return Tensor._wrap(np.asarray(np.sum(x._data, axis=axes, keepdims=keepdim, dtype=out_dtype)))
-    return Sum.apply(x, axes, keepdim)
+        return Tensor._wrap(np.asarray(array_fn(x._data, axis=axes, keepdims=keepdim, dtype=out_dtype)))
+    return node.apply(x, axes, keepdim)
 
 
 def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -346,13 +352,7 @@ def amin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def prod(x: Tensor, dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """Product over ``dim`` (an int, a tuple, or all dims when None or empty). Bool and integer tensors
     multiply to int64, as in PyTorch."""
-    axes = reduce_dims(dim, x.ndim, "prod")
-    if dtype is not None:
-        x = x.astype(dtype)
-    out_dtype = _integer_result(x._data, dtype)
-    if out_dtype is not None:
-        return Tensor._wrap(np.asarray(np.prod(x._data, axis=axes, keepdims=keepdim, dtype=out_dtype)))
-    return Prod.apply(x, axes, keepdim)
+    return _sum_or_prod(x, dim, keepdim, dtype, "prod", np.prod, Prod)
 
 
 def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
