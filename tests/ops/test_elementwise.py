@@ -190,3 +190,12 @@ def test_activations_keep_their_float_dtype(op, dtype):
     assert y.dtype == dtype
     y.sum().backward()
     assert x.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("bound", ["min", "max"])
+def test_clamp_by_a_0d_result_gets_its_gradient(bound):
+    """A 0-d op result is held as a NumPy scalar; as a bound it still gets the gradient where it clipped."""
+    x, a = tg.tensor([1.0, 5.0], requires_grad=True), tg.tensor(1.0, requires_grad=True)
+    x.clamp(**{bound: a * 2}).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0] if bound == "min" else [1.0, 0.0])
+    assert a.grad.item() == 2.0

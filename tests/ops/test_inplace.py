@@ -412,3 +412,23 @@ def test_inplace_change_through_a_view_of_a_saved_tensor_raises():
         y.view(2, 1).mul_(10)
     with pytest.raises(RuntimeError, match="in-place"):
         y.sum().backward()
+
+
+def test_clamp_in_place_takes_tensor_bounds():
+    np.testing.assert_array_equal(tg.tensor([1.0, 5.0]).clamp_(min=tg.tensor([2.0, 2.0])).numpy(), [2.0, 5.0])
+    np.testing.assert_array_equal(tg.tensor([1.0, 5.0]).clamp_(max=tg.tensor(2.0)).numpy(), [1.0, 2.0])
+    x, a = tg.tensor([1.0, 5.0]), tg.tensor(2.0, requires_grad=True)
+    x.clamp_(min=a)  # a bound that requires grad records the op, as in PyTorch
+    x.sum().backward()
+    assert a.grad.item() == 1.0
+
+
+@pytest.mark.parametrize("dtype,value", [(np.int64, float("nan")), (np.uint8, -1.5), (np.float32, 1e39)])
+def test_masked_fill_in_place_refuses_values_that_do_not_fit(dtype, value):
+    """As PyTorch (and the out-of-place masked_fill): never a silently wrapped or infinite value."""
+    x = tg.tensor(np.array([1, 2], dtype))
+    with pytest.raises(RuntimeError, match="cannot be converted"):
+        x.masked_fill_(tg.tensor([True, False]), value)
+    np.testing.assert_array_equal(x.numpy(), [1, 2])
+    with pytest.raises(ValueError, match="0-d tensor"):
+        x.masked_fill_(tg.tensor([True, False]), tg.tensor([5.0]))

@@ -580,8 +580,10 @@ class Clamp(Function):
     def forward(ctx, x, lo, hi):
         ctx.mask = (True if lo is None else x >= lo) & (True if hi is None else x <= hi)
         # tensor bounds get the gradient where they clipped x (PyTorch's rule, lo > hi included)
-        ctx.lo_mask = (x < lo) & (True if hi is None else lo < hi) if isinstance(lo, np.ndarray) else None
-        ctx.hi_mask = (x > hi) | (False if lo is None else hi < lo) if isinstance(hi, np.ndarray) else None
+        # (a tensor bound is an array, or a NumPy scalar when it is the result of an op on 0-d tensors)
+        bound = np.ndarray | np.generic
+        ctx.lo_mask = (x < lo) & (True if hi is None else lo < hi) if isinstance(lo, bound) else None
+        ctx.hi_mask = (x > hi) | (False if lo is None else hi < lo) if isinstance(hi, bound) else None
         ctx.shapes = (x.shape, _shape(lo), _shape(hi))
         return np.clip(x, lo, hi)
 

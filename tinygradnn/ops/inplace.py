@@ -170,10 +170,11 @@ tanh_ = _unary_(ew.tanh, "tanh_")
 
 def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     """In-place :func:`clamp`."""
-    if _records(x):
+    if _records(x, min) or _records(x, max):
         return _rebase(x, ew.clamp, min, max, name="clamp_")
+    lo, hi = (b._data if isinstance(b, Tensor) else b for b in (min, max))
     try:
-        np.clip(_writable(x), min, max, out=x._data)
+        np.clip(_writable(x), lo, hi, out=x._data)
     except TypeError as e:  # e.g. a float bound for an int or bool tensor
         raise TypeError(f"clamp_: {e}") from None
     x._bump_version()
@@ -243,15 +244,17 @@ def normal_(x: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
 
 
 def masked_fill_(x: Tensor, mask, value) -> Tensor:
-    """In-place ``masked_fill``; the value is converted to ``x``'s dtype (a float into an integer tensor
-    is truncated, as in PyTorch)."""
+    """In-place ``masked_fill``: ``value`` (a number or a 0-d tensor) where the bool ``mask`` is true. The value
+    is converted to ``x``'s dtype (a float into an integer tensor is truncated, as in PyTorch; one that does
+    not fit, such as nan, is an error)."""
     m = ew._bool_mask(mask, "masked_fill_", "the mask")
     _check_broadcasts_to("masked_fill_", x, m.shape, "a mask")
-    v = value._data if isinstance(value, Tensor) else value
-    _check_broadcasts_to("masked_fill_", x, np.shape(v))
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ValueError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
     if _writes_in_graph(x, value):
         return _rebase(x, ew.masked_fill, mask, _as_value(x, value), name="masked_fill_")
-    np.copyto(_writable(x), v, casting="unsafe", where=m)
+    v = ew._fill_value(value.item() if isinstance(value, Tensor) else value, x._data.dtype, "masked_fill_")
+    np.copyto(_writable(x), v, where=m)
     x._bump_version()
     return x
 
