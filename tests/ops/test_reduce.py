@@ -417,3 +417,10 @@ def test_integer_sums_and_products_are_int64_like_torch(dtype, op):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert tg.tensor(data, dtype=tg.uint8).sum(dtype=tg.int32).dtype == np.int32
     assert tg.tensor(data, dtype=tg.uint8).cumsum(0, dtype=tg.uint8).dtype == np.uint8
+
+
+def test_all_and_any_keep_dims_when_asked():
+    x = tg.tensor([[True, False, True], [True, True, True]])
+    np.testing.assert_array_equal(x.all(1, keepdim=True).numpy(), [[False], [True]])
+    np.testing.assert_array_equal(tg.any(x, 0, keepdim=True).numpy(), [[True, True, True]])
+    assert x.all(1).shape == (2,)

@@ -569,3 +569,12 @@ def test_sort_topk_edge_values_match_torch():
                     ours = tg.topk(tg.tensor(x), k, dim, largest=descending)
                     theirs = torch.topk(torch.from_numpy(x), k, dim, largest=descending)
                     np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())  # ties: any index
+
+
+def test_a_uint8_index_tensor_is_a_mask_as_in_pytorch():
+    """PyTorch reads a uint8 index tensor as a mask (deprecated there, but not an integer index)."""
+    mask = tg.tensor([1, 0, 1, 1], dtype=tg.uint8)
+    np.testing.assert_array_equal(tg.arange(4.0)[mask].numpy(), [0.0, 2.0, 3.0])
+    x = tg.arange(4.0)
+    x[mask] = 9.0
+    np.testing.assert_array_equal(x.numpy(), [9.0, 1.0, 9.0, 9.0])

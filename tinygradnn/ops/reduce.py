@@ -396,14 +396,16 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, "argmin", np.argmin)
 
 
-def all(x: Tensor, dim=None) -> Tensor:
-    """True where every element is true."""
-    return Tensor._wrap(np.all(x._data, axis=None if dim is None else normalize_dims(dim, x.ndim, "all")))
+def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element is true (over ``dim``, or all dims when None)."""
+    axes = None if dim is None else normalize_dims(dim, x.ndim, "all")
+    return Tensor._wrap(np.asarray(np.all(x._data, axis=axes, keepdims=keepdim)))
 
 
-def any(x: Tensor, dim=None) -> Tensor:
-    """True where some element is true."""
-    return Tensor._wrap(np.any(x._data, axis=None if dim is None else normalize_dims(dim, x.ndim, "any")))
+def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where some element is true (over ``dim``, or all dims when None)."""
+    axes = None if dim is None else normalize_dims(dim, x.ndim, "any")
+    return Tensor._wrap(np.asarray(np.any(x._data, axis=axes, keepdims=keepdim)))
 
 
 def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:

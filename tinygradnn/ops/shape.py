@@ -203,11 +203,12 @@ def _show(index):
 
 
 def _arrays(index):
-    """Tensors and lists inside an index become arrays (an empty list an empty integer array, as in PyTorch)."""
+    """Tensors and lists inside an index become arrays (an empty list an empty integer array, and a uint8
+    tensor a mask, as in PyTorch)."""
     if isinstance(index, tuple):
         return tuple(_arrays(i) for i in index)
     if isinstance(index, Tensor):
-        return index._data
+        return index._data.astype(bool) if index._data.dtype == np.uint8 else index._data
     if isinstance(index, list):
         a = np.asarray(index)
         return a.astype(np.int64) if a.size == 0 and a.dtype.kind == "f" else a
