@@ -1,6 +1,6 @@
 """DataLoader, samplers and default_collate."""
 
-from collections import namedtuple
+from collections import deque, namedtuple
 
 import numpy as np
 import pytest
@@ -155,6 +155,8 @@ def test_default_collate_structures():
     assert default_collate([np.float16(1), np.float16(2)]).dtype == np.float16
     nested = default_collate([{"a": [tg.ones(2), 3]}, {"a": [tg.zeros(2), 4]}])
     assert nested["a"][0].shape == (2, 2) and nested["a"][1].tolist() == [3, 4]
+    queued = default_collate([deque([1, 2.0]), deque([3, 4.0])])  # any sequence, in its own type (PyTorch)
+    assert isinstance(queued, deque) and queued[0].tolist() == [1, 3] and queued[1].tolist() == [2.0, 4.0]
 
 
 def test_default_collate_errors():

@@ -147,6 +147,9 @@ def test_bce_weight_must_not_enlarge_the_loss(loss):
                                          r"input's shape \(3, 4\)"):
         getattr(F, loss)(p, t, weight=tg.rand(2, 3, 4))
     assert getattr(F, loss)(p, t, weight=tg.rand(4), reduction="none").shape == (3, 4)  # broadcasting is fine
+    if loss.endswith("logits"):
+        with pytest.raises(ValueError, match=r"pos_weight of shape \(2, 4\) does not broadcast"):
+            F.binary_cross_entropy_with_logits(p, t, pos_weight=tg.rand(2, 4))
 
 
 def test_shape_and_dtype_errors():

@@ -81,7 +81,7 @@ def default_collate(batch: list):
         _check_all(batch, type(elem))
         return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, Sequence):
-        _check_all(batch, tuple | list)
+        _check_all(batch, Sequence)
         size = len(elem)
         if any(len(b) != size for b in batch):
             raise RuntimeError(f"default_collate: each element in list of batch should be of equal size, got "

@@ -140,7 +140,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     return _reduce(loss, reduction)
 
 
-def _elementwise_weight(name: str, weight, shape: tuple):
+def _elementwise_weight(name: str, weight, shape: tuple, what: str = "weight"):
     """``weight``, checked to broadcast to the loss's ``shape`` without enlarging it (as in PyTorch)."""
     w_shape = weight.shape if isinstance(weight, Tensor) else np.shape(weight)
     try:
@@ -148,7 +148,7 @@ def _elementwise_weight(name: str, weight, shape: tuple):
     except ValueError:
         fits = False
     if not fits:
-        raise ValueError(f"{name}: weight of shape {w_shape} does not broadcast to the input's shape {shape}")
+        raise ValueError(f"{name}: {what} of shape {w_shape} does not broadcast to the input's shape {shape}")
     return weight
 
 
@@ -167,7 +167,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     # threshold=inf: softplus(x) is not rounded to x for x > 20, which would cost float64 ~1e-9 absolute.
     positive = target * ops.softplus(-input, 1.0, math.inf)
     if pos_weight is not None:
-        positive = positive * pos_weight
+        positive = positive * _elementwise_weight("binary_cross_entropy_with_logits", pos_weight, input.shape,
+                                                  "pos_weight")
     loss = positive + (1 - target) * ops.softplus(input, 1.0, math.inf)
     if weight is not None:
         loss = loss * _elementwise_weight("binary_cross_entropy_with_logits", weight, input.shape)
