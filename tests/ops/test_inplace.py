@@ -432,3 +432,9 @@ def test_masked_fill_in_place_refuses_values_that_do_not_fit(dtype, value):
     np.testing.assert_array_equal(x.numpy(), [1, 2])
     with pytest.raises(ValueError, match="0-d tensor"):
         x.masked_fill_(tg.tensor([True, False]), tg.tensor([5.0]))
+
+
+def test_in_place_subtraction_refuses_bools_like_sub():
+    for x, other in [(tg.tensor([2]), True), (tg.tensor([2.0]), tg.tensor([True])), (tg.tensor([True]), True)]:
+        with pytest.raises(TypeError, match="sub_: subtract"):
+            x.sub_(other)

@@ -578,3 +578,8 @@ def test_a_uint8_index_tensor_is_a_mask_as_in_pytorch():
     x = tg.arange(4.0)
     x[mask] = 9.0
     np.testing.assert_array_equal(x.numpy(), [9.0, 1.0, 9.0, 9.0])
+
+
+def test_gather_with_an_empty_index_is_empty():
+    out = tg.gather(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), 1, tg.zeros(3, 0, dtype=tg.int64))
+    assert out.shape == (3, 0)

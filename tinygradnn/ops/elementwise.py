@@ -218,10 +218,14 @@ def sub(a, b) -> Tensor:
             return Sub.apply(*_operands(a, b, "sub"))
     elif not _is_bool(a) and not _is_bool(b):
         return Sub.apply(*_operands(a, b, "sub"))
+    raise _bool_subtraction_error(a, b, "sub")
+
+
+def _bool_subtraction_error(a, b, op: str) -> TypeError:
     if _is_bool(a) and _is_bool(b):
-        raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor (a ^ b) instead")
-    raise TypeError("sub: subtraction with a bool tensor or a Python bool is not supported (as in PyTorch); "
-                    "convert it first (mask.float(), mask.long()), or use ~mask (logical_not) to invert a mask")
+        return TypeError(f"{op}: subtracting bool tensors is not supported; use logical_xor (a ^ b) instead")
+    return TypeError(f"{op}: subtraction with a bool tensor or a Python bool is not supported (as in PyTorch); "
+                     "convert it first (mask.float(), mask.long()), or use ~mask (logical_not) to invert a mask")
 
 
 def _is_bool(x) -> bool:

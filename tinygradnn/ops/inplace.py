@@ -126,7 +126,9 @@ def add_(x: Tensor, other, alpha: float = 1) -> Tensor:
 
 
 def sub_(x: Tensor, other, alpha: float = 1) -> Tensor:
-    """``x -= alpha * other`` in place."""
+    """``x -= alpha * other`` in place (not for bools, as :func:`~.elementwise.sub`)."""
+    if ew._is_bool(x) or ew._is_bool(other):
+        raise ew._bool_subtraction_error(x, other, "sub_")
     return _apply(x, other if alpha == 1 else other * alpha, ew.sub, np.subtract, "sub_")
 
 

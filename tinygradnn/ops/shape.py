@@ -367,7 +367,7 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
         raise ValueError(f"gather: index has {idx.ndim} dims but the input of shape {x.shape} has {x.ndim}")
     if x.ndim == 0 or idx.ndim == 0:  # a 0-d input or index: one element
         return reshape(gather(reshape(x, (-1,)), 0, idx.reshape(-1)), idx.shape)
-    if any(i > n for a, (i, n) in enumerate(zip(idx.shape, x.shape)) if a != d):
+    if idx.size and any(i > n for a, (i, n) in enumerate(zip(idx.shape, x.shape)) if a != d):
         raise ValueError(f"gather: index of shape {idx.shape} must be no larger than the input of shape "
                          f"{x.shape} in every dim but {dim}")
     if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
