@@ -120,3 +120,33 @@ def test_no_grad_still_computes_values_and_inplace_updates():
         s = (w * w).sum()
     assert s.item() == pytest.approx(0.25 + 2.25)
     assert w.is_leaf and w.requires_grad
+
+
+def test_inference_mode_false_as_a_decorator_keeps_recording():
+    x = tg.ones(2, requires_grad=True)
+
+    @tg.inference_mode(False)
+    def double():
+        return x * 2
+
+    with tg.no_grad():
+        assert double().requires_grad
+
+
+def test_decorated_generators_run_each_step_in_the_mode():
+    """As PyTorch: the generator's own code runs without grad; the caller's code between steps keeps its mode."""
+
+    @tg.no_grad()
+    def steps():
+        received = yield tg.is_grad_enabled()
+        try:
+            yield received, tg.is_grad_enabled()
+        except ValueError:
+            yield "thrown", tg.is_grad_enabled()
+
+    gen = steps()
+    assert next(gen) is False and tg.is_grad_enabled()
+    assert gen.send(5) == (5, False)
+    assert gen.throw(ValueError()) == ("thrown", False)
+    gen.close()
+    assert tg.is_grad_enabled()

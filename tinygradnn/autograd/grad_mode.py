@@ -1,6 +1,7 @@
 """Switches for graph recording: ``no_grad``, ``enable_grad``, ``inference_mode``, ``set_grad_enabled``."""
 
 import functools
+import inspect
 
 from .._state import _State
 
@@ -29,12 +30,55 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
+        """Decorate ``fn``: each call runs in this mode (for a generator function, each of its steps)."""
+        mode = self.mode
+        if inspect.isgeneratorfunction(fn):
+            @functools.wraps(fn)
+            def generator(*args, **kwargs):
+                return (yield from _steps_in_mode(mode, fn(*args, **kwargs)))
+
+            return generator
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with _Mode(mode):
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class _Mode:
+    """The plain switch behind the decorators: grad mode ``mode`` inside, the previous one restored after."""
+
+    __slots__ = ("mode", "prev")
+
+    def __init__(self, mode: bool):
+        self.mode = mode
+
+    def __enter__(self):
+        self.prev, _State.enabled = _State.enabled, self.mode
+
+    def __exit__(self, *exc):
+        _State.enabled = self.prev
+
+
+def _steps_in_mode(mode: bool, gen):
+    """Drive ``gen``, running its own steps in grad ``mode`` and the caller's code between them in the caller's."""
+    step, value = gen.send, None
+    while True:
+        with _Mode(mode):
+            try:
+                out = step(value)
+            except StopIteration as stop:
+                return stop.value
+        try:
+            step, value = gen.send, (yield out)
+        except GeneratorExit:
+            with _Mode(mode):
+                gen.close()
+            raise
+        except BaseException as e:  # thrown into us: pass it on into gen
+            step, value = gen.throw, e
 
 
 class no_grad(_GradMode):
@@ -68,12 +112,5 @@ class set_grad_enabled(_GradMode):
         return self
 
     def __call__(self, fn):
-        _State.enabled = self._prev
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        _State.enabled = self._prev  # used as a decorator: the call above must not have switched anything
+        return super().__call__(fn)
