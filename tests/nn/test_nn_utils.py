@@ -13,7 +13,8 @@ def _grads(seed):
     return [rng.standard_normal(s).astype(np.float32) * 3 for s in [(3, 4), (4,), (2, 2, 2)]]
 
 
-@pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (100.0, 2.0), (0.5, 1.0), (2.0, float("inf"))])
+@pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (100.0, 2.0), (0.5, 1.0), (2.0, float("inf")),
+                                               (1.0, 0.0)])
 def test_clip_grad_norm_matches_pytorch(max_norm, norm_type):
     torch = pytest.importorskip("torch")
     grads = _grads(0)
@@ -36,6 +37,12 @@ def test_clip_grad_norm_skips_missing_grads_and_can_raise_on_nan():
     p.grad = tg.tensor([np.nan, 1.0])
     with pytest.raises(RuntimeError, match="nan"):
         clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+    for norm_type in (2.0, float("inf")):  # a NaN anywhere, even after larger values: NaN norm, NaN gradients
+        p.grad, q.grad = tg.tensor([1.0, 2.0]), tg.tensor([np.nan, 1.0])
+        assert np.isnan(clip_grad_norm_([p, q], 1.0, norm_type).item())
+        assert np.isnan(p.grad.numpy()).all()
+        with pytest.raises(RuntimeError, match="nan"):
+            clip_grad_norm_([p, q], 1.0, norm_type, error_if_nonfinite=True)
 
 
 def test_clip_grad_value():

@@ -27,15 +27,17 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
         return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
     norm_type = float(norm_type)
     arrays = [g._data for g in grads]
-    if math.isinf(norm_type):
-        total = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
+    if math.isinf(norm_type):  # (np.max, unlike Python's max, lets a NaN through)
+        total = float(np.max([np.abs(a).max() if a.size else 0.0 for a in arrays]))
+    elif norm_type == 0:  # PyTorch takes the 0-"norm" of the per-tensor norms: the gradients not all zero
+        total = float(sum(bool(np.count_nonzero(a)) for a in arrays))
     else:
         total = sum(float(np.sum(np.abs(a) ** norm_type)) for a in arrays) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, so "
                            "they cannot be clipped; set error_if_nonfinite=False to skip this check")
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
+    if not coef >= 1:  # (a NaN norm makes every gradient NaN, as in PyTorch)
         for a in arrays:
             a *= coef
     return Tensor._wrap(np.asarray(total, dtype=arrays[0].dtype))
