@@ -234,3 +234,154 @@ def test_same_custom_functions_match_torch():
         results.append([t.detach().numpy() for t in (y, ga, gb, hb)])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def _saving_classes(base):
+    """Custom ops whose backward reads saved inputs, saved outputs or both (double backward must see them)."""
+
+    class Exp(base):  # saves its output
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * y
+
+    class Cube(base):  # saves its input and its output
+        @staticmethod
+        def forward(ctx, x):
+            y = x**3
+            ctx.save_for_backward(x, y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * 3 * y / x
+
+    class ExpSin(base):  # two outputs, saves the input and the first output
+        @staticmethod
+        def forward(ctx, x):
+            e = x.exp()
+            ctx.save_for_backward(x, e)
+            return e, x.sin()
+
+        @staticmethod
+        def backward(ctx, ge, gs):
+            x, e = ctx.saved_tensors
+            return ge * e + gs * x.cos()
+
+    class Tanh(base):  # setup_context style, saves the output
+        @staticmethod
+        def forward(x):
+            return x.tanh()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(output)
+
+        @staticmethod
+        def backward(ctx, g):
+            (y,) = ctx.saved_tensors
+            return g * (1 - y * y)
+
+    def exp_sin(x):
+        e, s = ExpSin.apply(x)
+        return e * s
+
+    return {"exp": Exp.apply, "cube": Cube.apply, "exp_sin": exp_sin, "tanh": Tanh.apply}
+
+
+@pytest.mark.parametrize("name", ["exp", "cube", "exp_sin", "tanh"])
+def test_double_backward_through_saved_outputs_passes_gradgradcheck(name):
+    f = _saving_classes(tg.autograd.Function)[name]
+    assert gradgradcheck(f, _x(3, seed=2))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["exp", "cube", "exp_sin", "tanh"])
+@pytest.mark.parametrize("plus_square", [False, True])
+def test_double_backward_through_saved_outputs_matches_torch(name, plus_square):
+    """A saved output, read in a create_graph backward, carries the Function's own graph (as in PyTorch)."""
+    import torch
+
+    xv = np.array([0.5, 1.0, -0.7])
+    results = []
+    for lib in (tg, torch):
+        f = _saving_classes(lib.autograd.Function)[name]
+        x = lib.tensor(xv, dtype=lib.float64, requires_grad=True)
+        loss = (f(x) ** 2).sum() + ((x**2).sum() if plus_square else 0)
+        (g,) = lib.autograd.grad(loss, x, create_graph=True)
+        (h,) = lib.autograd.grad(g.sum(), x)
+        results.append([g.detach().numpy(), h.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_double_backward_through_saved_output_exact_values():
+    f = _saving_classes(tg.autograd.Function)["exp"]
+    x = tg.tensor([0.5, 1.0], dtype=tg.float64, requires_grad=True)
+    (g,) = tg.autograd.grad(f(x).sum() + (x**2).sum(), x, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), np.exp([0.5, 1.0]) + 2, rtol=1e-12)
+
+
+def test_backward_may_return_extra_trailing_nones():
+    class Scale(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, c=2.0):
+            ctx.c = c
+            return x * c
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.c, None, None
+
+    class ExtraGrad(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g
+
+    x = tg.ones(2, requires_grad=True)
+    Scale.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    with pytest.raises(RuntimeError, match="ExtraGrad.backward returned 2 gradients but forward took 1"):
+        ExtraGrad.apply(x).sum().backward()
+
+
+def test_single_non_differentiable_output_does_not_require_grad():
+    class Marked(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x * 2
+            ctx.mark_non_differentiable(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Argmax(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.argmax()
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    x = tg.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    y = Marked.apply(x)
+    assert not y.requires_grad and y.grad_fn is None
+    np.testing.assert_array_equal(y.numpy(), [2.0, 6.0, 4.0])
+    i = Argmax.apply(x)
+    assert not i.requires_grad and i.grad_fn is None and i.item() == 1

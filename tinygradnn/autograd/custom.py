@@ -17,8 +17,10 @@
 Unlike the internal :class:`~tinygradnn.autograd.function.Function` (arrays in, arrays out), these
 work on Tensors. ``forward`` returns one Tensor or a tuple of them; ``backward`` then receives one
 gradient per output (zeros for an output that was not used, as PyTorch does by default) and returns
-one gradient (or ``None``) per argument of ``forward``. The PyTorch 2 style, a ``forward`` without
-``ctx`` plus a static ``setup_context(ctx, inputs, output)``, works too.
+one gradient (or ``None``) per argument of ``forward`` (extra trailing Nones are allowed). A saved output,
+read in a ``create_graph`` backward, is that output with its graph, so double backward works as in
+PyTorch. Integer outputs and those passed to ``ctx.mark_non_differentiable`` do not require grad. The
+PyTorch 2 style, a ``forward`` without ``ctx`` plus a static ``setup_context(ctx, inputs, output)``, works too.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ class FunctionCtx:
 class _CustomNode(_Node):
     # ``layout``: None for a single output; else one entry per output of forward: None (no gradient:
     # zeros of ``like`` go to backward) or (start, stop, shape, dtype), its slice of the packed outputs.
+    # ``saved_outputs``: (position in saved_tensors, output index) of each saved differentiable output;
+    # then ``saved`` holds the output's (or packed outputs') array, which the engine turns into the output
+    # Tensor under create_graph, so a double backward flows through this node as in PyTorch.
     @property
     def name(self) -> str:
         return self.user_cls.__name__  # in grad_fn's repr and in error messages, as in PyTorch
@@ -70,8 +75,19 @@ class _CustomNode(_Node):
             grad_outputs = tuple(
                 _zeros(like) if part is None else gt[part[0]:part[1]].reshape(part[2]).to(part[3])
                 for part, like in zip(ctx.layout, ctx.like))
-        grads = ctx.user_cls.backward(ctx.user_ctx, *grad_outputs)
+        user_ctx = ctx.user_ctx
+        if ctx.saved_outputs and isinstance(g, Tensor):
+            saved = user_ctx.saved_tensors
+            user_ctx.saved_tensors = _with_graph(ctx, saved)
+            try:
+                grads = ctx.user_cls.backward(user_ctx, *grad_outputs)
+            finally:
+                user_ctx.saved_tensors = saved
+        else:
+            grads = ctx.user_cls.backward(user_ctx, *grad_outputs)
         grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) > len(ctx.inputs) and all(gi is None for gi in grads[len(ctx.inputs):]):
+            grads = grads[:len(ctx.inputs)]  # extra trailing Nones are allowed, as in PyTorch
         if len(grads) != len(ctx.inputs):
             raise RuntimeError(f"{ctx.user_cls.__name__}.backward returned {len(grads)} gradients but forward "
                                f"took {len(ctx.inputs)} inputs")
@@ -86,6 +102,16 @@ class _CustomNode(_Node):
                                    f"for an input of shape {p.shape}")
             out.append(gi if isinstance(g, Tensor) else gi._data)
         return tuple(out)
+
+
+def _with_graph(node, saved: tuple) -> tuple:
+    """``saved`` with each saved output replaced by that output as a Tensor recorded by ``node``."""
+    (out,) = node.saved  # the output Tensor (packed outputs if several), as the engine gives it
+    saved = list(saved)
+    for i, k in node.saved_outputs:
+        part = None if node.layout is None else node.layout[k]
+        saved[i] = out if part is None else out[part[0]:part[1]].reshape(part[2]).to(part[3])
+    return tuple(saved)
 
 
 def _zeros(like):
@@ -124,25 +150,37 @@ class Function:
                             f"got {type(out).__name__}")
         if not (_State.enabled and any(needs)):
             return out
+        if not multi and (out.dtype.kind != "f" or any(t is out for t in ctx._non_differentiable)):
+            return out.detach()  # integer or marked outputs get no gradient
         node = _CustomNode.__new__(_CustomNode)
         node.saved, node.inputs, node.needs_input_grad = (), args, needs
         node.bumps, node.seq = _State.bumps, next_seq()
         node.user_cls, node.user_ctx, node.layout = cls, ctx, None
         if not multi:
-            out = Tensor._wrap(out._data)
-            out._requires_grad, out._ctx = True, node
-            return out
-        return _pack_outputs(node, outs, ctx._non_differentiable)
+            packed = Tensor._wrap(out._data)
+        else:
+            packed = _pack_outputs(node, outs, ctx._non_differentiable)
+            if packed is None:
+                return outs
+        packed._requires_grad, packed._ctx = True, node
+        node.saved_outputs = tuple((i, k) for i, s in enumerate(ctx.saved_tensors) for k, o in enumerate(outs)
+                                   if s is o and (not multi or node.layout[k] is not None))
+        if node.saved_outputs:
+            node.saved = (packed._data,)
+        if not multi:
+            return packed
+        return tuple(packed[part[0]:part[1]].reshape(part[2]).to(part[3]) if part else
+                     (o.detach() if isinstance(o, Tensor) else o) for o, part in zip(outs, node.layout))
 
 
-def _pack_outputs(node, outs: tuple, non_differentiable: tuple) -> tuple:
+def _pack_outputs(node, outs: tuple, non_differentiable: tuple):
     """Several outputs, one graph node: the differentiable outputs are flattened into one packed Tensor that
-    ``node`` produces, and each output is recorded as a slice of it (so the engine, which gives every node one
-    output, sends each output's gradient back into the right slice)."""
+    ``node`` produces (returned; None if there are none), and each output is recorded as a slice of it (so the
+    engine, which gives every node one output, sends each output's gradient back into the right slice)."""
     skip = {id(t) for t in non_differentiable}
     diff = [isinstance(o, Tensor) and o.dtype.kind == "f" and id(o) not in skip for o in outs]
     if not any(diff):
-        return outs
+        return None
     common = np.result_type(*(o.dtype for o, d in zip(outs, diff) if d))
     layout, start = [], 0
     for o, d in zip(outs, diff):
@@ -150,10 +188,7 @@ def _pack_outputs(node, outs: tuple, non_differentiable: tuple) -> tuple:
         start += o.numel() if d else 0
     node.layout = layout
     node.like = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs]
-    packed = Tensor._wrap(np.concatenate([np.ravel(o._data).astype(common) for o, d in zip(outs, diff) if d]))
-    packed._requires_grad, packed._ctx = True, node
-    return tuple(packed[part[0]:part[1]].reshape(part[2]).to(part[3]) if part else
-                 (o.detach() if isinstance(o, Tensor) else o) for o, part in zip(outs, layout))
+    return Tensor._wrap(np.concatenate([np.ravel(o._data).astype(common) for o, d in zip(outs, diff) if d]))
 
 
 def once_differentiable(backward):
