@@ -152,6 +152,11 @@ class Tensor:
         if self._ctx is not None:
             self._retains_grad = True
 
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor after ``retain_grad()``."""
+        return self._retains_grad
+
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a replacement."""
         if not self._requires_grad:
@@ -181,6 +186,8 @@ class Tensor:
         g = _seed(self, gradient, create_graph)
         if inputs is not None:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            if not inputs:
+                raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
             grads = run_backward([self], [g], retain_graph=retain_graph, create_graph=create_graph,
                                  inputs=inputs, allow_unused=True)
             for t, gi in zip(inputs, grads):

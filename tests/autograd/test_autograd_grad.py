@@ -113,3 +113,37 @@ def test_third_derivative_matches_torch():
         (g3,) = lib.autograd.grad(g2.sum(), x)
         out.append(g3.detach().numpy())
     np.testing.assert_allclose(out[0], out[1], rtol=1e-12)
+
+
+def test_grad_with_an_input_repeated_returns_its_gradient_each_time():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 2
+    gm1, gm2, gx1, gx2 = tg.autograd.grad((m * 3).sum(), [m, m, x, x])
+    for g, want in ((gm1, 3.0), (gm2, 3.0), (gx1, 6.0), (gx2, 6.0)):
+        np.testing.assert_array_equal(g.numpy(), [want, want])
+
+
+def test_grad_with_empty_inputs_raises():
+    x = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="`inputs` argument to `grad\\(\\)` cannot be empty"):
+        tg.autograd.grad((x * 3).sum(), [])
+
+
+def test_grad_takes_a_non_leaf_gradient_before_its_hooks_and_a_leaf_one_after():
+    # PyTorch 2.13: ([4, 8], [80, 160]) and [30, 30]
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 2
+    m.register_hook(lambda g: g * 10)
+    gm, gx = tg.autograd.grad((m**2).sum(), [m, x])
+    np.testing.assert_array_equal(gm.numpy(), [4.0, 8.0])
+    np.testing.assert_array_equal(gx.numpy(), [80.0, 160.0])
+    y = tg.tensor([1.0, 2.0], requires_grad=True)
+    y.register_hook(lambda g: g * 10)
+    (gy,) = tg.autograd.grad((y * 3).sum(), [y])
+    np.testing.assert_array_equal(gy.numpy(), [30.0, 30.0])
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 2
+    m.register_hook(lambda g: [g.mul_(2), None][1])  # an in-place hook changes the returned gradient too (PyTorch)
+    gm, gx = tg.autograd.grad((m * 3).sum(), [m, x])
+    np.testing.assert_array_equal(gm.numpy(), [6.0, 6.0])
+    np.testing.assert_array_equal(gx.numpy(), [12.0, 12.0])

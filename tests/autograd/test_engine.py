@@ -201,6 +201,90 @@ def test_hooks_see_and_may_replace_the_gradient():
         tg.ones(2).register_hook(print)
 
 
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("hook, match", [
+    (lambda g: g[:2], r"hook '<lambda>' changed the gradient's shape from \(3,\) to \(2,\)"),
+    (lambda g: g.sum(), r"shape from \(3,\) to \(\)"),
+    (lambda g: g.float(), r"dtype from float64 to float32"),
+])
+def test_a_hook_may_not_change_the_gradient_shape_or_dtype(leaf, hook, match):
+    x = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    t = x if leaf else x * 2
+    t.register_hook(hook)
+    with pytest.raises(RuntimeError, match=match):
+        (t * 3).sum().backward()
+    y = tg.tensor([1.0], requires_grad=True)
+    y.register_hook(lambda g: 5)
+    with pytest.raises(TypeError, match="hook '<lambda>' returned int"):
+        (y * 3).sum().backward()
+
+
+def _double_in_place(g):
+    g.mul_(2)
+
+
+def test_a_hook_may_change_the_gradient_in_place():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(_double_in_place)
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+    (x * 3).sum().backward()  # accumulates as in PyTorch: 6 + 6
+    np.testing.assert_array_equal(x.grad.numpy(), [12.0, 12.0])
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 2
+    m.retain_grad()
+    m.register_hook(_double_in_place)
+    m.register_hook(lambda g: g + 1)  # the next hook sees the changed gradient
+    (m * 3).sum().backward()
+    np.testing.assert_array_equal(m.grad.numpy(), [7.0, 7.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [14.0, 14.0])
+
+
+def test_an_in_place_hook_changes_no_other_gradient():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([1.0, 2.0], requires_grad=True)
+    a.register_hook(_double_in_place)
+    (a + b).sum().backward()  # add's rule hands the same array to a and b
+    np.testing.assert_array_equal(a.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 1
+    m.register_hook(_double_in_place)
+    seed = tg.ones(2)
+    m.backward(seed)
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(seed.numpy(), [1.0, 1.0])  # the caller's gradient is left alone
+    kept = []
+    c = tg.tensor([1.0, 2.0], requires_grad=True)
+    c.register_hook(kept.append)
+    (c * 3).sum().backward()
+    c.grad.zero_()
+    np.testing.assert_array_equal(kept[0].numpy(), [3.0, 3.0])  # .grad does not alias what the hook kept
+
+
+def test_retains_grad():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 2
+    assert not x.retains_grad and not m.retains_grad
+    m.retain_grad()
+    x.retain_grad()
+    assert m.retains_grad and not x.retains_grad
+
+
+def test_backward_with_empty_inputs_raises():
+    x = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="`inputs` argument to `backward\\(\\)` cannot be empty"):
+        (x * 3).sum().backward(inputs=[])
+
+
+def test_backward_with_inputs_takes_a_non_leaf_gradient_after_its_hooks():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    m = x * 2
+    m.register_hook(lambda g: g * 10)
+    (m * 1).sum().backward(inputs=[m])
+    np.testing.assert_array_equal(m.grad.numpy(), [10.0, 10.0])  # PyTorch 2.13: the same
+
+
 def test_retain_grad_keeps_a_non_leaf_gradient():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 2

@@ -58,14 +58,20 @@ def _as_tensors(ctx, out: Tensor) -> tuple:
 
 
 def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, inputs=None,
-                 allow_unused=False):
+                 allow_unused=False, before_hooks=False):
     """Backpropagate from ``roots`` (seeded with ``grad_roots``).
 
     With ``inputs=None`` gradients of leaves are accumulated into ``.grad``; otherwise the gradients
-    of ``inputs`` are returned (``autograd.grad``) and no ``.grad`` is touched.
+    of ``inputs`` are returned (``autograd.grad``) and no ``.grad`` is touched. ``before_hooks``: a
+    non-leaf input's gradient is taken before its hooks run (``autograd.grad``, as PyTorch does; a
+    leaf's after them).
     """
     F = ops.TensorOps if create_graph else ops.ArrayOps
-    wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
+    wanted = None
+    if inputs is not None:
+        wanted = {}
+        for i, t in enumerate(inputs):
+            wanted.setdefault(t, i)  # an input listed twice gets its first slot's result
     results = [None] * (len(inputs) if inputs is not None else 0)
     grads = {}  # tensor -> the sum of the gradients it has received so far
     owned = set()  # tensors whose gradient buffer the engine allocated and may add into in place
@@ -84,9 +90,15 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
             t = heappop(heap)[1]
             g = grads.pop(t)
             if t._hooks:
-                g = _run_hooks(t, g, create_graph)
+                if before_hooks and t in wanted:
+                    if not create_graph:
+                        g = np.array(g)  # our own copy: in-place changes by the hooks show in the result
+                    results[wanted[t]] = g if create_graph else Tensor._wrap(g)
+                    g = _run_hooks(t, g, create_graph, True)
+                else:
+                    g = _run_hooks(t, g, create_graph, t in owned)
             if wanted is not None:
-                if t in wanted:
+                if t in wanted and results[wanted[t]] is None:
                     results[wanted[t]] = g if create_graph else Tensor(g)
             elif t._retains_grad:
                 _store_grad(t, g, create_graph, False)
@@ -135,7 +147,8 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
         for t in leaves:
             g = grads.pop(t)
             if t._hooks:
-                g = _run_hooks(t, g, create_graph)
+                g = _run_hooks(t, g, create_graph, t in owned)
+                owned.discard(t)  # the hooks saw this array (and may keep it): .grad gets a copy
             if wanted is None:
                 if t.grad is None and t in owned:  # the usual case: the leaf adopts the array
                     t.grad = Tensor._wrap(g)
@@ -147,6 +160,8 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
         _State.enabled = was_enabled
     if inputs is not None:
         for i, r in enumerate(results):
+            if r is None:
+                r = results[i] = results[wanted[inputs[i]]]
             if r is None and not allow_unused:
                 raise RuntimeError(
                     f"One of the differentiated Tensors (input {i}, shape {inputs[i].shape}) does not "
@@ -203,10 +218,27 @@ def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:
         t.grad._data = total if type(total) is np.ndarray else np.asarray(total)  # 0-d: stays an array
 
 
-def _run_hooks(t: Tensor, g, create_graph):
+def _run_hooks(t: Tensor, g, create_graph: bool, owned: bool):
+    """Run ``t``'s hooks in order. Each gets the gradient as a Tensor and may change it in place or
+    return a replacement of the same shape and dtype. A gradient array the engine does not own (it
+    may be shared with another tensor's gradient or be the caller's) is copied first."""
+    if not create_graph:
+        g = Tensor._wrap(g if owned else np.array(g))
     for hook in t._hooks:
-        gt = g if create_graph else Tensor(g)
-        res = hook(gt)
+        res = hook(g)
         if res is not None:
-            g = res if create_graph else res._data
-    return g
+            _check_hook_result(hook, g, res)
+            g = res
+    return g if create_graph else g._data
+
+
+def _check_hook_result(hook, g: Tensor, res) -> None:
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(res, Tensor):
+        raise TypeError(f"hook {name!r} returned {type(res).__name__}: a tensor hook must return a Tensor or None")
+    if res.shape != g.shape:
+        raise RuntimeError(f"hook {name!r} changed the gradient's shape from {g.shape} to {res.shape}: a hook "
+                           "must return a gradient of the tensor's shape")
+    if res.dtype != g.dtype:
+        raise RuntimeError(f"hook {name!r} changed the gradient's dtype from {g.dtype} to {res.dtype}: a hook "
+                           "must return a gradient of the tensor's dtype")

@@ -39,6 +39,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs)
     for i, t in enumerate(inputs):
@@ -51,4 +53,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     if retain_graph is None:
         retain_graph = create_graph
     return run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs,
-                        allow_unused=allow_unused)
+                        allow_unused=allow_unused, before_hooks=True)
