@@ -341,6 +341,62 @@ def test_full_backward_hook_when_input_needs_no_grad():
     assert seen == [((None,), (4, 2))]
 
 
+class _TwoInputs(nn.Module):
+    def forward(self, a, b):
+        return a * 2
+
+
+def test_full_backward_hook_fires_when_an_input_is_unused():
+    # PyTorch 2.13: grad_input ([2, 2], [0, 0]): zeros for an input without gradient
+    seen = []
+    m = _TwoInputs()
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append((gi, go)))
+    a, b = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0, 4.0], requires_grad=True)
+    m(a, b).sum().backward()
+    ((ga, gb), (go,)) = seen[0]
+    np.testing.assert_array_equal(ga.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(gb.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(go.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, 0.0])  # PyTorch 2.13: the zeros reach b
+
+
+def test_full_backward_hook_grad_input_of_inputs_without_grad():
+    # PyTorch 2.13: zeros (of the input's dtype) for a tensor that does not require grad, None for a non-tensor
+    seen = []
+    m = _TwoInputs()
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append(gi))
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    m(a, tg.tensor([3, 4])).sum().backward()
+    m(a, 3).sum().backward()
+    np.testing.assert_array_equal(seen[0][0].numpy(), [2.0, 2.0])
+    assert seen[0][1].dtype == tg.int64 and seen[0][1].tolist() == [0, 0]
+    assert seen[1][1] is None
+
+
+def test_full_backward_hook_may_replace_the_gradients_of_several_inputs():
+    m = _TwoInputs()
+    m.register_full_backward_hook(lambda mod, gi, go: (gi[0] * 10, gi[1] + 1))
+    a, b = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0, 4.0], requires_grad=True)
+    m(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [20.0, 20.0])  # PyTorch 2.13: the same
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    m = _TwoInputs()
+    m.register_full_backward_hook(lambda mod, gi, go: (gi[0][:1], None))
+    with pytest.raises(RuntimeError, match=r"_TwoInputs.*shape \(1,\).*input 0 of shape \(2,\)"):
+        m(a, b).sum().backward()
+
+
+def test_full_backward_hook_fires_once_per_backward():
+    calls = []
+    m = _TwoInputs()
+    m.register_full_backward_hook(lambda mod, gi, go: calls.append(gi[0].tolist()))
+    a, b = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0, 4.0], requires_grad=True)
+    y = m(a, b).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert calls == [[2.0, 2.0], [2.0, 2.0]]
+
+
 def test_full_backward_hook_against_torch():
     torch = pytest.importorskip("torch")
     lin, tlin = nn.Linear(3, 2), torch.nn.Linear(3, 2)

@@ -150,7 +150,7 @@ class Module:
     def register_full_backward_hook(self, hook) -> _hooks.RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` during backward (tuples of Tensors or None).
 
-        A non-None result replaces ``grad_input`` (supported when one input requires grad).
+        A non-None result replaces ``grad_input``. An input without a gradient gets zeros, a non-Tensor None.
         """
         return _hooks.add_hook(self._backward_hooks, hook)
 
