@@ -384,3 +384,12 @@ def test_accumulated_gradient_of_a_0d_leaf_stays_an_array(twice):
     model.s = s
     model.zero_grad(set_to_none=False)
     assert s.grad.item() == 0.0
+
+
+def test_a_hook_added_by_a_hook_waits_for_the_next_pass():
+    calls = []
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: calls.append("h1") or y.register_hook(lambda g: calls.append("h2")) and None)
+    y.sum().backward()
+    assert calls == ["h1"]

@@ -397,6 +397,25 @@ def test_full_backward_hook_fires_once_per_backward():
     assert calls == [[2.0, 2.0], [2.0, 2.0]]
 
 
+def test_full_backward_hook_is_not_called_again_by_a_second_order_pass():
+    """As PyTorch: the second pass reaches the inputs but no output, so it neither calls the hook nor
+    applies its replacement again (the second derivative of 10 * x**2 is 20)."""
+    calls = []
+
+    class Square(nn.Module):
+        def forward(self, x):
+            return x * x
+
+    m = Square()
+    m.register_full_backward_hook(lambda mod, gi, go: calls.append(1) or (gi[0] * 10,))
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tg.autograd.grad(m(x).sum(), x, create_graph=True)
+    (h,) = tg.autograd.grad(g.sum(), x)
+    np.testing.assert_array_equal(g.detach().numpy(), [20.0, 40.0])
+    np.testing.assert_array_equal(h.numpy(), [20.0, 20.0])
+    assert calls == [1]
+
+
 def test_full_backward_hook_against_torch():
     torch = pytest.importorskip("torch")
     lin, tlin = nn.Linear(3, 2), torch.nn.Linear(3, 2)

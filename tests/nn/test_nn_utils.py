@@ -63,3 +63,9 @@ def test_parameters_to_vector_and_back():
     np.testing.assert_array_equal(model.bias.detach().numpy(), [6, 7])
     with pytest.raises(ValueError, match="1-D vector of 8 elements"):
         vector_to_parameters(tg.zeros(7), model.parameters())
+
+
+def test_clip_grad_norm_returns_the_norm_in_the_widest_gradient_dtype():
+    p, q = nn.Parameter(tg.zeros(2)), nn.Parameter(tg.zeros(1, dtype=tg.float64))
+    p.grad, q.grad = tg.tensor([3.0, 4.0]), tg.tensor([0.0], dtype=tg.float64)
+    assert clip_grad_norm_([p, q], 10.0).dtype == np.float64

@@ -224,7 +224,7 @@ def _run_hooks(t: Tensor, g, create_graph: bool, owned: bool):
     may be shared with another tensor's gradient or be the caller's) is copied first."""
     if not create_graph:
         g = Tensor._wrap(g if owned else np.array(g))
-    for hook in t._hooks:
+    for hook in tuple(t._hooks):  # (a hook added by a hook waits for the next pass, as in PyTorch)
         res = hook(g)
         if res is not None:
             _check_hook_result(hook, g, res)

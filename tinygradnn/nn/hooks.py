@@ -124,10 +124,13 @@ class BackwardHookCall:
         grad_input = (tuple(_as_grad(g, a) for g, a in zip(self.grad_input, self.args)) if self.positions
                       else (None,) * len(self.args))  # (PyTorch: None, not zeros, when no input requires grad)
         grad_output = tuple(self.grad_output)
+        # no output gradient since the last call (a second-order pass that reaches only the inputs): the
+        # gradients pass unchanged, without a hook call, as in PyTorch
+        hooks = self.hooks if self.got_out or not self.n_out else ()
         self.grad_input = [None] * len(self.args)  # ready for another backward through the same graph
         self.grad_output = [None] * len(grad_output)
         self.got_out = 0
-        for hook in self.hooks:
+        for hook in hooks:
             result = hook(self.module, grad_input, grad_output)
             if result is None:
                 continue

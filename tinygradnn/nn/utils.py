@@ -40,7 +40,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     if not coef >= 1:  # (a NaN norm makes every gradient NaN, as in PyTorch)
         for a in arrays:
             a *= coef
-    return Tensor._wrap(np.asarray(total, dtype=arrays[0].dtype))
+    return Tensor._wrap(np.asarray(total, dtype=np.result_type(*arrays)))  # (the widest gradient dtype)
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
