@@ -147,3 +147,25 @@ def test_grad_takes_a_non_leaf_gradient_before_its_hooks_and_a_leaf_one_after():
     gm, gx = tg.autograd.grad((m * 3).sum(), [m, x])
     np.testing.assert_array_equal(gm.numpy(), [6.0, 6.0])
     np.testing.assert_array_equal(gx.numpy(), [12.0, 12.0])
+
+
+def test_grad_runs_only_the_part_of_the_graph_behind_its_inputs():
+    """As PyTorch: hooks on other branches stay silent, a freed other branch is no error, and a retained
+    non-leaf on the way still gets its .grad."""
+    calls = []
+    a, b = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([1.0, 1.0], requires_grad=True)
+    w = b * 2
+    w.register_hook(lambda g: calls.append("w"))
+    b.register_hook(lambda g: calls.append("b"))
+    y = a * 3
+    y.retain_grad()
+    z = (y * y).sum() + w.sum()
+    (ga,) = tg.autograd.grad(z, [a], retain_graph=True)
+    np.testing.assert_array_equal(ga.numpy(), [18.0, 36.0])
+    np.testing.assert_array_equal(y.grad.numpy(), [6.0, 12.0])
+    z.backward(inputs=[a])
+    assert calls == [] and b.grad is None
+    freed = b.exp()
+    freed.sum().backward()  # frees exp's graph
+    (ga,) = tg.autograd.grad((a * a).sum() + freed.sum(), [a])
+    np.testing.assert_array_equal(ga.numpy(), [2.0, 4.0])

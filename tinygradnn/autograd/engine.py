@@ -73,6 +73,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
         for i, t in enumerate(inputs):
             wanted.setdefault(t, i)  # an input listed twice gets its first slot's result
     results = [None] * (len(inputs) if inputs is not None else 0)
+    needed = None if wanted is None else _leading_to(roots, wanted)  # autograd.grad: only these nodes run
     grads = {}  # tensor -> the sum of the gradients it has received so far
     owned = set()  # tensors whose gradient buffer the engine allocated and may add into in place
     heap, leaves = [], []  # tensors waiting for their node to run, as (-ctx.seq, tensor); leaves in order
@@ -89,18 +90,13 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
         while heap:
             t = heappop(heap)[1]
             g = grads.pop(t)
-            if t._hooks:
-                if before_hooks and t in wanted:
-                    if not create_graph:
-                        g = np.array(g)  # our own copy: in-place changes by the hooks show in the result
-                    results[wanted[t]] = g if create_graph else Tensor._wrap(g)
-                    g = _run_hooks(t, g, create_graph, True)
-                else:
-                    g = _run_hooks(t, g, create_graph, t in owned)
             if wanted is not None:
-                if t in wanted and results[wanted[t]] is None:
-                    results[wanted[t]] = g if create_graph else Tensor(g)
-            elif t._retains_grad:
+                if t not in needed:
+                    continue  # no input asked for lies behind t: its hooks and its node do not run (as PyTorch)
+                g = _through_wanted(t, g, wanted, results, create_graph, before_hooks, t in owned)
+            elif t._hooks:
+                g = _run_hooks(t, g, create_graph, t in owned)
+            if t._retains_grad:
                 _store_grad(t, g, create_graph, False)
             ctx = t._ctx
             if ctx.bumps != _State.bumps:  # some tensor was changed in place since ctx was recorded
@@ -137,7 +133,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                         leaves.append(p)
                         if _fresh(gi, g, in_grads):
                             owned.add(p)  # the leaf can keep this array as .grad without a copy
-                    elif p_ctx.saved is None:
+                    elif p_ctx.saved is None and (needed is None or p in needed):
                         raise _freed_graph_error(p_ctx)
                     else:
                         heappush(heap, (-p_ctx.seq, p))
@@ -146,7 +142,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                 ctx.inputs = ()
         for t in leaves:
             g = grads.pop(t)
-            if t._hooks:
+            if t._hooks and (needed is None or t in needed):
                 g = _run_hooks(t, g, create_graph, t in owned)
                 owned.discard(t)  # the hooks saw this array (and may keep it): .grad gets a copy
             if wanted is None:
@@ -168,6 +164,40 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                     "appear in the graph of the outputs. Pass allow_unused=True to get None for it.")
         return tuple(results)
     return None
+
+
+def _through_wanted(t: Tensor, g, wanted: dict, results: list, create_graph: bool, before_hooks: bool, owned: bool):
+    """With ``inputs`` given: run ``t``'s hooks and take its gradient if it was asked for, before the hooks
+    for ``autograd.grad`` (as PyTorch), after them for ``backward(inputs=...)``. Returns the gradient."""
+    slot = wanted.get(t)
+    if t._hooks:
+        if before_hooks and slot is not None:
+            if not create_graph:
+                g = np.array(g)  # our own copy: in-place changes by the hooks show in the result
+            results[slot] = g if create_graph else Tensor._wrap(g)
+            owned = True
+        g = _run_hooks(t, g, create_graph, owned)
+    if slot is not None and results[slot] is None:
+        results[slot] = g if create_graph else Tensor(g)
+    return g
+
+
+def _leading_to(roots, wanted: dict) -> set:
+    """The tensors behind ``roots`` from which a ``wanted`` tensor can be reached (the wanted ones included):
+    depth first without recursion, each tensor decided once its inputs are."""
+    needed, seen, stack = set(), set(), [(r, False) for r in roots]
+    while stack:
+        t, inputs_done = stack.pop()
+        ctx = t._ctx
+        parents = () if ctx is None else [p for p in ctx.inputs if isinstance(p, Tensor) and p._requires_grad]
+        if inputs_done:
+            if t in wanted or any(p in needed for p in parents):
+                needed.add(t)
+        elif t not in seen:
+            seen.add(t)
+            stack.append((t, True))
+            stack.extend((p, False) for p in parents if p not in seen)
+    return needed
 
 
 def _enqueue(t: Tensor, heap: list, leaves: list) -> None:
