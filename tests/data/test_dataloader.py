@@ -153,6 +153,7 @@ def test_default_collate_structures():
     p = default_collate([Point(np.zeros(2), 1), Point(np.ones(2), 2)])
     assert isinstance(p, Point) and p.x.shape == (2, 2) and p.y.tolist() == [1, 2]
     assert default_collate([np.float16(1), np.float16(2)]).dtype == np.float16
+    assert default_collate([np.float32(0.1), np.float64(0.123456789012345)]).dtype == np.float64  # no rounding
     nested = default_collate([{"a": [tg.ones(2), 3]}, {"a": [tg.zeros(2), 4]}])
     assert nested["a"][0].shape == (2, 2) and nested["a"][1].tolist() == [3, 4]
     queued = default_collate([deque([1, 2.0]), deque([3, 4.0])])  # any sequence, in its own type (PyTorch)

@@ -65,10 +65,11 @@ def default_collate(batch: list):
         return _stack(arrays)
     if isinstance(elem, bool | int | float | np.generic):
         _check_all(batch, bool | int | float | np.generic)
-        if isinstance(elem, np.generic) and all(type(b) is type(elem) for b in batch):
-            if elem.dtype.kind not in "biuf":
+        if all(isinstance(b, np.generic) for b in batch):
+            arr = np.array(batch)  # NumPy scalars keep their dtype (mixed ones: NumPy's common dtype, as PyTorch)
+            if arr.dtype.kind not in "biuf":
                 raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found {type(elem).__name__}")
-            return Tensor._wrap(np.array(batch))  # NumPy scalars keep their dtype
+            return Tensor._wrap(arr)
         return _numbers(batch)
     if isinstance(elem, Mapping):
         _check_all(batch, Mapping)
