@@ -130,6 +130,19 @@ def test_all_labels_ignored_gives_nan_with_a_zero_gradient_like_pytorch(options,
     assert not ours.grad.numpy().any()
 
 
+@pytest.mark.parametrize("labels", [[0, 0, -100], [0, 0, 0]])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_counted_labels_of_weight_zero_give_nan_gradients_like_pytorch(labels, smoothing):
+    """Total weight 0 without everything ignored: 0/0 as in PyTorch, NaN for counted rows, 0 for ignored ones."""
+    x, w = randn(3, 3), np.array([0.0, 1.0, 1.0], np.float32)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    F.cross_entropy(ours, tg.tensor(labels), weight=tg.tensor(w), label_smoothing=smoothing).backward()
+    torch.nn.functional.cross_entropy(theirs, torch.tensor(labels), weight=torch.tensor(w),
+                                      label_smoothing=smoothing).backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    assert np.isnan(ours.grad.numpy()[:2]).all()
+
+
 def test_losses_accept_the_legacy_flags():
     x, t = randn(3, 2), randn(3, 2)
     for size_average, reduce in [(False, None), (None, False), (True, True)]:

@@ -225,8 +225,16 @@ def _nll(logp: Tensor, labels: np.ndarray, ignored, w, reduction: str) -> Tensor
     if reduction != "mean":
         return _reduce(loss, reduction)
     total = weights.sum()
-    # all ignored: the mean is NaN as in PyTorch, but the logits get a zero gradient (adding a constant NaN)
-    return loss.sum() + np.nan if total == 0 else loss.sum() / total
+    if total == 0:
+        return _zero_weight_mean(picked, ignored)
+    return loss.sum() / total
+
+
+def _zero_weight_mean(values: Tensor, ignored) -> Tensor:
+    """A 'mean' whose total weight is 0, as PyTorch's 0/0: NaN, with a NaN gradient for the counted
+    entries and 0 for the ignored ones (so a batch of nothing but padding leaves the parameters finite)."""
+    counted = np.nan if ignored is None else np.where(ignored, 0, np.nan).astype(values.dtype)
+    return (values * counted).sum() + np.nan
 
 
 def _as_batched(name: str, input: Tensor, target: Tensor):
@@ -327,7 +335,7 @@ def _smoothed_labels(x: Tensor, labels, ignored, w, reduction: str, smoothing: f
             total = (w[safe] if keep is None else w[safe] * keep).sum()
         else:
             total = labels.size if keep is None else keep.sum()
-        smooth = smooth.sum() / float(total) if total else smooth.sum() + np.nan  # as in _nll
+        smooth = smooth.sum() / float(total) if total else _zero_weight_mean(smooth, ignored)
     else:
         smooth = _reduce(smooth, reduction)
     return nll * (1 - smoothing) + smooth * (smoothing / c)
