@@ -169,3 +169,23 @@ def test_grad_runs_only_the_part_of_the_graph_behind_its_inputs():
     freed.sum().backward()  # frees exp's graph
     (ga,) = tg.autograd.grad((a * a).sum() + freed.sum(), [a])
     np.testing.assert_array_equal(ga.numpy(), [2.0, 4.0])
+
+
+@requires_torch
+def test_materialize_grads_gives_zeros_for_unused_inputs_as_torch():
+    import torch
+
+    for create_graph in (False, True):
+        x, u = tg.tensor([1.0, 2.0], requires_grad=True), tg.ones(3, 2, requires_grad=True, dtype=tg.float64)
+        tx, tu = torch.tensor([1.0, 2.0], requires_grad=True), torch.ones(3, 2, requires_grad=True, dtype=torch.float64)
+        gx, gu = tg.autograd.grad((x * x).sum(), [x, u], create_graph=create_graph, materialize_grads=True)
+        tgx, tgu = torch.autograd.grad((tx * tx).sum(), [tx, tu], create_graph=create_graph, materialize_grads=True)
+        np.testing.assert_array_equal(gx.detach().numpy(), tgx.detach().numpy())
+        np.testing.assert_array_equal(gu.detach().numpy(), tgu.detach().numpy())
+        assert gu.dtype == tg.float64 and gu.requires_grad == tgu.requires_grad == create_graph
+    (g,) = tg.autograd.grad((x * 2).sum(), [u], allow_unused=True, materialize_grads=True)
+    np.testing.assert_array_equal(g.numpy(), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="allow_unused"):
+        tg.autograd.grad((x * 2).sum(), [u], allow_unused=False, materialize_grads=True)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):  # allow_unused=None alone: still an error
+        tg.autograd.grad((x * 2).sum(), [u], allow_unused=None)

@@ -30,12 +30,16 @@ def _seed(out: Tensor, gradient, create_graph: bool):
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False):
+         allow_unused: bool | None = None, materialize_grads: bool = False):
     """Return ``d(outputs)/d(inputs)`` as a tuple of Tensors, one per input (``.grad`` is not touched).
 
     With ``create_graph=True`` the returned gradients are themselves differentiable (Hessian-vector
-    products, gradient penalties).
+    products, gradient penalties). An input the outputs do not depend on is an error, or gets ``None``
+    with ``allow_unused=True``, or zeros with ``materialize_grads=True`` (which implies ``allow_unused``).
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -52,5 +56,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     seeds = [_seed(o, g, create_graph) for o, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    return run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs,
-                        allow_unused=allow_unused, before_hooks=True)
+    result = run_backward(outputs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs,
+                          allow_unused=bool(allow_unused or materialize_grads), before_hooks=True)
+    if materialize_grads:
+        result = tuple(Tensor(np.zeros_like(t._data), requires_grad=create_graph) if r is None else r
+                       for r, t in zip(result, inputs))
+    return result
