@@ -29,6 +29,28 @@ def test_tensor_dataset_does_not_copy_arrays():
     assert ds[1][0].tolist() == [5.0, 5.0]
 
 
+def test_tensor_dataset_of_a_tensor_requiring_grad_keeps_the_graph():
+    # as PyTorch: the dataset holds the tensor itself, and samples and batches are differentiable views of it
+    x = tg.tensor(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    ds = TensorDataset(x, np.arange(4))
+    assert ds.tensors[0] is x
+    sample, label = ds[1]
+    assert sample.requires_grad and not label.requires_grad
+    (sample * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0], [3, 3], [0, 0], [0, 0]])
+    x.grad = None
+    fast = tg.data.DataLoader(ds, batch_size=2)  # the get_batch path
+    slow = tg.data.DataLoader(ds, batch_size=2, collate_fn=lambda b: tg.data.default_collate(b))
+    for loader, weight in ((fast, 1.0), (slow, 10.0)):
+        for xb, yb in loader:
+            assert xb.requires_grad and not yb.requires_grad
+            (xb * weight).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((4, 2), 11.0))
+    assert ds.get_batch(np.array([3, 0]))[0].requires_grad
+    plain = TensorDataset(x.detach())
+    assert not plain[0][0].requires_grad and not plain.get_batch(np.array([0]))[0].requires_grad
+
+
 @pytest.mark.parametrize("lengths,sizes", [([7, 3], [7, 3]), ([0.5, 0.3, 0.2], [5, 3, 2]),
                                            ([0.34, 0.33, 0.33], [4, 3, 3]), ([1.0], [10]), ([10, 0], [10, 0])])
 def test_random_split_sizes_and_disjointness(lengths, sizes):

@@ -8,17 +8,22 @@ from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 import numpy as np
 
 from .._dtype import get_default_dtype
+from ..ops.shape import stack
 from ..tensor import Tensor
 
 _SUPPORTED = "tensors, numpy arrays, numbers, strings, dicts, tuples or lists"
 
 
-def _stack(arrays: list[np.ndarray]) -> Tensor:
+def _same_shapes(arrays: list[np.ndarray]) -> None:
     first = arrays[0].shape
     for i, a in enumerate(arrays):
         if a.shape != first:
             raise RuntimeError(f"default_collate: cannot stack samples of different shapes {first} (sample 0) and "
                                f"{a.shape} (sample {i}); pad them to one shape or pass a collate_fn")
+
+
+def _stack(arrays: list[np.ndarray]) -> Tensor:
+    _same_shapes(arrays)
     return Tensor._wrap(np.stack(arrays))
 
 
@@ -62,6 +67,9 @@ def default_collate(batch: list):
         for a in arrays:
             if a.dtype.kind not in "biuf":
                 raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found an array of dtype {a.dtype}")
+        if any(isinstance(b, Tensor) and b._requires_grad for b in batch):  # keep the graph, as torch.stack
+            _same_shapes(arrays)
+            return stack([b if isinstance(b, Tensor) else Tensor._wrap(b) for b in batch])
         return _stack(arrays)
     if isinstance(elem, bool | int | float | np.generic):
         _check_all(batch, bool | int | float | np.generic)

@@ -46,7 +46,8 @@ class TensorDataset(Dataset):
     """Samples are rows of Tensors (or NumPy arrays) with the same first dimension.
 
     ``dataset[i]`` is ``(x[i], y[i], ...)``. Arrays are wrapped without copying and keep their dtype
-    (convert features to float32 yourself if they are float64).
+    (convert features to float32 yourself if they are float64). Tensors are kept as given: those that
+    require grad give samples and batches that do too (gradients flow back to them), as in PyTorch.
 
     Examples:
         >>> import numpy as np
@@ -61,7 +62,7 @@ class TensorDataset(Dataset):
         wrapped = []
         for i, t in enumerate(tensors):
             if isinstance(t, Tensor):
-                wrapped.append(t.detach())
+                wrapped.append(t)
             elif isinstance(t, np.ndarray):
                 if t.dtype.kind not in "biuf":
                     raise TypeError(f"TensorDataset: array {i} has unsupported dtype {t.dtype}")
@@ -77,14 +78,14 @@ class TensorDataset(Dataset):
         self.tensors = tuple(wrapped)
 
     def __getitem__(self, index):
-        return tuple(Tensor._wrap(t._data[index]) for t in self.tensors)
+        return tuple(t[index] if t._requires_grad else Tensor._wrap(t._data[index]) for t in self.tensors)
 
     def __len__(self) -> int:
         return len(self.tensors[0])
 
     def get_batch(self, indices: np.ndarray) -> list[Tensor]:
         """The batch for an integer index array: one fancy-index per tensor, no per-sample copies."""
-        return [Tensor._wrap(t._data[indices]) for t in self.tensors]
+        return [t[indices] if t._requires_grad else Tensor._wrap(t._data[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):
