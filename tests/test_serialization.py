@@ -108,6 +108,17 @@ def test_shared_arrays_are_stored_once_and_stay_shared():
     assert len(buf.getvalue()) < 2 * w.numpy().nbytes
 
 
+def test_one_saved_tensor_loads_as_one_object_as_torch():
+    t, p = tg.ones(3, requires_grad=True), tg.nn.Parameter(tg.zeros(2))
+    q = tg.nn.Parameter(p)  # another Parameter over the same array
+    back = roundtrip({"a": t, "b": t, "l": [t, t], "t": (p, p), "p": p, "q": q})
+    assert back["a"] is back["b"] is back["l"][0] is back["l"][1] and back["a"].requires_grad
+    assert back["t"][0] is back["t"][1] is back["p"] and type(back["p"]) is tg.nn.Parameter
+    assert back["q"] is not back["p"] and back["q"].detach().numpy() is back["p"].detach().numpy()
+    lone = roundtrip({"x": t, "y": tg.ones(3)})
+    assert lone["x"] is not lone["y"]
+
+
 def test_checkpoint_of_model_optimizer_scheduler_and_rng(tmp_path):
     params = [tg.randn(3, 2, requires_grad=True), tg.zeros(2, requires_grad=True)]
     opt = optim.Adam(params, lr=0.1, amsgrad=True)
@@ -415,6 +426,11 @@ for _ in range(300):
     ({"a0": {"dtype": "<i8", "shape": [1]}}, {"$": "tensor", "array": "a0", "parameter": True, "requires_grad": True},
      {"a0.npy": npy(np.zeros(1, np.int64))}, "int64 cannot require gradients"),
     ({}, None, {"extra.npy": npy(np.zeros(1))}, "unexpected \\['extra.npy'\\]"),
+    ({"a0": {"dtype": "<f8", "shape": [1]}, "a1": {"dtype": "<f8", "shape": [1]}},
+     [{"$": "tensor", "array": "a0", "id": 0}, {"$": "tensor", "array": "a1", "id": 0}],
+     {"a0.npy": npy(np.zeros(1)), "a1.npy": npy(np.zeros(1))}, "tensor id 0 names two different tensors"),
+    ({"a0": {"dtype": "<f8", "shape": [1]}}, {"$": "tensor", "array": "a0", "id": True},
+     {"a0.npy": npy(np.zeros(1))}, "bad tensor id True"),
 ])
 def test_malformed_structures(arrays, root, entries, message):
     with pytest.raises(ValueError, match=message):

@@ -11,7 +11,9 @@ The file is a zip (any name works) holding one ``.npy`` entry per array (``a0.np
 and one entry ``__structure__.npy``: a uint8 array of UTF-8 JSON describing the nesting, the types and
 each array's dtype and shape. ``np.load(path)`` can open it too. Arrays are stored in their own byte
 order and loaded in the machine's native order (a big-endian ``>f4`` array comes back as ``float32``).
-An ``nn.Parameter`` comes back as a ``Parameter``, as in PyTorch.
+An ``nn.Parameter`` comes back as a ``Parameter``, as in PyTorch. A Tensor saved more than once in one
+checkpoint comes back as one object: its nodes carry the same ``"id"`` (readers that ignore the key
+still get the right values, as separate Tensors sharing one array).
 
 Several saves written one after another into one file object load in order: each ``load`` returns the
 first checkpoint from the current position and leaves the file just after it (when it can seek).
@@ -56,7 +58,8 @@ def save(obj, f) -> None:
     """Save ``obj`` (nested dicts/lists/tuples of Tensors, arrays and plain values) to the path or file ``f``.
 
     Writing to a path is atomic; a file object (``io.BytesIO``, an open binary file) is written as is.
-    Arrays and Tensors that share one NumPy array are stored once and share it again after ``load``.
+    Arrays and Tensors that share one NumPy array are stored once and share it again after ``load``;
+    one Tensor saved twice (``{"a": t, "b": t}``) comes back as one object, as in PyTorch.
 
     Examples:
         >>> import io, numpy as np, tinygradnn as tg
@@ -96,6 +99,8 @@ class _Encoder:
     def __init__(self, arrays: dict):
         self.arrays = arrays
         self.names_by_id: dict[int, str] = {}
+        self.tensor_nodes: dict[int, dict] = {}  # a Tensor met again reuses its node, given an "id"
+        self.next_id = 0
         self.active: set[int] = set()  # containers being encoded: a second visit is a cycle
 
     def array_name(self, arr: np.ndarray, where: str) -> str:
@@ -118,7 +123,12 @@ class _Encoder:
         if isinstance(obj, float):
             return float(obj) if math.isfinite(obj) else {"$": "float", "value": repr(float(obj))}
         if isinstance(obj, Tensor):
-            node = {"$": "tensor", "array": self.array_name(obj._data, where)}
+            node = self.tensor_nodes.get(id(obj))
+            if node is not None:
+                if "id" not in node:
+                    node["id"], self.next_id = self.next_id, self.next_id + 1
+                return node  # (the same dict twice in the JSON tree: written out twice)
+            node = self.tensor_nodes[id(obj)] = {"$": "tensor", "array": self.array_name(obj._data, where)}
             if obj.requires_grad:
                 node["requires_grad"] = True
             if isinstance(obj, Parameter):
@@ -355,6 +365,7 @@ class _Decoder:
 
     def __init__(self, arrays: dict):
         self.arrays = arrays
+        self.tensors: dict[int, tuple[dict, Tensor]] = {}  # by node "id": one object per saved Tensor
 
     def array(self, node: dict) -> np.ndarray:
         name = node.get("array")
@@ -375,16 +386,17 @@ class _Decoder:
             raise _BadCheckpoint(f"unexpected JSON value of type {type(node).__name__}")
         kind = node.get("$")
         if kind == "tensor":
-            arr = self.array(node)
-            requires_grad = node.get("requires_grad") is True
-            if requires_grad and arr.dtype.kind != "f":
-                raise _BadCheckpoint(f"a tensor of dtype {arr.dtype} cannot require gradients")
-            if node.get("parameter") is True:  # saved as an nn.Parameter: comes back as one, as in PyTorch
-                return Parameter(Tensor._wrap(arr), requires_grad=requires_grad)  # (shares arr)
-            t = Tensor._wrap(arr)
-            if requires_grad:
-                t.requires_grad = True
-            return t
+            ref = node.get("id")
+            if ref is not None:
+                if type(ref) is not int:
+                    raise _BadCheckpoint(f"bad tensor id {ref!r}")
+                if ref in self.tensors:
+                    if self.tensors[ref][0] != node:
+                        raise _BadCheckpoint(f"tensor id {ref} names two different tensors")
+                    return self.tensors[ref][1]
+                self.tensors[ref] = (node, self.tensor(node))
+                return self.tensors[ref][1]
+            return self.tensor(node)
         if kind == "ndarray":
             return self.array(node)
         if kind == "npscalar":
@@ -411,6 +423,18 @@ class _Decoder:
                 out[key] = self.decode(pair[1], depth + 1)
             return out
         raise _BadCheckpoint(f"unknown node kind {kind!r}")
+
+    def tensor(self, node: dict) -> Tensor:
+        arr = self.array(node)
+        requires_grad = node.get("requires_grad") is True
+        if requires_grad and arr.dtype.kind != "f":
+            raise _BadCheckpoint(f"a tensor of dtype {arr.dtype} cannot require gradients")
+        if node.get("parameter") is True:  # saved as an nn.Parameter: comes back as one, as in PyTorch
+            return Parameter(Tensor._wrap(arr), requires_grad=requires_grad)  # (shares arr)
+        t = Tensor._wrap(arr)
+        if requires_grad:
+            t.requires_grad = True
+        return t
 
     @staticmethod
     def items(node: dict) -> list:
