@@ -131,3 +131,50 @@ def test_gradcheck_catches_a_wrong_public_custom_function():
     # gradgradcheck differentiates the rule as written (g * x), so it is consistent with itself; catching a
     # wrong first derivative is gradcheck's job
     assert gradgradcheck(BadSquare.apply, _x(3))
+
+
+class _NoisyBackward(Function):
+    """2x whose backward adds a little noise (a non-deterministic rule)."""
+
+    def forward(ctx, x):
+        return 2 * x
+
+    def backward(ctx, g, F):
+        return g * (2 + 1e-9 * np.random.default_rng().random())
+
+
+def test_fast_mode_checks_a_random_projection_of_the_jacobian():
+    calls = []
+
+    def fn(x, w):
+        calls.append(1)
+        return (x @ w).tanh()
+
+    x, w = _x(6, 5), _x(5, 4, seed=1)
+    assert gradcheck(fn, (x, w), fast_mode=True)
+    fast_calls, calls[:] = len(calls), []
+    assert gradcheck(fn, (x, w))
+    assert fast_calls <= 8 < len(calls)  # two differences per input, not two per input element
+    assert gradgradcheck(lambda x: (x.sin() * x).sum(0), _x(3, 2), fast_mode=True)
+    with pytest.raises(GradcheckError, match="Jacobian mismatch for input 1"):
+        gradcheck(_WrongMulSecondInput.apply, (_x(3), _x(3, seed=1)), fast_mode=True)
+    assert gradcheck(_WrongSin.apply, _x(4), fast_mode=True, raise_exception=False) is False
+    assert gradgradcheck(_SinWithConstantDerivative.apply, _x(3), fast_mode=True, raise_exception=False) is False
+
+
+def test_gradcheck_keywords_of_torch():
+    x = _x(3)
+    assert gradcheck(lambda x: x * x, x, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=True,
+                     check_batched_grad=False, check_forward_ad=False, check_backward_ad=True, masked=None)
+    assert gradgradcheck(lambda x: x * x, x, nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=True,
+                         check_batched_grad=False, check_fwd_over_rev=False, check_rev_over_rev=True)
+    with pytest.raises(GradcheckError, match="not reentrant"):
+        gradcheck(_NoisyBackward.apply, x)
+    assert gradcheck(_NoisyBackward.apply, x, nondet_tol=1e-6)
+    for unsupported in ("check_batched_grad", "check_forward_ad", "check_batched_forward_grad"):
+        with pytest.raises(NotImplementedError, match=unsupported):
+            gradcheck(lambda x: x * x, x, **{unsupported: True})
+    with pytest.raises(NotImplementedError, match="check_fwd_over_rev"):
+        gradgradcheck(lambda x: x * x, x, check_fwd_over_rev=True)
+    with pytest.raises(AssertionError, match="check_backward_ad"):
+        gradcheck(lambda x: x * x, x, check_backward_ad=False)
