@@ -85,3 +85,24 @@ def test_container_reprs_match_pytorch():
                             m.ModuleDict({"x": m.Tanh()}), m.ModuleList(), m.Sequential(m.Linear(1, 1)))
 
     assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_replacing_a_child_or_parameter_keeps_its_place_as_pytorch():
+    seq = nn.Sequential(nn.Linear(1, 1, bias=False), nn.ReLU(), nn.Linear(1, 1, bias=False))
+    with tg.no_grad():
+        seq[0].weight.fill_(1.0)
+        seq[2].weight.fill_(-1.0)
+    seq[1] = nn.Sigmoid()
+    assert [type(m).__name__ for m in seq] == ["Linear", "Sigmoid", "Linear"]
+    np.testing.assert_allclose(seq(tg.tensor([[1.0]])).detach().numpy(), [[-1 / (1 + np.exp(-1.0))]], rtol=1e-6)
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(1, 1)
+            self.b = nn.Linear(1, 1)
+
+    two = Two()
+    two.a = nn.Linear(1, 1)
+    two.a.weight = nn.Parameter(tg.zeros(1, 1))
+    assert list(two.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]

@@ -205,10 +205,12 @@ class Module:
 
     register_module = add_module
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict) -> None:
+        """Drop ``name`` from everywhere but the registry ``keep`` (a replacement there keeps its place)."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value) -> None:
@@ -218,7 +220,7 @@ class Module:
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call; call "
                                      "super().__init__() first in your module's __init__")
-            self._forget(name)
+            self._forget(name, params)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -229,7 +231,7 @@ class Module:
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call; call "
                                      "super().__init__() first in your module's __init__")
-            self._forget(name)
+            self._forget(name, self._modules)
             self._modules[name] = value
         elif params is not None and name in d["_modules"]:
             if value is not None:
