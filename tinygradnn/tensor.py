@@ -473,6 +473,9 @@ class Tensor:
     def __itruediv__(self, o):
         return self.div_(o)
 
+    def __ipow__(self, o):
+        return self.pow_(o)
+
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the matrix transpose for 2-D)."""

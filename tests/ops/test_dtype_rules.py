@@ -256,6 +256,24 @@ def test_subtracting_two_bools_points_to_xor():
         tg.tensor([True]) - True
 
 
+def test_an_int_that_does_not_fit_is_an_error_naming_the_value_and_dtype():
+    u8 = tg.tensor([1, 2], dtype=tg.uint8)
+    with pytest.raises(OverflowError, match=r"18446744073709551616.*uint8"):
+        u8 + 2**64
+    with pytest.raises(OverflowError, match=r"-9223372036854775809.*int64"):
+        tg.eq(tg.tensor([1]), -2**63 - 1)
+    with pytest.raises(RuntimeError, match=r"9223372036854775808.*bool"):
+        tg.tensor([True]) + 2**63
+    for fn in (lambda: u8 ** 300, lambda: u8.clamp(max=300), lambda: tg.where(u8 > 1, u8, 300),
+               lambda: u8.clone().clamp_(max=300)):
+        with pytest.raises(RuntimeError, match=r"300.*uint8"):
+            fn()
+    assert (u8 + 300).tolist() == [45, 46]  # wraps modulo 256, as PyTorch
+    x = tg.tensor([2, 3, 4])
+    x.pow_(tg.tensor([-1, 2, 0]))
+    assert x.tolist() == [0, 9, 1] and x.dtype == np.int64
+
+
 def test_sign_of_nan_is_zero_and_so_is_the_gradient_of_abs_there():
     assert tg.sign(tg.tensor([math.nan, -3.0, 0.0, math.inf])).tolist() == [0.0, -1.0, 0.0, 1.0]
     assert tg.sign(tg.tensor(math.nan, dtype=tg.float64)).item() == 0.0
@@ -269,6 +287,7 @@ def test_sign_of_nan_is_zero_and_so_is_the_gradient_of_abs_there():
 SETUP = """
 t = T.tensor
 c = t([True, False, True]); n = t([1, 2, 3]); f = t([1., 2., 3.]); b = t([True, False])
+u8 = t([1, 2, 44, 200], dtype=T.uint8); i32 = t([1, -2, 100], dtype=T.int32)
 def g_exp(xs, e):
     x = t(xs, requires_grad=True); y = x ** e; y.sum().backward(); return y, x.grad
 def g_base(base, xs):
@@ -305,6 +324,25 @@ ORACLE = [
     "T.maximum(t([1,2],dtype=T.int32), t(5))", "T.minimum(f, t(2.,dtype=T.float64))", "t([1,2],dtype=T.int32) / t(5)",
     "t([1,2],dtype=T.int32) + t(2**40)", "f / t(2., dtype=T.float64)", "t(1) + t(2, dtype=T.int32)",
     "b + 2", "b * 2.5", "b + True",
+    # an integer tensor with a Python int out of its dtype's range: the int wraps modulo 2**bits (comparisons
+    # too); beyond [-2**63, 2**64) it is an error, as it is for pow exponents, where and clamp bounds
+    "u8 + 300", "300 + u8", "u8 - 300", "-200 - u8", "u8 * 1000", "u8 * -1", "u8 & -200", "u8 | 300", "300 ^ u8",
+    "u8 == 300", "u8 != 300", "300 == u8", "T.eq(u8, 300)", "u8 < 300", "u8 >= -1", "u8 > -200", "300 <= u8",
+    "i32 + 2**31", "i32 * 2**40", "i32 - 2**40", "i32 < 2**31", "i32 == 2**32 + 100", "n + 2**63", "n * 2**63",
+    "n < 2**63", "u8 + 2**63", "u8 & 2**63", "u8 + 2**64", "u8 + (-2**63 - 1)", "n + 2**64", "n == 2**64",
+    "b + 2**63", "b == 2**63", "b + 300", "b < -1", "b * 2**40",
+    "u8.clone().add_(300)", "u8.clone().add_(300, alpha=2)", "u8.clone().sub_(-1)", "u8.clone().mul_(1000)",
+    "u8.clone().__iadd__(300)", "u8.clone().__isub__(2**40)", "i32.clone().__imul__(2**40)", "n.clone().add_(2**64)",
+    "u8 ** 300", "u8 ** 2**40", "T.where(u8 > 1, u8, 300)", "T.where(u8 > 1, u8, -1)", "T.where(u8 > 1, 2**40, u8)",
+    "u8.clamp(-1, 300)", "u8.clamp(min=-1)", "u8.clamp(max=300)", "i32.clamp(max=2**31)", "u8.clone().clamp_(max=300)",
+    "u8 * 2.5", "2.5 - u8", "i32 / 300",
+    # in-place pow of integers: a negative integer tensor exponent as out of place; a float exponent is refused
+    "t([1,-2,100]).pow_(t([-1,2,-2]))", "i32.clone().pow_(t([-1,2,-2]))", "t([1,-1,-1,2]).pow_(t([-3,-3,-2,-1]))",
+    "n.clone().pow_(-1)", "n.clone().pow_(2.5)", "n.clone().pow_(t(2.5))", "n.clone().__ipow__(2.5)",
+    "n.clone().__ipow__(2)", "u8.clone().pow_(t([1, 2, 0, -1]))",
+    # in place, an integer result wraps into an integer tensor of any width or signedness
+    "u8.clone().add_(t([1,2,3,300]))", "u8.clone().mul_(t([1,2,3,-1], dtype=T.int32))", "u8.clone().sub_(t(1))",
+    "b.clone().add_(t([1, 2]))", "i32.clone().add_(t([2**40, 1, 2]))", "n.clone().add_(t([1., 2., 3.]))",
     # where and masked_fill
     "T.where(c, 1.0, 2.0)", "T.where(c, 1, 2)", "T.where(c, 1, 2.0)", "T.where(c, True, False)", "T.where(c, n, 2.5)",
     "T.where(c, n, 2)", "T.where(c, n.int(), 2)",

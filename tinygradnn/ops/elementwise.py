@@ -32,11 +32,16 @@ def _operands(a, b, op: str):
     if ta is Tensor:  # fast paths first: Tensor with Tensor, Tensor with a Python number
         if tb is Tensor:
             return (a, b) if a._data.dtype is b._data.dtype else _promoted(a, b)
-        if tb is int or (tb is float and a._data.dtype.kind == "f"):
+        if (tb is float or tb is int) and a._data.dtype.kind == "f":
             return a, b
-    elif tb is Tensor and (ta is int or (ta is float and b._data.dtype.kind == "f")):
+    elif tb is Tensor and (ta is float or ta is int) and b._data.dtype.kind == "f":
         return a, b
     a, b = _operand(a, op), _operand(b, op)
+    if op in _WRAPPING:
+        if type(b) is int and isinstance(a, Tensor):
+            b = _wrap_int(b, a._data.dtype, op)
+        elif type(a) is int and isinstance(b, Tensor):
+            a = _wrap_int(a, b._data.dtype, op)
     if type(b) is float and isinstance(a, Tensor) and a._data.dtype.kind != "f":
         return cast(a, get_default_dtype()), b
     if type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind != "f":
@@ -54,6 +59,33 @@ def _operand(x, op: str):
         return x
     raise TypeError(f"{op}: unsupported operand type {type(x).__name__}; expected a Tensor, a number or a "
                     "numeric NumPy array")
+
+
+_WRAPPING = frozenset({"add", "sub", "mul", "bitwise_and", "bitwise_or", "bitwise_xor"})
+
+
+def _wrap_int(v: int, dtype: np.dtype, op: str) -> int:
+    """A Python int as PyTorch applies it to an integer tensor of ``dtype`` in arithmetic, bitwise ops and comparisons:
+    wrapped modulo 2**bits into the dtype (for uint8, 300 acts as 44 and -1 as 255). Beyond [-2**63, 2**64) it is an
+    OverflowError; with a bool tensor it must fit int64. (Floating tensors take any int as it is.)"""
+    if dtype.kind == "f":  # (the common case)
+        return v
+    return _wrapped(v, dtype, op)
+
+
+def _wrapped(v: int, dtype: np.dtype, op: str) -> int:
+    """:func:`_wrap_int` for an integer or bool ``dtype``."""
+    if not -(1 << 63) <= v < (1 << 64):
+        raise OverflowError(f"{op}: Python integer {v} is out of range for an op with a {dtype} tensor (integers "
+                            "must lie in [-2**63, 2**64), as in PyTorch)")
+    if dtype.kind == "b":
+        if v >= 1 << 63:
+            raise RuntimeError(f"{op}: Python integer {v} with a bool tensor would need uint64, which is not "
+                               "supported (as in PyTorch)")
+        return v
+    bits = 8 * dtype.itemsize
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if dtype.kind == "i" and v >> (bits - 1) else v
 
 
 def _promoted(a, b):
@@ -283,6 +315,8 @@ def _integer_pow(a, b, ka: str, kb: str) -> Tensor:
     if type(b) is not Tensor and kb == "i" and b < 0:
         raise ValueError(f"pow: integers to negative integer powers are not allowed (exponent {b}); use a "
                          f"float exponent ({float(b)}) or convert the tensor with .float()")
+    if type(b) is int and type(a) is Tensor and ka in "iu":
+        _fill_value(b, a._data.dtype, "pow")  # an exponent that does not fit the dtype is an error, as in PyTorch
     x = a._data if type(a) is Tensor else a
     y = b._data if type(b) is Tensor else b
     if ka == "b" and kb == "b":  # a bool tensor to a Python bool stays bool (NumPy would say int8)
@@ -648,7 +682,15 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
             raise TypeError(f"clamp: {name} must be a number or a tensor, got {type(bound).__name__}")
     if x._data.dtype.kind != "f" and (type(min) is float or type(max) is float):
         x = cast(x, get_default_dtype())  # an integer tensor with a Python float: the default float dtype
+    min, max = _int_bounds(x, min, max, "clamp")
     return Clamp.apply(x, min, max)
+
+
+def _int_bounds(x: Tensor, lo, hi, op: str):
+    """Python int bounds of an integer tensor, which must fit its dtype, as in PyTorch (uint8: -1 is 255)."""
+    if x._data.dtype.kind not in "iu":
+        return lo, hi
+    return tuple(_fill_value(v, x._data.dtype, op).item() if type(v) is int else v for v in (lo, hi))
 
 
 clip = clamp
@@ -682,14 +724,21 @@ def where(condition, input, other) -> Tensor:
     cond = _bool_mask(condition, "where", "the condition", uint8_too=True)
     a, b = _operands(input, other, "where")
     if isinstance(a, Tensor) and isinstance(b, int | float):  # a weak scalar takes the tensor's dtype if it fits
-        b = np.asarray(b, dtype=np.result_type(a._data.dtype, b))
+        b = _weak_array(b, a._data.dtype)
     elif isinstance(b, Tensor) and isinstance(a, int | float):
-        a = np.asarray(a, dtype=np.result_type(b._data.dtype, a))
+        a = _weak_array(a, b._data.dtype)
     elif isinstance(a, int | float) and isinstance(b, int | float):  # two Python numbers, as PyTorch
         dtype = (get_default_dtype() if float in (type(a), type(b))
                  else np.bool_ if type(a) is bool and type(b) is bool else np.int64)
         a, b = np.asarray(a, dtype), np.asarray(b, dtype)
     return Where.apply(cond, a, b)
+
+
+def _weak_array(v, dtype: np.dtype) -> np.ndarray:
+    """A Python number meeting a tensor of ``dtype`` in ``where``: an int must fit an integer dtype (as in PyTorch)."""
+    if type(v) is int and dtype.kind in "iu":
+        return _fill_value(v, dtype, "where")
+    return np.asarray(v, dtype=np.result_type(dtype, v))
 
 
 def masked_fill(x: Tensor, mask, value) -> Tensor:
@@ -738,10 +787,14 @@ def _fill_value(value, dtype: np.dtype, op: str) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- comparisons (not differentiable)
-def _compare(name, ufunc):
+def _compare(name, ufunc, wraps: bool = True):
     def compare(a, b) -> Tensor:
         x = a._data if isinstance(a, Tensor) else _operand(a, name)
         y = b._data if isinstance(b, Tensor) else _operand(b, name)
+        if wraps and type(y) is int and type(a) is Tensor and x.dtype.kind != "f":  # the int wraps into the dtype
+            y = _wrapped(y, x.dtype, name)
+        elif wraps and type(x) is int and type(b) is Tensor and y.dtype.kind != "f":
+            x = _wrapped(x, y.dtype, name)
         try:
             return Tensor._wrap(ufunc(x, y))
         except ValueError as e:
@@ -758,9 +811,9 @@ lt = _compare("lt", np.less)
 le = _compare("le", np.less_equal)
 gt = _compare("gt", np.greater)
 ge = _compare("ge", np.greater_equal)
-logical_and = _compare("logical_and", np.logical_and)
-logical_or = _compare("logical_or", np.logical_or)
-logical_xor = _compare("logical_xor", np.logical_xor)
+logical_and = _compare("logical_and", np.logical_and, wraps=False)
+logical_or = _compare("logical_or", np.logical_or, wraps=False)
+logical_xor = _compare("logical_xor", np.logical_xor, wraps=False)
 
 
 def _bitwise(name: str, ufunc, symbol: str):

@@ -106,9 +106,13 @@ def _apply(x: Tensor, other, op, ufunc, name):
             _check_broadcasts_to(name, x, other.shape)
         return _rebase(x, op, other, name=name)
     y = other._data if isinstance(other, Tensor) else other
+    if type(y) is int and ufunc is not np.power:  # wraps into an integer dtype (uint8: 300 is 44), as out of place
+        y = ew._wrap_int(y, x._data.dtype, name)
+    # an integer result goes into an integer tensor of any width or signedness, wrapping (as PyTorch); else same_kind
+    casting = "unsafe" if x._data.dtype.kind in "iu" and np.result_type(y).kind in "iub" else "same_kind"
     _writable(x)
     try:
-        ufunc(x._data, y, out=x._data, casting="same_kind")
+        ufunc(x._data, y, out=x._data, casting=casting)
     except ValueError as e:
         _check_broadcasts_to(name, x, np.shape(y))
         raise ValueError(f"{name}: {e}") from None
@@ -143,8 +147,16 @@ def div_(x: Tensor, other) -> Tensor:
 
 
 def pow_(x: Tensor, other) -> Tensor:
-    """``x **= other`` in place."""
-    return _apply(x, other, ew.pow, np.power, "pow_")
+    """``x **= other`` in place (integer tensors follow :func:`~.elementwise.pow`'s rules for negative exponents)."""
+    if x._data.dtype.kind == "f" or _records(x, other):
+        return _apply(x, other, ew.pow, np.power, "pow_")
+    result = ew.pow(Tensor._wrap(x._data), other)._data
+    _check_broadcasts_to("pow_", x, result.shape)
+    if result.dtype.kind not in "iu" and not np.can_cast(result.dtype, x._data.dtype, "same_kind"):
+        raise _dtype_error("pow_", result.dtype, x._data.dtype)  # (an integer result wraps into x's dtype)
+    _writable(x)[...] = result
+    x._bump_version()
+    return x
 
 
 def _unary_(fn, name):
@@ -174,7 +186,7 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     """In-place :func:`clamp`."""
     if _records(x, min) or _records(x, max):
         return _rebase(x, ew.clamp, min, max, name="clamp_")
-    lo, hi = (b._data if isinstance(b, Tensor) else b for b in (min, max))
+    lo, hi = (b._data if isinstance(b, Tensor) else b for b in ew._int_bounds(x, min, max, "clamp_"))
     try:
         np.clip(_writable(x), lo, hi, out=x._data)
     except TypeError as e:  # e.g. a float bound for an int or bool tensor
