@@ -5,7 +5,9 @@
   classic ``softmax - onehot`` gradient taken from the saved probabilities;
 * :func:`mse_loss`: squared error with a BLAS dot, the difference recomputed in backward;
 * :func:`binary_cross_entropy`: PyTorch's clamped-log BCE on probabilities;
-* :func:`dropout`: ``x * mask`` with the scaled mask saved.
+* :func:`dropout`: ``x * mask`` with the scaled mask saved;
+* :func:`chain`: several one-input ops (``Linear``, activations) back to back as one node, running the
+  ops' own rules: ``nn.Sequential``'s fast path.
 
 Each backward rule also runs with ``create_graph=True`` (Tensors instead of arrays), so double
 backward through these ops is correct; :mod:`tinygradnn.nn.functional` calls them and handles the
@@ -18,7 +20,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, _new
 from ..tensor import Tensor
 from .namespaces import ones_vector
 
@@ -164,3 +166,79 @@ class Dropout(Function):
 def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
     """Zero each element with probability ``0 <= p < 1`` and scale the rest by ``1 / (1 - p)``. No checks."""
     return Dropout.apply(x, p, rng)
+
+
+# ----------------------------------------------------------------------------- chains of layers
+class Chain(Function):
+    """Ops that each take the previous one's output, run back to back as one graph node.
+
+    ``steps`` holds each op's Function class and how many of ``params`` it takes after its input, e.g.
+    ``((Linear, 2), (Tanh, 0), (Linear, 2))``. Forward and backward run the ops' own rules, in order and
+    in reverse, so the numbers are the unfused ops' numbers; the engine sees one node instead of several.
+    """
+
+    def forward(ctx, steps, x, *params):
+        nodes, i = [], 0
+        for cls, n in steps:
+            node = _new(cls)
+            node.saved = ()
+            x = node.forward(x, *params[i:i + n])
+            i += n
+            nodes.append(node)
+        ctx.steps, ctx.saved = steps, (nodes,)
+        return x
+
+    def backward(ctx, g, F):
+        if not isinstance(g, np.ndarray):  # create_graph: record the ops again and run their rules on Tensors
+            return _chain_backward_recorded(ctx, g, F)
+        (nodes,), needs = ctx.saved, ctx.needs_input_grad
+        grads = [None] * len(needs)  # one per input of apply: steps, x, *params
+        i, before = 2, needs[1]  # before: whether an op's input needs a gradient
+        for node, (_, n) in zip(nodes, ctx.steps):
+            node.needs_input_grad = (before,) + needs[i:i + n]
+            before = before or True in node.needs_input_grad
+            i += n
+        for node, (_, n) in zip(reversed(nodes), reversed(ctx.steps)):
+            res = node.backward(g, F)
+            i -= n
+            if type(res) is tuple:
+                grads[i:i + n] = res[1:]
+                res = res[0]
+            g = res
+            if g is None:  # nothing before this op needs a gradient
+                break
+        grads[1] = g
+        return tuple(grads)
+
+
+def _chain_backward_recorded(ctx, g: Tensor, F) -> tuple:
+    """:class:`Chain`'s backward for ``create_graph``: the ops recorded again from the inputs, then each
+    op's rule on Tensors, latest first, so that the gradients can be differentiated again."""
+    from ..autograd.engine import _as_tensors
+
+    x, params = ctx.inputs[1], ctx.inputs[2:]
+    outs, i = [], 0
+    for cls, n in ctx.steps:
+        x = cls.apply(x, *params[i:i + n])
+        i += n
+        outs.append(x)
+    grads = [None] * len(ctx.inputs)
+    for out, (_, n) in zip(reversed(outs), reversed(ctx.steps)):
+        node, i = out._ctx, i - n
+        saved, node.saved = node.saved, _as_tensors(node, out)  # (as the engine does for create_graph)
+        try:
+            res = node.backward(g, F)
+        finally:
+            node.saved = saved
+        res = res if type(res) is tuple else (res,)
+        grads[2 + i:2 + i + n] = res[1:]
+        g = res[0]
+        if g is None:
+            break
+    grads[1] = g
+    return tuple(grads)
+
+
+def chain(steps: tuple, x: Tensor, *params) -> Tensor:
+    """Run ``steps`` (``(FunctionClass, n_params)`` pairs) on ``x`` as one node; see :class:`Chain`. No checks."""
+    return Chain.apply(steps, x, *params)

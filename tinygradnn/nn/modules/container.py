@@ -6,7 +6,15 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+
+from ...autograd.grad_mode import _State
+from ...ops import elementwise as _ew
+from ...ops import nnops
+from ...tensor import Tensor
 from ..module import Module, _addindent
+from .activation import ReLU, Sigmoid, Tanh
+from .linear import Linear
 
 
 def _index(idx, n: int, name: str) -> int:
@@ -17,11 +25,61 @@ def _index(idx, n: int, name: str) -> int:
     return i % n
 
 
+_ACTIVATIONS = {Tanh: _ew.Tanh, Sigmoid: _ew.Sigmoid, ReLU: _ew.ReLU}  # module -> its op, for chains
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _forward_chained(modules, x: Tensor) -> Tensor:
+    """``Sequential.forward`` with each run of chainable layers recorded as one node (:func:`nnops.chain`).
+
+    A chain starts at a ``Linear`` whose input passes ``F.linear``'s checks (else the layer runs on its own
+    and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations.
+    """
+    pending, steps, params = [], [], []  # the chain so far: its modules, (op, n_params) pairs, parameters
+    features = dtype = None  # the chain's current output: last dim and dtype
+    for m in modules:
+        kind = type(m)
+        if kind is Linear and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks):
+            w, b = m._parameters["weight"], m._parameters["bias"]
+            if not pending:
+                data = x._data
+                features, dtype = data.shape[-1] if data.ndim else None, data.dtype
+            wd = w._data
+            if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
+                    and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))):
+                pending.append(m)
+                steps.append((nnops.Linear, 2))
+                params += (w, b)
+                features = wd.shape[0]
+                continue
+        elif (kind in _ACTIVATIONS and pending and not (kind is ReLU and m.inplace)
+              and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks)):
+            pending.append(m)
+            steps.append((_ACTIVATIONS[kind], 0))
+            continue
+        if pending:
+            x = _run_pending(pending, steps, params, x)
+            pending, steps, params = [], [], []
+        x = m(x)
+    return _run_pending(pending, steps, params, x) if pending else x
+
+
+def _run_pending(pending: list, steps: list, params: list, x):
+    if len(pending) == 1:  # one layer: no chain to gain from
+        return pending[0](x)
+    return nnops.chain(tuple(steps), x, *params)
+
+
 class Sequential(Module):
     """Apply modules one after the other: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``.
 
     Children are named ``"0"``, ``"1"``, ...; pass an ``OrderedDict`` to name them yourself. Supports
     ``len``, iteration, indexing (a slice gives a new Sequential of the same modules) and ``append``.
+
+    A run of ``Linear`` layers and ``Tanh``/``Sigmoid``/``ReLU`` activations that starts with a ``Linear``
+    is recorded as one graph node (``ChainBackward``) that runs the layers' own forward and backward
+    rules: the same numbers, with less Python per layer. A layer with hooks, a subclass, ``ReLU(inplace=True)``
+    and anything else runs on its own, and under ``detect_anomaly()`` every layer does.
     """
 
     def __init__(self, *args):
@@ -34,6 +92,8 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input):
+        if type(input) is Tensor and not _State.anomaly:
+            return _forward_chained(self._modules.values(), input)
         for module in self._modules.values():
             input = module(input)
         return input

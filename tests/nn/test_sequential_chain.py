@@ -1,0 +1,145 @@
+"""nn.Sequential records each run of Linear and activation layers as one graph node (nnops.chain).
+
+The chain runs the layers' own rules, so every number must be exactly the unfused layers' number; hooks,
+anomaly mode, double backward, the version counter and the errors must behave as without it.
+"""
+
+import numpy as np
+import pytest
+from helpers import requires_torch
+from nn_oracle import compare_with_torch, gradcheck_module
+
+import tinygradnn as tg
+from tinygradnn import nn
+from tinygradnn.autograd import gradgradcheck
+
+
+def _mlp(seed=0, dtype=np.float32):
+    tg.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 4, bias=False), nn.ReLU(), nn.Linear(4, 4),
+                          nn.Sigmoid(), nn.Linear(4, 3))
+    return model.double() if dtype == np.float64 else model
+
+
+def _unfused(model, x):
+    for module in model:
+        x = module(x)
+    return x
+
+
+def _run(model, forward, x_array, x_grad, seed=1):
+    x = tg.tensor(x_array, requires_grad=x_grad)
+    model.zero_grad()
+    out = forward(model, x)
+    v = np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
+    out.backward(tg.tensor(v))
+    return out.detach().numpy(), (None if x.grad is None else x.grad.numpy()), \
+        [None if p.grad is None else p.grad.numpy().copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("x_grad", [True, False])
+@pytest.mark.parametrize("frozen", [None, 0, 2])
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 5), (5,)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_chain_gives_exactly_the_numbers_of_the_layers_run_one_by_one(x_grad, frozen, shape, dtype):
+    model = _mlp(dtype=dtype)
+    if frozen is not None:
+        model[frozen].requires_grad_(False)
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    assert type(model(tg.tensor(x, requires_grad=True)).grad_fn).__name__ == "Chain"
+    chained = _run(model, lambda m, t: m(t), x, x_grad)
+    unfused = _run(model, _unfused, x, x_grad)
+    np.testing.assert_array_equal(chained[0], unfused[0])
+    assert (chained[1] is None) == (unfused[1] is None) == (not x_grad)
+    if x_grad:
+        np.testing.assert_array_equal(chained[1], unfused[1])
+    for ours, theirs in zip(chained[2], unfused[2]):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_array_equal(ours, theirs)
+
+
+@requires_torch
+def test_the_chain_against_torch():
+    import torch
+
+    torch.manual_seed(0)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 4, bias=False),
+                                 torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 3))
+    x = np.random.default_rng(0).standard_normal((6, 5)).astype(np.float32)
+    compare_with_torch(_mlp(), tmodel, x)
+
+
+def test_the_chain_passes_gradcheck_and_gradgradcheck():
+    model = _mlp(dtype=np.float64)
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    gradcheck_module(model, x)
+    xt = tg.tensor(x, requires_grad=True)
+    params = list(model.parameters())
+    assert gradgradcheck(lambda x, *ps: model(x), (xt, *params[:2]))
+
+
+@requires_torch
+def test_a_gradient_penalty_through_the_chain_as_torch():
+    import torch
+
+    model = _mlp(dtype=np.float64)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 4, bias=False),
+                                 torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.Sigmoid(),
+                                 torch.nn.Linear(4, 3)).double()
+    tmodel.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    xt, tx = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (gx,) = tg.autograd.grad(model(xt).sum(), xt, create_graph=True)
+    (tgx,) = torch.autograd.grad(tmodel(tx).sum(), tx, create_graph=True)
+    (gx * gx).sum().backward()
+    (tgx * tgx).sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for (name, p), tp in zip(model.named_parameters(), tmodel.parameters()):
+        assert (p.grad is None) == (tp.grad is None), name  # (the last bias does not reach the gradient)
+        if p.grad is not None:
+            np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_hooked_layers_and_anomaly_mode_run_layer_by_layer():
+    model = _mlp()
+    x = tg.randn(2, 5, requires_grad=True)
+    seen = []
+    handle = model[1].register_forward_hook(lambda m, args, out: seen.append((args[0].shape, out.shape)))
+    out = model(x)
+    assert seen == [((2, 7), (2, 7))]
+    assert type(out.grad_fn).__name__ == "Chain"  # the layers after the hooked one still chain
+    handle.remove()
+    with tg.autograd.detect_anomaly():
+        assert type(model(x).grad_fn).__name__ != "Chain"
+    grads = []
+    model[0].register_full_backward_hook(lambda m, gin, gout: grads.append(gout[0].shape))
+    model(x).sum().backward()
+    assert grads == [(2, 7)]
+
+
+def test_errors_are_the_layers_errors():
+    model = _mlp()
+    with pytest.raises(ValueError, match="Linear: expected input with last dim 5"):
+        model(tg.randn(2, 4))
+    with pytest.raises(TypeError, match="dtype float64 does not match weight dtype float32"):
+        model(tg.tensor(np.zeros((2, 5))))
+    model[2] = nn.Linear(6, 4)  # a layer that does not fit the one before it
+    with pytest.raises(ValueError, match="expected input with last dim 6"):
+        model(tg.randn(2, 5))
+
+
+def test_in_place_changes_and_a_second_backward_are_caught():
+    model = _mlp()
+    out = model(tg.randn(2, 5))
+    with tg.no_grad():
+        model[4].weight.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.sum().backward()
+    out = model(tg.randn(2, 5))
+    out.sum().backward(retain_graph=True)
+    first = model[0].weight.grad.numpy().copy()
+    out.sum().backward()
+    np.testing.assert_allclose(model[0].weight.grad.numpy(), 2 * first, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.sum().backward()
