@@ -573,3 +573,82 @@ ERRORS = [
 def test_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- NaN, integers, zero channels
+_NAN_CASES = [[np.nan, 1.0, 0.0, 3.0], [1.0, np.nan, 0.0, 3.0], [1.0, 0.0, 3.0, np.nan],
+              [np.nan, 1.0, np.nan, 3.0], [np.nan, np.nan, np.nan, np.nan]]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("values", _NAN_CASES)
+@pytest.mark.parametrize("nd,kw", [(1, dict(kernel_size=4)), (1, dict(kernel_size=2, stride=1, padding=1)),
+                                   (2, dict(kernel_size=2)), (2, dict(kernel_size=2, stride=1, padding=1)),
+                                   (2, dict(kernel_size=(1, 2), stride=1, dilation=(1, 1)))])
+def test_max_pool_nan_is_the_maximum_as_in_torch(values, nd, kw):
+    """A NaN in a window wins (the last NaN where there are several): the index and the gradient point at it."""
+    torch = _torch()
+    shape = (1, 1, 4) if nd == 1 else (1, 1, 2, 2)
+    ours, theirs = (C.max_pool1d, torch.nn.functional.max_pool1d) if nd == 1 else \
+        (C.max_pool2d, torch.nn.functional.max_pool2d)
+    x = np.array(values).reshape(shape)
+    y, ty, grads = _run_both(lambda a: ours(a, **kw), lambda a: theirs(a, **kw), [x], np.random.default_rng(0))
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    _close(grads[0][0], grads[0][1])
+    idx = ours(_t(x, grad=False), return_indices=True, **kw)[1]
+    np.testing.assert_array_equal(idx.numpy(), theirs(torch.tensor(x), return_indices=True, **kw)[1].numpy())
+
+
+def test_max_pool_with_nan_double_backward_routes_through_the_nan():
+    x = _t([[[[1.0, 0.0], [3.0, np.nan]]]])
+    (g,) = tg.autograd.grad(C.max_pool2d(x, 2, stride=1, padding=1).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy().ravel(), [2, 1, 2, 4])  # PyTorch's; every window's gradient arrives
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "int64"])
+def test_max_pool_integer_inputs_as_torch(dtype):
+    """PyTorch max-pools integer tensors (2-D always, 1-D with return_indices): same values, dtype and indices."""
+    torch = _torch()
+    F = torch.nn.functional
+    x = np.random.default_rng(1).integers(0, 100, (2, 3, 5, 6)).astype(dtype)
+    for kw in [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=2, ceil_mode=True)]:
+        y, idx = C.max_pool2d(tg.tensor(x), return_indices=True, **kw)
+        ty, tidx = F.max_pool2d(torch.tensor(x), return_indices=True, **kw)
+        assert y.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(y.numpy(), ty.numpy())
+        np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+        np.testing.assert_array_equal(C.max_pool2d(tg.tensor(x), **kw).numpy(), ty.numpy())
+        y1, idx1 = C.max_pool1d(tg.tensor(x[0]), return_indices=True, **kw)
+        ty1, tidx1 = F.max_pool1d(torch.tensor(x[0]), return_indices=True, **kw)
+        np.testing.assert_array_equal(y1.numpy(), ty1.numpy())
+        np.testing.assert_array_equal(idx1.numpy(), tidx1.numpy())
+    with pytest.raises(TypeError, match="max_pool1d: .*return_indices=True"):  # PyTorch refuses this one too
+        C.max_pool1d(tg.tensor(x[0]), 2)
+    with pytest.raises(TypeError, match="max_pool2d: expected"):
+        C.max_pool2d(tg.tensor(x > 50), 2)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("nd", [1, 2])
+def test_conv_with_zero_input_channels_as_torch(nd):
+    """PyTorch returns an empty (N, 0, *out) result for zero input channels; the gradients are zeros."""
+    torch = _torch()
+    fn, tfn = (C.conv1d, torch.nn.functional.conv1d) if nd == 1 else (C.conv2d, torch.nn.functional.conv2d)
+    x, w, b = _t(np.ones((2, 0) + (5,) * nd)), _t(np.ones((3, 0) + (2,) * nd)), _t(np.ones(3))
+    y = fn(x, w, b)
+    ty = tfn(torch.ones((2, 0) + (5,) * nd), torch.ones((3, 0) + (2,) * nd), torch.ones(3))
+    assert y.shape == tuple(ty.shape) == (2, 0) + (4,) * nd
+    y.sum().backward()
+    assert x.grad.shape == x.shape and w.grad.shape == w.shape
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(3))
+    assert fn(_t(np.ones((0,) + (5,) * nd)), w).shape == (0,) + (4,) * nd  # unbatched
+    with pytest.raises(ValueError, match="smaller than the kernel"):
+        fn(_t(np.ones((2, 0) + (1,) * nd)), w)
+
+
+def test_conv_padding_of_the_wrong_length_is_named_before_the_channels():
+    with pytest.raises(TypeError, match=r"conv2d: padding must be an int or a tuple of 2 ints, got \(1, 0, 1\)"):
+        C.conv2d(tg.ones(1, 2, 4, 4), tg.ones(2, 1, 2, 2), padding=(1, 0, 1))
+    with pytest.raises(TypeError, match=r"conv1d: stride must be an int or a tuple of 1 ints, got \(1, 1\)"):
+        C.conv1d(tg.ones(1, 2, 4), tg.ones(2, 1, 2), stride=(1, 1))

@@ -434,9 +434,11 @@ def _maxpool_forward(x, geom, want_choice):
     """Max over each window of x (N, C, H, W) -> (out, choice).
 
     ``choice`` is the row-major index in the window of the first maximum (PyTorch sends the gradient
-    to that one element only; ties are common after a ReLU), or None when not wanted.
+    to that one element only; ties are common after a ReLU), or None when not wanted. A NaN counts as
+    the maximum (the last NaN of a window wins), as in PyTorch.
     """
-    views = [v for _, v in _pool_views(_pad(x, geom, -np.inf), geom)]
+    low = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
+    views = [v for _, v in _pool_views(_pad(x, geom, low), geom)]
     out = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
     for v in views[2:]:
         np.maximum(out, v, out=out)
@@ -445,11 +447,15 @@ def _maxpool_forward(x, geom, want_choice):
     # choice = number of leading offsets that are not the maximum
     not_found = views[0] != out
     if len(views) == 2:
-        return out, not_found.view(np.uint8)  # 0 or 1 already, no copy
-    choice = not_found.astype(np.uint8 if len(views) <= 256 else np.int32)
-    for v in views[1:-1]:
-        not_found &= v != out
-        choice += not_found
+        choice = not_found.view(np.uint8)  # 0 or 1 already, no copy
+    else:
+        choice = not_found.astype(np.uint8 if len(views) <= 256 else np.int32)
+        for v in views[1:-1]:
+            not_found &= v != out
+            choice += not_found
+    if x.dtype.kind == "f" and np.isnan(out.sum()):  # one cheap test; NaN (or inf - inf) sends us to the slow path
+        for k, v in enumerate(views):  # a window's NaN is its maximum: the last one wins, as in PyTorch
+            np.copyto(choice, k, where=np.isnan(v))
     return out, choice
 
 
@@ -535,11 +541,7 @@ def _maxpool_grad(g, choice, geom, shape):
 
 
 class MaxPool(Function):
-    """Max over sliding windows; the gradient goes to the first maximum of each window.
-
-    (Where a window holds a NaN, the output is NaN as in PyTorch, but its gradient goes to the window's
-    last element rather than to the NaN.)
-    """
+    """Max over sliding windows; the gradient goes to the first maximum of each window (to its last NaN if any)."""
 
     def forward(ctx, x, geom, want_choice):
         out, choice = _maxpool_forward(_as4d(x), geom, want_choice)
@@ -722,15 +724,19 @@ def _pool_geometry(op, nd, x_shape, kernel_size, stride, padding, dilation, ceil
                      out_size=_lift(tuple(out), nd, 1), one_d=nd == 1), _lift(p, nd, 0)
 
 
-def _pool_input(op, nd, x):
+def _pool_input(op, nd, x, integers=False):
+    """x batched; a floating point dtype (or an integer one where ``integers``, as PyTorch's max pooling)."""
     x, unbatched = _batched(_tensor(x, op, "input"), nd, op)
-    if np.dtype(x.dtype).kind != "f":
-        raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}; convert with .float()")
+    kind = np.dtype(x.dtype).kind
+    if kind != "f" and not (integers and kind in "iu"):
+        hint = " (or integers with return_indices=True, as PyTorch)" if op == "max_pool1d" and kind in "iu" else ""
+        raise TypeError(f"{op}: expected a floating point input{hint}, got dtype {x.dtype}; convert with .float()")
     return x, unbatched
 
 
 def _max_pool(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    x, unbatched = _pool_input(op, nd, x)
+    # PyTorch max-pools integers in 2-D, but in 1-D only with return_indices
+    x, unbatched = _pool_input(op, nd, x, integers=nd == 2 or return_indices)
     geom, _ = _pool_geometry(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     out = MaxPool.apply(x, geom, return_indices or (x.requires_grad and is_grad_enabled()))
     if return_indices:
