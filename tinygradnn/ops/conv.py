@@ -649,7 +649,7 @@ def _conv_inputs(op, nd, x, weight, bias, groups, transposed):
     x, unbatched = _batched(x, nd, op)
     kernel = "kL" if nd == 1 else "kH, kW"
     layout = f"(C_in, C_out/groups, {kernel})" if transposed else f"(C_out, C_in/groups, {kernel})"
-    if w.ndim != nd + 2 or 0 in w.shape[:2]:
+    if w.ndim != nd + 2 or w.shape[0] == 0 or (transposed and w.shape[1] == 0):  # PyTorch allows C_in = 0
         raise ValueError(f"{op}: expected a {nd + 2}-D weight {layout} with at least one channel in and out, "
                          f"got shape {w.shape}")
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups <= 0:
@@ -668,10 +668,30 @@ def _conv_inputs(op, nd, x, weight, bias, groups, transposed):
 
 
 def _conv(op, nd, x, weight, bias, stride, padding, dilation, groups):
+    for name, value in (("stride", stride), ("dilation", dilation), ("padding", padding)):  # before the shapes
+        if not isinstance(value, int | str):
+            _ints(value, nd, name, op)
     x, w, b, unbatched = _conv_inputs(op, nd, x, weight, bias, groups, transposed=False)
     geom = _conv_geometry(op, nd, x.shape, w.shape, stride, padding, dilation, int(groups))
-    y = Conv.apply(x, w, b, geom)
+    if w.shape[1] == 0:
+        y = _NoInputChannels.apply(x, w, b, x.shape[:2] + geom.out_size[2 - nd:])
+    else:
+        y = Conv.apply(x, w, b, geom)
     return y.reshape(y.shape[1:]) if unbatched else y
+
+
+class _NoInputChannels(Function):
+    """A convolution of zero input channels: PyTorch gives an empty (N, 0, *out) result; zero gradients."""
+
+    def forward(ctx, x, w, b, shape):
+        ctx.shapes = (x.shape, w.shape, None if b is None else b.shape[0])
+        return np.zeros(shape, dtype=x.dtype)
+
+    def backward(ctx, g, F):
+        x_shape, w_shape, n_bias = ctx.shapes
+        empty = F.reshape(g, (0,))
+        return (F.reshape(empty, x_shape), F.reshape(empty, w_shape),
+                None if n_bias is None else F.pad(empty, ((0, n_bias),)), None)
 
 
 def _conv_transpose(op, nd, x, weight, bias, stride, padding, output_padding, groups, dilation):
