@@ -73,8 +73,26 @@ def test_conv_unbatched_and_errors():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="strided"):
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="reflect"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be"):
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(padding=(2, 1), stride=2), dict(padding="same", dilation=2),
+                                    dict(padding="valid"), dict(padding=(0, 2), groups=3)])
+def test_conv_padding_modes(mode, kwargs):
+    """padding_mode pads with F.pad(mode) and then convolves without padding, as PyTorch; repr and state_dict too."""
+    ours = nn.Conv2d(3, 6, 3, padding_mode=mode, **kwargs)
+    theirs = torch.nn.Conv2d(3, 6, 3, padding_mode=mode, **kwargs)
+    compare_with_torch(ours, theirs, randn(2, 3, 7, 6), rtol=1e-4, atol=1e-5)
+    compare_with_torch(ours, theirs, randn(3, 7, 6), rtol=1e-4, atol=1e-5)  # unbatched
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    p = kwargs["padding"]
+    k1 = dict(kwargs, padding=p if isinstance(p, int | str) else p[-1])
+    ours1, theirs1 = nn.Conv1d(3, 3, 4, padding_mode=mode, **k1), torch.nn.Conv1d(3, 3, 4, padding_mode=mode, **k1)
+    compare_with_torch(ours1, theirs1, randn(2, 3, 9), rtol=1e-4, atol=1e-5)
+    assert repr(ours1) == repr(theirs1)
 
 
 @pytest.mark.parametrize("make", [

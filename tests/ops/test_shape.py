@@ -583,3 +583,62 @@ def test_a_uint8_index_tensor_is_a_mask_as_in_pytorch():
 def test_gather_with_an_empty_index_is_empty():
     out = tg.gather(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), 1, tg.zeros(3, 0, dtype=tg.int64))
     assert out.shape == (3, 0)
+
+
+# ----------------------------------------------------------------------------- pad modes
+_PAD_CASES = [
+    ("reflect", (1, 3), (1, 2)), ("reflect", (2, 1, 4), (3, 0)), ("reflect", (1, 3), (-1, 2)),
+    ("reflect", (2, 3, 4), (1, 2, 2, 1)), ("reflect", (1, 2, 3, 4), (2, 1, 0, 2)),
+    ("reflect", (2, 3, 4, 3), (1, 1, 2, 0, 0, 2)), ("reflect", (1, 1, 3, 2, 3), (1, 1, 1, 1, 1, 1)),
+    ("replicate", (1, 3), (4, 0)), ("replicate", (2, 1, 3), (2, -1)), ("replicate", (1, 2, 3, 4), (3, 1, 0, 5)),
+    ("replicate", (2, 2, 3, 3), (1, 2, 1, 0, 2, 1)),
+    ("circular", (1, 3), (3, 0)), ("circular", (2, 1, 4), (2, -1)), ("circular", (2, 1, 4), (-1, 2)),
+    ("circular", (1, 3, 4), (1, 2, 3, 1)), ("circular", (1, 2, 3, 4), (4, 0, -1, 2)),
+    ("circular", (2, 3, 4, 2), (1, 1, 2, 1, 0, 3)), ("circular", (1, 1, 2, 2), (-2, 0, 0, 0)),
+    ("constant", (2, 3, 4), (-1, 2)), ("constant", (2, 3, 4), (1, -2, -1, 0)), ("constant", (1, 3), (-2, -1)),
+    ("constant", (2, 3, 4), (0, 0, 0, 0, -1, 1)),
+]
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("mode,shape,pad", _PAD_CASES)
+def test_pad_modes_and_negative_padding_match_torch(mode, shape, pad):
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = tg.nn.functional.pad(ours, pad, mode=mode)
+    ty = torch.nn.functional.pad(theirs, pad, mode=mode)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    gy = rng.standard_normal(ty.shape)
+    y.backward(tg.tensor(gy))
+    ty.backward(torch.tensor(gy))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert tg.autograd.gradgradcheck(lambda a: tg.nn.functional.pad(a, pad, mode=mode) ** 2,
+                                     (tg.tensor(x, requires_grad=True),))
+
+
+def test_pad_modes_keep_integer_dtypes():
+    x = tg.tensor([[[1, 2, 3]]], dtype=tg.int32)
+    y = tg.nn.functional.pad(x, (2, 1), mode="reflect")
+    assert y.dtype == np.int32 and y.tolist() == [[[3, 2, 1, 2, 3, 2]]]
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: tg.pad(tg.ones(1, 1, 3), (3, 0), mode="reflect"), RuntimeError,
+     r"reflect.*padding \(3, 0\) .* dimension 2 of input \(1, 1, 3\)"),
+    (lambda: tg.pad(tg.ones(1, 1, 3), (4, 0), mode="circular"), RuntimeError, "wrapping around more than once"),
+    (lambda: tg.pad(tg.ones(3), (1, 1), mode="replicate"), NotImplementedError,
+     "padding of length 2 is not supported for a 1-D input"),
+    (lambda: tg.pad(tg.ones(1, 1, 1, 3), (1, 1), mode="reflect"), NotImplementedError, "2-D or 3-D, 3-D or 4-D"),
+    (lambda: tg.pad(tg.ones(1, 1, 3), (1, 1), mode="reflect", value=2.0), RuntimeError, "doesn't take in value"),
+    (lambda: tg.pad(tg.ones(1, 1, 3), (-2, -1), mode="replicate"), RuntimeError, "output size 0"),
+    (lambda: tg.pad(tg.ones(1, 0, 3), (1, 1), mode="reflect"), RuntimeError, "non-zero dimensions"),
+    (lambda: tg.pad(tg.ones(1, 1, 3), (-2, -2)), RuntimeError, "negative output size"),
+    (lambda: tg.pad(tg.ones(1, 1, 3), (1, 1), mode="foo"), NotImplementedError, "foo"),
+])
+def test_pad_errors_as_torch(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -505,19 +505,70 @@ class _Pad(Function):
         return F.getitem(g, ctx.crop)
 
 
-def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad with a constant, PyTorch style: ``pad=(left, right, top, bottom, ...)`` starts at the last dim."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
+def pad(x: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad PyTorch style: ``pad=(left, right, top, bottom, ...)`` starts at the last dim; negative widths crop.
+
+    ``'constant'`` fills with ``value`` (any number of dims). ``'reflect'`` mirrors without repeating the
+    edge, ``'replicate'`` repeats the edge, ``'circular'`` wraps around: as in PyTorch these pad the last
+    1, 2 or 3 dims (``len(pad)`` 2, 4 or 6) of an input with 1 or 2 more dims. Gradients add the copies up.
+    """
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: unrecognised padding mode {mode!r}; use 'constant', 'reflect', "
+                                  "'replicate' or 'circular'")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: padding {tuple(pad)} must have an even length of at most 2 * {x.ndim}")
-    widths = [(0, 0)] * x.ndim
-    for i in range(len(pad) // 2):
-        lo, hi = int(pad[2 * i]), int(pad[2 * i + 1])
-        if lo < 0 or hi < 0:
-            raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
-        widths[x.ndim - 1 - i] = (lo, hi)
+    pairs = [(operator.index(pad[2 * i]), operator.index(pad[2 * i + 1])) for i in range(len(pad) // 2)]
+    pairs = dict((x.ndim - 1 - i, p) for i, p in enumerate(pairs))  # dim -> (lo, hi)
+    if mode == "constant":
+        return _constant_pad(x, pairs, 0.0 if value is None else value)
+    return _index_pad(x, pairs, mode, value)
+
+
+def _constant_pad(x, pairs, value):
+    widths, crop = [(0, 0)] * x.ndim, [slice(None)] * x.ndim
+    for d, (lo, hi) in pairs.items():
+        n = x.shape[d]
+        if n + min(lo, 0) + min(hi, 0) < 0:
+            raise RuntimeError(f"pad: the input size {n} at dim {d}, cropped by negative padding ({lo}, {hi}), "
+                               "gives a negative output size")
+        crop[d], widths[d] = slice(max(-lo, 0), n - max(-hi, 0)), (max(lo, 0), max(hi, 0))
+    if any(lo < 0 or hi < 0 for lo, hi in pairs.values()):
+        x = GetItem.apply(x, tuple(crop))
     return _Pad.apply(x, tuple(widths), value)
+
+
+def _index_pad(x, pairs, mode, value):
+    """'reflect', 'replicate', 'circular': one gather ``x[..., rows, cols]`` whose gradient adds up the copies."""
+    k, shape = len(pairs), x.shape
+    if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(f"pad: mode={mode!r}: a padding of length {2 * k} is not supported for a "
+                                  f"{x.ndim}-D input (lengths 2, 4, 6 pad the last 1, 2, 3 dims of a 2-D or 3-D, "
+                                  "3-D or 4-D, 4-D or 5-D input)")
+    if value not in (None, 0):
+        raise RuntimeError(f'pad: padding mode "{mode}" doesn\'t take in value argument, got value={value!r}')
+    if mode != "circular" and 0 in shape[x.ndim - k - 1:]:
+        raise RuntimeError(f"pad: mode={mode!r} expects an input with non-zero dimensions (but for a batch of 0), "
+                           f"got shape {shape}")
+    index = []
+    for d in range(x.ndim - k, x.ndim):
+        (lo, hi), n = pairs[d], shape[d]
+        j = np.arange(-lo, n + hi)
+        if mode == "circular":
+            start, m = max(-lo, 0), n + min(lo, 0) + min(hi, 0)  # crop first, then wrap around what is left
+            if m < 0 or lo > m or hi > m:
+                raise RuntimeError(f"pad: mode='circular' padding ({lo}, {hi}) at dimension {d} of input {shape} "
+                                   "causes wrapping around more than once")
+            j = start + (np.arange(-max(lo, 0), m + max(hi, 0)) % m if m else np.arange(0))
+        else:
+            if j.size <= 0:
+                raise RuntimeError(f"pad: input size {n} at dimension {d} is too small for padding ({lo}, {hi}): "
+                                   f"output size {j.size}")
+            if mode == "reflect" and max(lo, hi) >= n:
+                raise RuntimeError(f"pad: mode='reflect' needs padding smaller than the dim it pads, got padding "
+                                   f"({lo}, {hi}) at dimension {d} of input {shape}")
+            j = np.clip(j, 0, n - 1) if mode == "replicate" else (n - 1) - np.abs((n - 1) - np.abs(j))
+        index.append(j)
+    return GetItem.apply(x, (slice(None),) * (x.ndim - k) + np.ix_(*index))
 
 
 def repeat(x: Tensor, *sizes) -> Tensor:

@@ -95,8 +95,9 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 
 
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
-    """Pad with a constant; ``pad = (left, right, top, bottom, ...)`` starts at the last dim."""
-    return ops.pad(input, pad, mode, 0.0 if value is None else value)
+    """Pad ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` or ``'circular'``;
+    ``pad = (left, right, top, bottom, ...)`` starts at the last dim, negative widths crop."""
+    return ops.pad(input, pad, mode, value)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

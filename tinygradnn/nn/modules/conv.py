@@ -37,9 +37,7 @@ class _ConvNd(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            if padding_mode in ("reflect", "replicate", "circular"):
-                raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported, only 'zeros'")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got "
                              f"{padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -56,6 +54,13 @@ class _ConvNd(Module):
             self.padding = _ntuple(padding, nd, name, "padding", minimum=0)
         self.output_padding = (0,) * nd
         self.padding_mode = padding_mode
+        # F.pad's widths (last dim first) for the padding modes other than zeros, as PyTorch's
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(reversed(self.dilation), reversed(self.kernel_size))]
+            self._reversed_padding_repeated_twice = [v for t in totals for v in (t // 2, t - t // 2)]
+        else:
+            widths = (0,) * nd if self.padding == "valid" else self.padding
+            self._reversed_padding_repeated_twice = [p for p in reversed(widths) for _ in range(2)]
         self.weight = empty_parameter((out_channels, in_channels // groups) + self.kernel_size, device, dtype)
         if bias:
             self.bias = empty_parameter((out_channels,), device, dtype)
@@ -82,7 +87,10 @@ class _ConvNd(Module):
             raise ValueError(f"{type(self).__name__}: expected input with {self.in_channels} channels (in_channels) "
                              f"at dim {dim}, got shape {input.shape}")
         params = self._parameters  # (one dict lookup instead of two Module.__getattr__ calls)
-        return type(self)._conv(input, params["weight"], params["bias"], self.stride, self.padding, self.dilation,
+        padding = self.padding
+        if self.padding_mode != "zeros":  # pad first, then convolve without padding, as PyTorch
+            input, padding = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), 0
+        return type(self)._conv(input, params["weight"], params["bias"], self.stride, padding, self.dilation,
                                 self.groups)
 
     def extra_repr(self) -> str:
@@ -95,6 +103,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
