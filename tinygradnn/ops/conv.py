@@ -453,7 +453,8 @@ def _maxpool_forward(x, geom, want_choice):
         for v in views[1:-1]:
             not_found &= v != out
             choice += not_found
-    if x.dtype.kind == "f" and np.isnan(out.sum()):  # one cheap test; NaN (or inf - inf) sends us to the slow path
+    # one cheap test (a sum without Python wrapper); NaN, or inf - inf, sends us to the slow path
+    if x.dtype.kind == "f" and np.isnan(np.add.reduce(out, axis=None)):
         for k, v in enumerate(views):  # a window's NaN is its maximum: the last one wins, as in PyTorch
             np.copyto(choice, k, where=np.isnan(v))
     return out, choice
