@@ -106,3 +106,29 @@ def test_replacing_a_child_or_parameter_keeps_its_place_as_pytorch():
     two.a = nn.Linear(1, 1)
     two.a.weight = nn.Parameter(tg.zeros(1, 1))
     assert list(two.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
+
+
+def test_pop_add_and_mul_as_pytorch():
+    a, b, c = nn.Linear(1, 1), nn.ReLU(), nn.Tanh()
+    seq = nn.Sequential(a, b, c)
+    assert seq.pop(1) is b and list(seq) == [a, c] and list(seq._modules) == ["0", "1"]
+    popped = seq.pop(slice(0, 1))
+    assert isinstance(popped, nn.Sequential) and list(popped) == [a] and list(seq) == [c]
+    layers = nn.ModuleList([a, b, c])
+    assert layers.pop(-1) is c and list(layers) == [a, b]
+    assert list(layers.pop(slice(1, None))) == [b] and list(layers) == [a]
+
+    s1, s2 = nn.Sequential(a), nn.Sequential(b, c)
+    s3 = s1 + s2
+    assert isinstance(s3, nn.Sequential) and list(s3) == [a, b, c] and list(s1) == [a]
+    s1 += s2
+    assert list(s1) == [a, b, c] and list(s1._modules) == ["0", "1", "2"]
+    with pytest.raises(ValueError, match="only objects of Sequential"):
+        s1 + [a]  # noqa: B018
+    with pytest.raises(ValueError, match="only objects of Sequential"):
+        s1 += [a]
+    assert list(s2 * 2) == [b, c, b, c] and list(2 * s2) == [b, c, b, c]
+    s2 *= 2
+    assert list(s2) == [b, c, b, c] and list(s2._modules) == ["0", "1", "2", "3"]
+    with pytest.raises(ValueError, match="Non-positive multiplication factor 0"):
+        s2 * 0  # noqa: B018

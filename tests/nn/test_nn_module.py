@@ -106,6 +106,15 @@ def test_get_submodule_and_get_parameter():
         net.get_submodule("block.nope")
 
 
+def test_get_buffer():
+    net = nn.Sequential(OrderedDict(block=nn.Sequential(nn.BatchNorm1d(2))))
+    assert net.get_buffer("block.0.running_mean") is net.block[0].running_mean
+    with pytest.raises(AttributeError, match="'weight' is not a buffer"):
+        net.get_buffer("block.0.weight")
+    with pytest.raises(AttributeError, match="BatchNorm1d has no attribute 'nope'"):
+        net.get_buffer("block.0.nope")
+
+
 def test_parameter_shares_memory_and_repr():
     t = tg.zeros(2)
     p = nn.Parameter(t)

@@ -351,6 +351,16 @@ class Module:
             raise AttributeError(f"{type(mod).__name__} has no parameter '{name}' (looking up '{target}')")
         return mod._parameters[name]
 
+    def get_buffer(self, target: str):
+        """The buffer at dotted path ``target`` (e.g. ``"0.running_mean"``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{type(mod).__name__} has no attribute '{name}' (looking up '{target}')")
+        if name not in mod._buffers:
+            raise AttributeError(f"'{name}' is not a buffer (looking up '{target}')")
+        return getattr(mod, name)
+
     def apply(self, fn) -> Module:
         """Call ``fn(m)`` on every descendant, then on self (e.g. custom initialisation); returns self."""
         for child in self.children():

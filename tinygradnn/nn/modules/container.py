@@ -70,6 +70,20 @@ def _run_pending(pending: list, steps: list, params: list, x):
     return nnops.chain(tuple(steps), x, *params)
 
 
+def _sequential(other):
+    if not isinstance(other, Sequential):
+        raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
+    return other
+
+
+def _factor(n) -> int:
+    if not isinstance(n, int):
+        raise TypeError(f"unsupported operand type(s) for *: 'Sequential' and '{type(n).__name__}'")
+    if n <= 0:
+        raise ValueError(f"Non-positive multiplication factor {n} for Sequential")
+    return n
+
+
 class Sequential(Module):
     """Apply modules one after the other: ``Sequential(Linear(4, 8), ReLU(), Linear(8, 2))``.
 
@@ -133,6 +147,27 @@ class Sequential(Module):
             self.append(module)
         return self
 
+    def pop(self, key):
+        """Remove and return the module at ``key`` (a slice gives a Sequential)."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def __add__(self, other) -> Sequential:
+        return Sequential(*self, *_sequential(other))
+
+    def __iadd__(self, other) -> Sequential:
+        return self.extend(_sequential(other))
+
+    def __mul__(self, n: int) -> Sequential:
+        """``seq * n``: a Sequential of the same modules repeated ``n`` times (shared, not copied)."""
+        return Sequential(*(list(self) * _factor(n)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, n: int) -> Sequential:
+        return self.extend(list(self) * (_factor(n) - 1))
+
     def insert(self, index: int, module: Module) -> Sequential:
         """Insert ``module`` before position ``index``."""
         if not isinstance(module, Module):
@@ -183,6 +218,12 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(modules):
             self._modules[str(i)] = m
+
+    def pop(self, key):
+        """Remove and return the module at ``key`` (a slice gives a ModuleList)."""
+        v = self[key]
+        del self[key]
+        return v
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
