@@ -151,11 +151,27 @@ def test_reduce_on_plateau_resume_including_the_initial_infinite_best():
     assert part + drive(opt2, scheduler2, STEPS - 12, METRIC[12:]) == full
 
 
-def test_lambda_lr_state_dict_leaves_out_the_functions():
-    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=1.0)
-    s = sched.LambdaLR(opt, lambda e: 0.5**e)
-    assert "lr_lambdas" not in s.state_dict()
-    tg.save(s.state_dict(), io.BytesIO())  # saveable
+class _Decay:
+    """A callable object: its attributes are saved in LambdaLR's state_dict, as PyTorch does."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, epoch):
+        return self.rate**epoch
+
+
+def test_lambda_lr_state_dict_keeps_callable_objects_state_not_functions():
+    w, v = tg.zeros(1, requires_grad=True), tg.zeros(1, requires_grad=True)
+    opt = optim.SGD([{"params": [w]}, {"params": [v]}], lr=1.0)
+    s = sched.LambdaLR(opt, [lambda e: 0.5**e, _Decay(0.9)])
+    state = s.state_dict()
+    assert state["lr_lambdas"] == [None, {"rate": 0.9}]  # as torch 2.13
+    assert "lr_lambdas" in s.__dict__ and callable(s.lr_lambdas[0])
+    tg.save(state, io.BytesIO())  # saveable
+    s2 = sched.LambdaLR(opt, [lambda e: 0.1, _Decay(0.1)])
+    s2.load_state_dict(state)
+    assert s2.lr_lambdas[0](1) == 0.1 and s2.lr_lambdas[1].rate == 0.9 and "lr_lambdas" in state
 
 
 def test_closed_form_step_with_epoch_warns():

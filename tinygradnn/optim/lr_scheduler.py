@@ -16,6 +16,7 @@ metric instead.
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from bisect import bisect_right
 
@@ -130,8 +131,8 @@ def _copy(value):
 class LambdaLR(LRScheduler):
     """``lr = base_lr * lr_lambda(epoch)``; ``lr_lambda`` is a function or one function per group.
 
-    The functions themselves are not part of ``state_dict()`` (as in PyTorch): pass them again when
-    resuming.
+    Plain functions are not part of ``state_dict()`` (as in PyTorch, which saves only a callable object's
+    attributes): pass them again when resuming.
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
@@ -147,13 +148,18 @@ class LambdaLR(LRScheduler):
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self) -> dict:
+        """As PyTorch: ``lr_lambdas`` holds ``None`` for a function and a copy of ``__dict__`` for a callable object."""
         state = super().state_dict()
-        del state["lr_lambdas"]
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(getattr(fn, "__dict__", {}))
+                               for fn in self.lr_lambdas]
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
-        state = {k: v for k, v in state_dict.items() if k != "lr_lambdas"}
-        super().load_state_dict(state)
+        """Restore the numbers, and the attributes saved for callable objects into the current ones."""
+        super().load_state_dict({k: v for k, v in state_dict.items() if k != "lr_lambdas"})
+        for fn, saved in zip(self.lr_lambdas, state_dict.get("lr_lambdas") or [], strict=False):
+            if saved is not None:
+                fn.__dict__.update(saved)
 
 
 class StepLR(LRScheduler):
