@@ -335,8 +335,6 @@ def test_constructor_errors():
         optim.SGD([w * 2], lr=0.1)
     with pytest.raises(ValueError, match="more than one parameter group"):
         optim.SGD([{"params": [w]}, {"params": [w]}], lr=0.1)
-    with pytest.raises(ValueError, match="duplicate"):
-        optim.SGD([w, w], lr=0.1)
     with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         optim.Adam([w], lr=-1)
     with pytest.raises(ValueError, match="Nesterov"):
@@ -353,3 +351,51 @@ def test_gradient_shape_mismatch_is_reported():
     w.grad = tg.ones(2)
     with pytest.raises(RuntimeError, match=r"gradient of shape \(2,\) does not match .* \(3,\)"):
         opt.step()
+
+
+def test_a_duplicated_parameter_warns_and_is_updated_twice_as_pytorch():
+    p = tg.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt = optim.Adam([p, p], lr=0.1)
+    assert len(opt.param_groups[0]["params"]) == 2
+    p.sum().backward()
+    opt.step()  # torch 2.13: two updates through one state
+    np.testing.assert_allclose(p.detach().numpy(), [0.8, 0.8], rtol=1e-6)
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["params"] == [1, 1] and list(sd["state"]) == [1]  # as torch
+    assert sd["state"][1]["step"] == 2
+    np.testing.assert_allclose(sd["state"][1]["exp_avg"].numpy(), [0.19, 0.19], rtol=1e-6)
+    q = tg.ones(1, requires_grad=True)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt.add_param_group({"params": [q, q]})
+    assert opt.state_dict()["param_groups"][1]["params"] == [3, 3]
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        opt2 = optim.Adam([tg.ones(2, requires_grad=True)] * 2)
+    opt2.load_state_dict(sd)
+    assert next(iter(opt2.state.values()))["step"] == 2
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        sgd = optim.SGD([p, p], lr=0.1)
+    p.grad = tg.tensor([1.0, 2.0])
+    sgd.step()
+    np.testing.assert_allclose(p.detach().numpy(), [0.6, 0.4], rtol=1e-6)
+
+
+def test_load_state_dict_takes_the_saved_group_options_as_they_are():
+    p = tg.ones(2, requires_grad=True)
+    adam = optim.Adam([p], lr=0.1)
+    p.sum().backward()
+    adam.step()
+    sgd = optim.SGD([p], lr=0.3, momentum=0.5)
+    sgd.load_state_dict(adam.state_dict())
+    group = sgd.param_groups[0]
+    assert "momentum" not in group and "dampening" not in group  # as torch: the saved options, nothing more
+    assert group["lr"] == 0.1 and group["betas"] == (0.9, 0.999) and group["nesterov"] is False
+    with pytest.raises(KeyError, match="momentum"):
+        sgd.step()
+    # a flag newer than the state dict gets its default, as torch's __setstate__ does; an unknown key stays
+    sd = adam.state_dict()
+    del sd["param_groups"][0]["amsgrad"]
+    sd["param_groups"][0]["extra"] = 1
+    adam2 = optim.Adam([p], lr=0.3, amsgrad=True)
+    adam2.load_state_dict(sd)
+    assert adam2.param_groups[0]["amsgrad"] is False and adam2.param_groups[0]["extra"] == 1

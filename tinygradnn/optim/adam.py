@@ -29,6 +29,8 @@ class Adam(Optimizer):
         [0.9, -0.9]
     """
 
+    _load_defaults = {"amsgrad": False, "maximize": False, "decoupled_weight_decay": False}
+
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
                  decoupled_weight_decay: bool = False):
@@ -97,3 +99,8 @@ class AdamW(Adam):
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                          maximize=maximize, decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # as PyTorch: AdamW's decay is always decoupled
+            group["decoupled_weight_decay"] = True

@@ -16,6 +16,7 @@ are never recorded by autograd. Gradients accumulate across ``backward()`` calls
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -51,6 +52,9 @@ class Optimizer:
         >>> w
         tensor([0.8, 1.6], requires_grad=True)
     """
+
+    # what load_state_dict gives a flag the saved groups lack; every other option is taken as saved
+    _load_defaults: dict = {"maximize": False}
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -121,8 +125,10 @@ class Optimizer:
                                  f"{name}")
             group.setdefault(name, default)
 
-        if len({id(p) for p in params}) != len(params):
-            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        if len({id(p) for p in params}) != len(params):  # kept: step() then updates it twice, as in PyTorch
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -206,12 +212,13 @@ class Optimizer:
         """
         index = {}
         groups = []
+        start = 0
         for group in self.param_groups:
             packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
-            packed["params"] = []
-            for p in group["params"]:
-                index.setdefault(id(p), len(index))
-                packed["params"].append(index[id(p)])
+            # as PyTorch: a parameter listed twice in a group gets the position of its last occurrence
+            index.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in index})
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            start += len(group["params"])
             groups.append(packed)
         state = {}
         for p, p_state in self.state.items():
@@ -220,7 +227,10 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a :meth:`state_dict` (taken from an optimizer over parameters of the same shapes)."""
+        """Restore a :meth:`state_dict` (taken from an optimizer over parameters of the same shapes).
+
+        As in PyTorch the groups' options become the saved ones, even those of another optimizer class.
+        """
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError("optimizer state_dict must be a dict with 'state' and 'param_groups' entries, got "
                              f"{type(state_dict).__name__}"
@@ -252,8 +262,8 @@ class Optimizer:
             restored = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
             if isinstance(restored.get("betas"), list):
                 restored["betas"] = tuple(restored["betas"])
-            for key, default in self.defaults.items():  # options added since the state dict was saved
-                restored.setdefault(key, group.get(key, default))
+            for key, default in self._load_defaults.items():  # flags newer than the state dict, as PyTorch
+                restored.setdefault(key, default)
             restored["params"] = group["params"]
             new_groups.append(restored)
         self.state = new_state

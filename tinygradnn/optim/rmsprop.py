@@ -19,6 +19,8 @@ class RMSprop(Optimizer):
         p -= lr * g / avg                                               otherwise
     """
 
+    _load_defaults = {"momentum": 0, "centered": False, "maximize": False}
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0,
                  momentum: float = 0, centered: bool = False, *, maximize: bool = False):
         if lr < 0:

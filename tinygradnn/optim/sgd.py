@@ -27,6 +27,8 @@ class SGD(Optimizer):
         0.0
     """
 
+    _load_defaults = {"nesterov": False, "maximize": False}
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False):
         if lr < 0:
