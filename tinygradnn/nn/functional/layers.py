@@ -85,12 +85,14 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm=No
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding: ``(*) int -> (*, num_classes)`` (``num_classes=-1``: max + 1)."""
     idx = _int_indices(tensor, "one_hot")
+    if not idx.size and num_classes <= 0:
+        raise RuntimeError("one_hot: Can not infer total number of classes from empty tensor.")
     if idx.size and idx.min() < 0:
-        raise ValueError(f"one_hot: class values must be non-negative, got {idx.min()}")
+        raise RuntimeError(f"one_hot: class values must be non-negative, got {idx.min()}")
     if num_classes == -1:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and idx.max() >= num_classes:
-        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {idx.max()}")
+        raise RuntimeError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {idx.max()}")
     return Tensor._wrap((idx[..., None] == np.arange(num_classes)).astype(np.int64))
 
 
