@@ -21,6 +21,7 @@ from ...ops import nnops
 from ...tensor import Tensor, tensor_arg
 
 _REDUCTIONS = ("mean", "sum", "none")
+_LABEL_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))  # class labels, as PyTorch
 
 
 # ----------------------------------------------------------------------------- argument checks
@@ -193,6 +194,16 @@ def _class_labels(name: str, input: Tensor, target: Tensor, ignore_index: int) -
     return labels, (ignored if ignored.any() else None)
 
 
+def _check_label_dtype(name: str, x: Tensor, t: Tensor) -> None:
+    """As PyTorch: class labels are int64, or uint8 for an ``(N, C)`` input."""
+    if t.dtype != np.int64 and not (t.dtype == np.uint8 and x.ndim == 2):
+        if t.dtype == np.uint8:
+            raise RuntimeError(f"{name}: uint8 labels only for an (N, C) input, got input of shape {x.shape}; "
+                               "use target.long()")
+        raise RuntimeError(f"{name}: expected target dtype to be int64 or uint8, but got {t.dtype} (use "
+                           "target.long())")
+
+
 def _valid_labels(labels: np.ndarray, c: int) -> bool:
     """True if every int label is in ``[0, c)`` (and there is one): one reduction, as the largest label
     read unsigned (a negative label reads as a huge number)."""
@@ -256,9 +267,10 @@ def nll_loss(input: Tensor, target, weight=None, size_average=None, ignore_index
     reduction = _reduction("nll_loss", size_average, reduce, reduction)
     input = _input("nll_loss", input)
     target = _tensor(target)
-    if target.dtype.kind not in "iu":
+    if target.dtype.kind not in "iub":
         raise TypeError(f"nll_loss: target must hold int64 class labels, got dtype {target.dtype} (use .long())")
     x, t, unbatched = _as_batched("nll_loss", input, target)
+    _check_label_dtype("nll_loss", x, t)
     labels, ignored = _class_labels("nll_loss", x, t, ignore_index)
     out = _nll(x, labels, ignored, _check_weight("nll_loss", weight, x.shape[1]), reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
@@ -276,7 +288,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
     if (type(input) is Tensor and type(target) is Tensor and weight is None and not label_smoothing
             and size_average is None and reduce is None and reduction in _REDUCTIONS):
         x, labels = input._data, target._data
-        if x.ndim == 2 and x.dtype.kind == "f" and labels.shape == x.shape[:1] and labels.dtype.kind in "iu" \
+        if x.ndim == 2 and x.dtype.kind == "f" and labels.shape == x.shape[:1] and labels.dtype in _LABEL_DTYPES \
                 and not 0 <= ignore_index < x.shape[1] and _valid_labels(labels, x.shape[1]):
             return nnops.cross_entropy_labels(input, labels, reduction)  # the common case, checked in full
     reduction = _reduction("cross_entropy", size_average, reduce, reduction)
@@ -295,7 +307,8 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
         if ignore_index >= 0:
             raise ValueError("cross_entropy: ignore_index is not supported for class-probability targets")
         out = _soft_targets(x, t, w, reduction, label_smoothing)
-    elif t.dtype.kind in "iu":
+    elif t.dtype.kind in "iub":
+        _check_label_dtype("cross_entropy", x, t)
         labels, ignored = _class_labels("cross_entropy", x, t, ignore_index)
         if x.ndim == 2 and w is None and ignored is None and label_smoothing == 0.0:
             out = nnops.cross_entropy_labels(x, labels, reduction)
