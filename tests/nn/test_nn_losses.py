@@ -152,6 +152,18 @@ def test_losses_accept_the_legacy_flags():
         assert_close(ours, theirs)
 
 
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
+                                  "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"])
+def test_legacy_elementwise_mean_warns_and_means_as_pytorch(loss):
+    x = tg.rand(4, 3)
+    t = tg.tensor([0, 2, 1, 1]) if loss in ("cross_entropy", "nll_loss") else tg.rand(4, 3)
+    with pytest.warns(UserWarning, match="reduction='elementwise_mean' is deprecated. Please use reduction='mean'"):
+        out = getattr(F, loss)(x, t, reduction="elementwise_mean")
+    assert out.item() == getattr(F, loss)(x, t).item()
+    with pytest.warns(UserWarning, match="elementwise_mean"):
+        assert nn.MSELoss(reduction="elementwise_mean")(x, x).item() == 0.0
+
+
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
 def test_bce_weight_must_not_enlarge_the_loss(loss):

@@ -13,6 +13,7 @@ is one fused graph node; the rest are compositions of differentiable ops.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -31,6 +32,10 @@ def _reduction(name: str, size_average, reduce, reduction: str) -> str:
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
         reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if reduction == "elementwise_mean":  # the old name of 'mean', as PyTorch: a warning
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
+                      stacklevel=3)
+        reduction = "mean"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     return reduction
