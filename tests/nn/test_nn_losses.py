@@ -46,11 +46,17 @@ def test_bce_is_finite_at_0_and_1_like_pytorch():
     t = np.array([0.0, 1.0, 1.0, 0.0, 1.0], np.float32)
     ours, _ = compare_with_torch(*both("BCELoss", reduction="none"), p, t, rtol=1e-5, atol=1e-4, constants=(1,))
     np.testing.assert_allclose(ours.detach().numpy(), [0, 0, 100, 100, np.log(2)], rtol=1e-5)
-    # the target gradient is the exact derivative of the clamped loss, log(1-p) - log(p) with both logs
-    # clamped at -100: finite (PyTorch does not clamp it and returns inf there)
-    pt, tt = tg.tensor(p), tg.tensor(t, requires_grad=True)
+    # as PyTorch: the input gradient (p - y) / max(p (1 - p), 1e-12) is finite, the target gradient
+    # log(1 - p) - log(p) is not clamped: +-inf at p = 0 and p = 1
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.5, 1e-50, 1 - 1e-8, 0.3])
+    t = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.3, 0.2, 0.6])
+    pt, tt = tg.tensor(p, requires_grad=True), tg.tensor(t, requires_grad=True)
     F.binary_cross_entropy(pt, tt, reduction="sum").backward()
-    np.testing.assert_allclose(tt.grad.numpy(), [100, -100, 100, -100, 0], atol=1e-4)
+    pr, tr = torch.tensor(p, requires_grad=True), torch.tensor(t, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(pr, tr, reduction="sum").backward()
+    np.testing.assert_allclose(tt.grad.numpy(), tr.grad.numpy(), rtol=1e-12)
+    assert tt.grad.numpy()[:4].tolist() == [np.inf, -np.inf, np.inf, -np.inf]
+    np.testing.assert_allclose(pt.grad.numpy(), pr.grad.numpy(), rtol=1e-8)  # (torch: a float32 1e-12)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -138,8 +138,9 @@ class BinaryCrossEntropy(Function):
         if need_p:  # PyTorch's gradient: (p - y) / max(p (1 - p), 1e-12), finite at p = 0 and p = 1
             d = p * (1 - p)
             gp = g * (p - y) / F.where(d > 1e-12, d, 1e-12)
-        if need_y:
-            gy = g * (_clamped_log(1 - p, F) - _clamped_log(p, F))
+        if need_y:  # PyTorch's gradient: log(1 - p) - log(p), not clamped (+-inf at p = 0 and p = 1)
+            with np.errstate(divide="ignore"):
+                gy = g * (F.log(1 - p) - F.log(p))
         return gp, gy
 
 
