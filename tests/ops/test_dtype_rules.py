@@ -283,6 +283,27 @@ def test_sign_of_nan_is_zero_and_so_is_the_gradient_of_abs_there():
     assert x.grad.tolist() == [0.0, -1.0]
 
 
+def test_add_and_sub_alpha_follow_pytorchs_rules():
+    n, f, b = tg.tensor([1, 2]), tg.tensor([1.0, 2.0]), tg.tensor([True, False])
+    assert tg.add(n, n, alpha=2).tolist() == [3, 6] and tg.add(n, n, alpha=2).dtype == I64
+    assert f.sub(n, alpha=0.5).tolist() == [0.5, 1.0] and f.sub(n, alpha=0.5).dtype == F32
+    assert tg.add(b, b, alpha=2).tolist() == [True, False]
+    with pytest.raises(RuntimeError, match="add: for integral input tensors, argument alpha must not be a floating "
+                                           "point number, got alpha=0.5"):
+        n.add(n, alpha=0.5)
+    with pytest.raises(RuntimeError, match="sub: a bool alpha is only supported for bool results"):
+        tg.sub(f, f, alpha=True)
+    with pytest.raises(RuntimeError, match="argument alpha must not be a complex number"):
+        f.add(f, alpha=1j)
+    with pytest.raises(TypeError, match="positional"):
+        f.add(f, 2)  # keyword-only, as PyTorch
+    with pytest.raises(RuntimeError, match="argument alpha must not be a floating point number"):
+        n.clone().add_(n, alpha=0.5)  # the in-place forms apply the same rules
+    x, y = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0, 4.0], requires_grad=True)
+    (x.sub(y, alpha=3) * tg.tensor([1.0, 10.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 10.0] and y.grad.tolist() == [-3.0, -30.0]
+
+
 # ----------------------------------------------------------------------------- against PyTorch
 SETUP = """
 t = T.tensor
@@ -363,6 +384,14 @@ ORACLE = [
     "f.float() is f", "f.to(T.float32) is f", "f.to(T.float32, copy=True) is f", "f.double() is f", "n.long() is n",
     "c.bool() is c", "n.int() is n", "f.type(T.float32) is f", "f.type_as(f) is f", "f.to(f) is f", "f.to('cpu') is f",
     "f.to(T.float32, False, True) is f", "f.half().half() is f",
+    # add and sub with alpha: alpha scales the other operand and does not change the result dtype
+    "T.add(n, n, alpha=2)", "n.add(n, alpha=-3)", "T.add(n, f, alpha=0.5)", "f.add(n, alpha=0.5)",
+    "T.add(n, 2.5, alpha=2)",
+    "T.sub(n, n, alpha=2)", "f.sub(f, alpha=0.5)", "T.add(b, b, alpha=2)", "T.add(b, b, alpha=True)",
+    "T.add(f, f.double(), alpha=3)", "T.add(f.half(), n, alpha=0.5)", "T.add(i32, i32, alpha=2)", "u8.add(u8, alpha=3)",
+    "T.add(f, f, alpha=0)", "T.add(f, t(2., dtype=T.float64), alpha=0.5)", "T.sub(3, n, alpha=2)",
+    "T.add(n, n, alpha=0.5)", "T.add(n, 3, alpha=0.5)", "T.add(f, f, alpha=True)", "T.add(n, n, alpha=True)",
+    "T.add(b, n, alpha=True)", "T.sub(b, b, alpha=2)", "T.add(f, f, alpha=1j)",
     # bool subtraction, sign
     "b - f[:2]", "f[:2] - b", "1 - b", "b - 1", "b - 1.5", "b - True", "n - True", "f - t(True)", "b - b", "-b",
     "T.sign(t([float('nan'), -0.0, 0.0, -3., float('inf')]))", "T.sign(b)", "T.sign(t([-2,0,3]))",

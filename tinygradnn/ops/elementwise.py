@@ -238,19 +238,56 @@ class Neg(Function):
         return -g
 
 
-def add(a, b) -> Tensor:
-    """``a + b`` with broadcasting."""
+def add(a, b, *, alpha=1) -> Tensor:
+    """``a + alpha * b`` with broadcasting."""
+    if alpha.__class__ is not int or alpha != 1:
+        a, b = _operands(a, b, "add")
+        b = _scaled(b, alpha, _dtype_of(a, b), "add")
     return Add.apply(*_operands(a, b, "add"))
 
 
-def sub(a, b) -> Tensor:
-    """``a - b`` with broadcasting (not defined for bool operands, as in PyTorch)."""
+def sub(a, b, *, alpha=1) -> Tensor:
+    """``a - alpha * b`` with broadcasting (not defined for bool operands, as in PyTorch)."""
+    if alpha.__class__ is not int or alpha != 1:
+        if not _is_bool(a) and not _is_bool(b):
+            a, b = _operands(a, b, "sub")
+            b = _scaled(b, alpha, _dtype_of(a, b), "sub")
     if type(a) is Tensor and type(b) is Tensor:  # (the common case first: one dtype check each)
         if a._data.dtype.kind != "b" and b._data.dtype.kind != "b":
             return Sub.apply(*_operands(a, b, "sub"))
     elif not _is_bool(a) and not _is_bool(b):
         return Sub.apply(*_operands(a, b, "sub"))
     raise _bool_subtraction_error(a, b, "sub")
+
+
+def _dtype_of(a, b) -> np.dtype:
+    """The dtype of ``a op b`` for operands as :func:`_operands` returns them."""
+    return (a if isinstance(a, Tensor | np.ndarray) else b).dtype
+
+
+def _check_alpha(alpha, dtype: np.dtype, op: str):
+    """``alpha`` as a Python number, checked as PyTorch does against the ``dtype`` of the result."""
+    if isinstance(alpha, Tensor | np.generic) and np.ndim(alpha) == 0:
+        alpha = alpha.item()
+    if not isinstance(alpha, int | float | complex):
+        raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__}")
+    if isinstance(alpha, bool) and dtype.kind != "b":
+        raise RuntimeError(f"{op}: a bool alpha is only supported for bool results, got alpha={alpha} for {dtype}")
+    if isinstance(alpha, complex):
+        raise RuntimeError(f"{op}: for non-complex input tensors, argument alpha must not be a complex number, got "
+                           f"alpha={alpha}")
+    if isinstance(alpha, float) and dtype.kind in "biu":
+        raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a floating point number, "
+                           f"got alpha={alpha} for {dtype}")
+    return alpha
+
+
+def _scaled(b, alpha, dtype: np.dtype, op: str):
+    """``alpha * b`` in the result ``dtype`` (for a bool result ``b`` itself, or False where ``alpha`` is 0)."""
+    alpha = _check_alpha(alpha, dtype, op)
+    if dtype.kind == "b":
+        return b if alpha else b & False
+    return b * alpha
 
 
 def _bool_subtraction_error(a, b, op: str) -> TypeError:

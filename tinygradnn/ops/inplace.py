@@ -126,14 +126,18 @@ def _apply(x: Tensor, other, op, ufunc, name):
 
 def add_(x: Tensor, other, alpha: float = 1) -> Tensor:
     """``x += alpha * other`` in place."""
-    return _apply(x, other if alpha == 1 else other * alpha, ew.add, np.add, "add_")
+    if alpha.__class__ is not int or alpha != 1:
+        other = ew._scaled(other, alpha, x._data.dtype, "add_")
+    return _apply(x, other, ew.add, np.add, "add_")
 
 
 def sub_(x: Tensor, other, alpha: float = 1) -> Tensor:
     """``x -= alpha * other`` in place (not for bools, as :func:`~.elementwise.sub`)."""
     if ew._is_bool(x) or ew._is_bool(other):
         raise ew._bool_subtraction_error(x, other, "sub_")
-    return _apply(x, other if alpha == 1 else other * alpha, ew.sub, np.subtract, "sub_")
+    if alpha.__class__ is not int or alpha != 1:
+        other = ew._scaled(other, alpha, x._data.dtype, "sub_")
+    return _apply(x, other, ew.sub, np.subtract, "sub_")
 
 
 def mul_(x: Tensor, other) -> Tensor:
