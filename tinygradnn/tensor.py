@@ -476,6 +476,15 @@ class Tensor:
     def __ipow__(self, o):
         return self.pow_(o)
 
+    def __iand__(self, o):
+        return self.bitwise_and_(o)
+
+    def __ior__(self, o):
+        return self.bitwise_or_(o)
+
+    def __ixor__(self, o):
+        return self.bitwise_xor_(o)
+
     @property
     def T(self) -> Tensor:
         """All dimensions reversed (the matrix transpose for 2-D)."""
@@ -513,6 +522,7 @@ sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax arg
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
 split chunk unbind swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
 bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous
+bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_
 add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ exp_ relu_ sigmoid_ tanh_
 """.split()
 

@@ -438,3 +438,31 @@ def test_in_place_subtraction_refuses_bools_like_sub():
     for x, other in [(tg.tensor([2]), True), (tg.tensor([2.0]), tg.tensor([True])), (tg.tensor([True]), True)]:
         with pytest.raises(TypeError, match="sub_: subtract"):
             x.sub_(other)
+
+
+def test_in_place_bitwise_operators_change_the_tensor_itself_as_pytorch():
+    x = tg.tensor([6, 3, 5])
+    alias, data = x, x._data
+    x &= 3
+    x |= tg.tensor([8, 0, 0])
+    x ^= 1
+    assert x is alias and x._data is data and x.tolist() == [11, 2, 0]  # torch 2.13: [11, 2, 0]
+    b = tg.tensor([True, False])
+    alias = b
+    b |= True
+    assert b is alias and b.tolist() == [True, True] and b.dtype == np.bool_
+    u8 = tg.tensor([1, 2], dtype=tg.uint8)
+    assert u8.bitwise_xor_(300) is u8 and u8.tolist() == [45, 46]  # 300 wraps to 44, as PyTorch
+    assert tg.tensor([6]).bitwise_and_(tg.tensor([3])).tolist() == [2]
+    assert tg.tensor([6]).bitwise_or_(1).tolist() == [7]
+    n = tg.tensor([1, 2])
+    assert n.bitwise_not_() is n and n.tolist() == [-2, -3]
+    with pytest.raises(TypeError, match="bitwise_and_: & is only defined for integer and bool tensors"):
+        f = tg.tensor([1.0])
+        f &= 1
+    with pytest.raises(TypeError, match="bitwise_or_"):
+        n.bitwise_or_(1.5)
+    with pytest.raises(TypeError, match="bitwise_xor_: result type int64 can't be cast"):
+        tg.tensor([True]).bitwise_xor_(tg.tensor([1]))
+    with pytest.raises(TypeError, match="bitwise_not_"):
+        tg.tensor([1.0]).bitwise_not_()

@@ -66,6 +66,10 @@ from .elementwise import (
 )
 from .inplace import (
     add_,
+    bitwise_and_,
+    bitwise_not_,
+    bitwise_or_,
+    bitwise_xor_,
     clamp_,
     clone,
     contiguous,

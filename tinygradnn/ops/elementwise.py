@@ -350,7 +350,7 @@ def _integer_pow(a, b, ka: str, kb: str) -> Tensor:
     if ka == "b" and kb == "b" and type(b) is Tensor:
         raise TypeError("pow: not defined for a bool base with a bool tensor exponent; convert one first (x.long())")
     if type(b) is not Tensor and kb == "i" and b < 0:
-        raise ValueError(f"pow: integers to negative integer powers are not allowed (exponent {b}); use a "
+        raise RuntimeError(f"pow: integers to negative integer powers are not allowed (exponent {b}); use a "
                          f"float exponent ({float(b)}) or convert the tensor with .float()")
     if type(b) is int and type(a) is Tensor and ka in "iu":
         _fill_value(b, a._data.dtype, "pow")  # an exponent that does not fit the dtype is an error, as in PyTorch

@@ -140,6 +140,34 @@ def sub_(x: Tensor, other, alpha: float = 1) -> Tensor:
     return _apply(x, other, ew.sub, np.subtract, "sub_")
 
 
+def _bitwise_(name: str, op, ufunc, symbol: str):
+    def inplace(x: Tensor, other) -> Tensor:
+        for v in (x, other):
+            if type(v) is float or (isinstance(v, Tensor | np.ndarray | np.generic) and v.dtype.kind == "f"):
+                raise TypeError(f"{name}: {symbol} is only defined for integer and bool tensors, got a floating "
+                                f"operand ({getattr(v, 'dtype', 'float')})")
+        return _apply(x, other, op, ufunc, name)
+
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"``x {symbol}= other`` in place, for integer and bool tensors (logical for bools)."
+    return inplace
+
+
+bitwise_and_ = _bitwise_("bitwise_and_", ew.bitwise_and, np.bitwise_and, "&")
+bitwise_or_ = _bitwise_("bitwise_or_", ew.bitwise_or, np.bitwise_or, "|")
+bitwise_xor_ = _bitwise_("bitwise_xor_", ew.bitwise_xor, np.bitwise_xor, "^")
+
+
+def bitwise_not_(x: Tensor) -> Tensor:
+    """``x = ~x`` in place, for an integer or bool tensor."""
+    if x._data.dtype.kind == "f":
+        raise TypeError(f"bitwise_not_: ~ is only defined for integer and bool tensors, got {x._data.dtype}")
+    _writable(x)
+    np.invert(x._data, out=x._data)
+    x._bump_version()
+    return x
+
+
 def mul_(x: Tensor, other) -> Tensor:
     """``x *= other`` in place."""
     return _apply(x, other, ew.mul, np.multiply, "mul_")
