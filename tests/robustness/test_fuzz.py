@@ -390,6 +390,8 @@ OPS = {
     "pow_": _inplace_binary, "exp_": _inplace_unary, "relu_": _inplace_unary, "sigmoid_": _inplace_unary,
     "tanh_": _inplace_unary, "zero_": _inplace_unary, "clamp_": _clamp, "fill_": _fill, "copy_": _copy,
     "masked_fill_": _masked_fill, "uniform_": _random_fill, "normal_": _random_fill, "setitem_": _setitem,
+    "bitwise_and_": _inplace_binary, "bitwise_or_": _inplace_binary, "bitwise_xor_": _inplace_binary,
+    "bitwise_not_": _inplace_unary,
 }
 
 
@@ -486,7 +488,7 @@ _EXTRA_ARGS = {
     "unsqueeze": (0,), "cumsum": (0,), "topk": (1,), "pad": ((1, 1),), "masked_fill": (tg.ones(1) > 0, 0.0),
     "masked_fill_": (tg.ones(1) > 0, 0.0), "add_": (1.0,), "sub_": (1.0,), "mul_": (1.0,), "div_": (1.0,),
     "pow_": (1.0,), "fill_": (1.0,), "copy_": (tg.ones(1),), "setitem_": (0, 1.0), "clamp": (0.0,),
-    "clip": (0.0,), "clamp_": (0.0,),
+    "clip": (0.0,), "clamp_": (0.0,), "bitwise_and_": (1,), "bitwise_or_": (1,), "bitwise_xor_": (1,),
 }
 
 
