@@ -669,10 +669,13 @@ def _conv_inputs(op, nd, x, weight, bias, groups, transposed):
 
 
 def _conv(op, nd, x, weight, bias, stride, padding, dilation, groups):
-    for name, value in (("stride", stride), ("dilation", dilation), ("padding", padding)):  # before the shapes
-        if not isinstance(value, int | str):
-            _ints(value, nd, name, op)
-    x, w, b, unbatched = _conv_inputs(op, nd, x, weight, bias, groups, transposed=False)
+    try:
+        x, w, b, unbatched = _conv_inputs(op, nd, x, weight, bias, groups, transposed=False)
+    except ValueError:  # a stride/padding/dilation of the wrong length may be why: that is the clearer message
+        for name, value in (("stride", stride), ("dilation", dilation), ("padding", padding)):
+            if not isinstance(value, int | str):
+                _ints(value, nd, name, op)
+        raise
     geom = _conv_geometry(op, nd, x.shape, w.shape, stride, padding, dilation, int(groups))
     if w.shape[1] == 0:
         y = _NoInputChannels.apply(x, w, b, x.shape[:2] + geom.out_size[2 - nd:])
