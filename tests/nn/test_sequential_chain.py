@@ -143,3 +143,36 @@ def test_in_place_changes_and_a_second_backward_are_caught():
     np.testing.assert_allclose(model[0].weight.grad.numpy(), 2 * first, rtol=1e-6)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         out.sum().backward()
+
+
+def test_an_in_place_change_of_the_chains_output_is_caught_as_unfused():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh())
+    out = model(tg.ones(2, 3, requires_grad=True))
+    with tg.no_grad():
+        out.mul_(2)
+    with pytest.raises(RuntimeError, match=r"needed by Chain\(Linear, Tanh\) for its gradient was modified"):
+        out.sum().backward()
+    out = nn.Sequential(nn.Tanh(), nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))(tg.ones(2, 3, requires_grad=True))
+    with tg.no_grad():
+        out.mul_(2)  # the last layer, a Linear, does not need its output: no error, as without the chain
+    out.sum().backward()
+
+
+def test_a_replaced_forward_is_called(monkeypatch):
+    model = _mlp()
+    x = tg.randn(2, 5)
+    model[6].forward = lambda inp: tg.zeros(inp.shape[0], 3)
+    assert not model(x).detach().numpy().any()
+    monkeypatch.setattr(nn.Tanh, "forward", lambda self, inp: 2 * tg.tanh(inp))
+    model = nn.Sequential(nn.Linear(5, 3), nn.Tanh())
+    np.testing.assert_array_equal(model(x).detach().numpy(), 2 * np.tanh(model[0](x).detach().numpy()))
+
+
+def test_a_layer_used_several_times_gives_exactly_the_unfused_sums():
+    tg.manual_seed(0)
+    lin = nn.Linear(4, 4).double()
+    model = nn.Sequential(lin, nn.Tanh(), lin, nn.Tanh(), lin, nn.Tanh(), lin)
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    chained, unfused = _run(model, lambda m, t: m(t), x, True), _run(model, _unfused, x, True)
+    for ours, theirs in zip(chained[2], unfused[2]):
+        np.testing.assert_array_equal(ours, theirs)

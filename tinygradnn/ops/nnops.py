@@ -186,13 +186,22 @@ class Chain(Function):
             x = node.forward(x, *params[i:i + n])
             i += n
             nodes.append(node)
-        ctx.steps, ctx.saved = steps, (nodes,)
+        ctx.steps = steps
+        # the output too if the last op saved it, so that the engine sees an in-place change of it
+        ctx.saved = (nodes, x) if any(s is x for s in node.saved) else (nodes,)
         return x
+
+    @property
+    def name(self) -> str:  # (error messages: which layers)
+        return f"Chain({', '.join(cls.__name__ for cls, _ in self.steps)})"
+
+    def __repr__(self) -> str:
+        return "<ChainBackward>"
 
     def backward(ctx, g, F):
         if not isinstance(g, np.ndarray):  # create_graph: record the ops again and run their rules on Tensors
             return _chain_backward_recorded(ctx, g, F)
-        (nodes,), needs = ctx.saved, ctx.needs_input_grad
+        nodes, needs = ctx.saved[0], ctx.needs_input_grad
         grads = [None] * len(needs)  # one per input of apply: steps, x, *params
         i, before = 2, needs[1]  # before: whether an op's input needs a gradient
         for node, (_, n) in zip(nodes, ctx.steps):

@@ -25,7 +25,9 @@ def _index(idx, n: int, name: str) -> int:
     return i % n
 
 
-_ACTIVATIONS = {Tanh: _ew.Tanh, Sigmoid: _ew.Sigmoid, ReLU: _ew.ReLU}  # module -> its op, for chains
+# the layers a chain can hold: their op and how many parameters it takes, and the forward it stands for
+_CHAINABLE = {Linear: (nnops.Linear, 2, Linear.forward), Tanh: (_ew.Tanh, 0, Tanh.forward),
+              Sigmoid: (_ew.Sigmoid, 0, Sigmoid.forward), ReLU: (_ew.ReLU, 0, ReLU.forward)}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -33,13 +35,19 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
     """``Sequential.forward`` with each run of chainable layers recorded as one node (:func:`nnops.chain`).
 
     A chain starts at a ``Linear`` whose input passes ``F.linear``'s checks (else the layer runs on its own
-    and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations.
+    and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations. A layer
+    with hooks or another ``forward`` runs on its own; one met again starts a new chain (so that the sums of
+    its gradients come in the engine's order).
     """
     pending, steps, params = [], [], []  # the chain so far: its modules, (op, n_params) pairs, parameters
     features = dtype = None  # the chain's current output: last dim and dtype
     for m in modules:
         kind = type(m)
-        if kind is Linear and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks):
+        op = _CHAINABLE.get(kind)
+        if (op is None or kind.forward is not op[2] or "forward" in m.__dict__ or m._forward_pre_hooks
+                or m._forward_hooks or m._backward_hooks or m in pending):
+            pass
+        elif kind is Linear:
             w, b = m._parameters["weight"], m._parameters["bias"]
             if not pending:
                 data = x._data
@@ -48,14 +56,13 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
             if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
                     and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))):
                 pending.append(m)
-                steps.append((nnops.Linear, 2))
+                steps.append(op[:2])
                 params += (w, b)
                 features = wd.shape[0]
                 continue
-        elif (kind in _ACTIVATIONS and pending and not (kind is ReLU and m.inplace)
-              and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks)):
+        elif pending and not (kind is ReLU and m.inplace):
             pending.append(m)
-            steps.append((_ACTIVATIONS[kind], 0))
+            steps.append(op[:2])
             continue
         if pending:
             x = _run_pending(pending, steps, params, x)
@@ -92,8 +99,9 @@ class Sequential(Module):
 
     A run of ``Linear`` layers and ``Tanh``/``Sigmoid``/``ReLU`` activations that starts with a ``Linear``
     is recorded as one graph node (``ChainBackward``) that runs the layers' own forward and backward
-    rules: the same numbers, with less Python per layer. A layer with hooks, a subclass, ``ReLU(inplace=True)``
-    and anything else runs on its own, and under ``detect_anomaly()`` every layer does.
+    rules: the same numbers, with less Python per layer. A layer with hooks or a replaced ``forward``, a
+    subclass, ``ReLU(inplace=True)`` and anything else runs on its own, and under ``detect_anomaly()`` every
+    layer does.
     """
 
     def __init__(self, *args):
