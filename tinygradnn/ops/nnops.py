@@ -17,6 +17,8 @@ general cases (class weights, ignore_index, label smoothing, ...) by composing o
 from __future__ import annotations
 
 import math
+from itertools import repeat
+from operator import is_
 
 import numpy as np
 
@@ -188,7 +190,7 @@ class Chain(Function):
             nodes.append(node)
         ctx.steps = steps
         # the output too if the last op saved it, so that the engine sees an in-place change of it
-        ctx.saved = (nodes, x) if any(s is x for s in node.saved) else (nodes,)
+        ctx.saved = (nodes, x) if any(map(is_, node.saved, repeat(x))) else (nodes,)
         return x
 
     @property

@@ -25,9 +25,10 @@ def _index(idx, n: int, name: str) -> int:
     return i % n
 
 
-# the layers a chain can hold: their op and how many parameters it takes, and the forward it stands for
-_CHAINABLE = {Linear: (nnops.Linear, 2, Linear.forward), Tanh: (_ew.Tanh, 0, Tanh.forward),
-              Sigmoid: (_ew.Sigmoid, 0, Sigmoid.forward), ReLU: (_ew.ReLU, 0, ReLU.forward)}
+# the layers a chain can hold: their step (op, number of parameters) and the forward that step stands for
+_CHAINABLE = {Linear: ((nnops.Linear, 2), Linear.forward), Tanh: ((_ew.Tanh, 0), Tanh.forward),
+              Sigmoid: ((_ew.Sigmoid, 0), Sigmoid.forward), ReLU: ((_ew.ReLU, 0), ReLU.forward)}
+_NOT_CHAINABLE = (None, None)
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -36,18 +37,17 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
 
     A chain starts at a ``Linear`` whose input passes ``F.linear``'s checks (else the layer runs on its own
     and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations. A layer
-    with hooks or another ``forward`` runs on its own; one met again starts a new chain (so that the sums of
-    its gradients come in the engine's order).
+    with hooks or another ``forward`` runs on its own, and so does a ``Linear`` already in the chain (the
+    engine then adds its gradients in the unfused order).
     """
     pending, steps, params = [], [], []  # the chain so far: its modules, (op, n_params) pairs, parameters
     features = dtype = None  # the chain's current output: last dim and dtype
     for m in modules:
         kind = type(m)
-        op = _CHAINABLE.get(kind)
-        if (op is None or kind.forward is not op[2] or "forward" in m.__dict__ or m._forward_pre_hooks
-                or m._forward_hooks or m._backward_hooks or m in pending):
-            pass
-        elif kind is Linear:
+        step, forward = _CHAINABLE.get(kind, _NOT_CHAINABLE)
+        plain = (forward is kind.forward and "forward" not in m.__dict__  # a chainable layer, no hooks
+                 and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks))
+        if plain and kind is Linear and m not in pending:
             w, b = m._parameters["weight"], m._parameters["bias"]
             if not pending:
                 data = x._data
@@ -56,13 +56,13 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
             if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
                     and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))):
                 pending.append(m)
-                steps.append(op[:2])
+                steps.append(step)
                 params += (w, b)
                 features = wd.shape[0]
                 continue
-        elif pending and not (kind is ReLU and m.inplace):
+        elif plain and pending and kind is not Linear and not (kind is ReLU and m.inplace):
             pending.append(m)
-            steps.append(op[:2])
+            steps.append(step)
             continue
         if pending:
             x = _run_pending(pending, steps, params, x)
