@@ -652,3 +652,82 @@ def test_conv_padding_of_the_wrong_length_is_named_before_the_channels():
         C.conv2d(tg.ones(1, 2, 4, 4), tg.ones(2, 1, 2, 2), padding=(1, 0, 1))
     with pytest.raises(TypeError, match=r"conv1d: stride must be an int or a tuple of 1 ints, got \(1, 1\)"):
         C.conv1d(tg.ones(1, 2, 4), tg.ones(2, 1, 2), stride=(1, 1))
+
+
+# ----------------------------------------------------------------------------- max pooling: ties with the padding
+_PAD_TIES = [  # (nd, input, dtype, keywords, PyTorch's indices)
+    (1, [[[0, 0, 3]]], "uint8", dict(kernel_size=2, padding=1), [[[0, 2]]]),
+    (2, [[[[0, 0], [0, 0]]]], "uint8", dict(kernel_size=2, padding=1), [[[[0, 1], [2, 3]]]]),
+    (1, [[[-np.inf, 1.0]]], "float64", dict(kernel_size=2, stride=1, padding=1), [[[0, 1, 1]]]),
+    (2, [[[[0.0, 5.0], [-np.inf, 7.0]]]], "float64", dict(kernel_size=(1, 2), stride=1, padding=(0, 1)),
+     [[[[0, 1, 1], [2, 3, 3]]]]),
+    (1, [[[-np.inf, np.nan, -np.inf]]], "float64", dict(kernel_size=2, stride=1, padding=1), [[[0, 1, 1, 2]]]),
+    (1, [[[-128, -128, 5, -128]]], "int8", dict(kernel_size=3, stride=1, padding=1, dilation=2), [[[1, 2]]]),
+    (1, [[[-128, -128, 5, -128, -128]]], "int8", dict(kernel_size=2, stride=1, padding=1, dilation=2),
+     [[[1, 2, 1, 2, 3]]]),
+    (2, [[[[0, 0, 0], [0, 0, 0]]]], "int16", dict(kernel_size=(2, 3), stride=(1, 2), padding=1, ceil_mode=True),
+     [[[[0, 1], [0, 1], [3, 4]]]]),
+    (2, [[[[-np.inf, 2.0, -np.inf], [-np.inf, -np.inf, np.nan]]]], "float32",
+     dict(kernel_size=(2, 3), stride=(1, 2), padding=1, ceil_mode=True), [[[[1, 1], [1, 5], [3, 5]]]]),
+]
+
+
+@pytest.mark.parametrize("nd,values,dtype,kw,expected", _PAD_TIES)
+def test_max_pool_never_chooses_padding_when_a_real_element_ties_with_the_fill(nd, values, dtype, kw, expected):
+    """A real element equal to the padding fill (-inf, or the integer dtype's minimum: 0 for uint8) is chosen
+    over the padding, as in PyTorch (indices from PyTorch 2.13): the index points at it and, for floats, the
+    gradient reaches it; a NaN still wins its window."""
+    fn = C.max_pool1d if nd == 1 else C.max_pool2d
+    x, expected = np.array(values, dtype=dtype), np.array(expected)
+    out, idx = fn(tg.tensor(x), return_indices=True, **kw)
+    np.testing.assert_array_equal(idx.numpy(), expected)
+    np.testing.assert_array_equal(out.numpy(), x.reshape(-1)[expected])
+    if x.dtype.kind == "f":
+        xt = tg.tensor(x, requires_grad=True)
+        fn(xt, **kw).sum().backward()
+        counts = np.bincount(expected.ravel(), minlength=x.size).reshape(x.shape)
+        np.testing.assert_array_equal(xt.grad.numpy(), counts)  # each window's 1 at its chosen element
+
+
+def test_max_pool_window_entirely_in_padding():
+    """A dilated window may hold padding only: its value is the fill, its index PyTorch's (the first tap
+    not in the leading padding, here past the end) and its gradient is dropped (PyTorch's 2-D kernel may
+    send it to an unrelated cell whose flat index aliases that position)."""
+    x = tg.tensor(np.array([[[5.0, 6.0]]]), requires_grad=True)
+    out, idx = C.max_pool1d(x, 2, stride=2, padding=1, dilation=3, ceil_mode=True, return_indices=True)
+    np.testing.assert_array_equal(out.detach().numpy(), [[[-np.inf]]])
+    np.testing.assert_array_equal(idx.numpy(), [[[2]]])  # taps -1 and 2, both padding
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[[0.0, 0.0]]])
+    u8 = tg.tensor(np.array([[[[5, 6], [7, 8]]]], dtype=np.uint8))
+    out, idx = C.max_pool2d(u8, 2, stride=2, padding=1, dilation=3, ceil_mode=True, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), [[[[0]]]])
+    np.testing.assert_array_equal(idx.numpy(), [[[[6]]]])  # PyTorch's: row 2 * width 2 + column 2
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "float64"])
+def test_max_pool_padding_ties_match_torch_on_random_inputs(dtype):
+    """Inputs made mostly of the fill value, random geometries with padding (dilation, ceil_mode, NaN)."""
+    torch = _torch()
+    F = torch.nn.functional
+    rng = np.random.default_rng(5)
+    fill = -np.inf if dtype == "float64" else np.iinfo(dtype).min
+    for _ in range(60):
+        nd, k = int(rng.integers(1, 3)), int(rng.integers(2, 5))
+        kw = dict(kernel_size=k, stride=int(rng.integers(1, 4)), padding=int(rng.integers(1, k // 2 + 1)),
+                  dilation=int(rng.integers(1, 3)), ceil_mode=bool(rng.integers(2)))
+        x = np.where(rng.random((2, 2) + (6,) * nd) < 0.7, fill, rng.integers(0, 3, (2, 2) + (6,) * nd)).astype(dtype)
+        if dtype == "float64":
+            x[rng.random(x.shape) < 0.1] = np.nan
+        ours, theirs = (C.max_pool1d, F.max_pool1d) if nd == 1 else (C.max_pool2d, F.max_pool2d)
+        out, idx = ours(tg.tensor(x), return_indices=True, **kw)
+        tout, tidx = theirs(torch.tensor(x), return_indices=True, **kw)
+        np.testing.assert_array_equal(out.numpy(), tout.numpy(), err_msg=str(kw))
+        np.testing.assert_array_equal(idx.numpy(), tidx.numpy(), err_msg=str(kw))
+        if dtype == "float64":
+            xt, tx = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            g = rng.standard_normal(out.shape)
+            ours(xt, **kw).backward(tg.tensor(g))
+            theirs(tx, **kw).backward(torch.tensor(g))
+            np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy(), err_msg=str(kw))

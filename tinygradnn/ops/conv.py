@@ -453,11 +453,30 @@ def _maxpool_forward(x, geom, want_choice):
         for v in views[1:-1]:
             not_found &= v != out
             choice += not_found
+    # with padding, one cheap test: a maximum equal to the fill may have been found in the padding
+    if geom.pad != ((0, 0), (0, 0)) and out.size and np.fmin.reduce(out, axis=None) == low:
+        _choose_real_cells(choice, views, out, geom)
     # one cheap test (a sum without Python wrapper); NaN, or inf - inf, sends us to the slow path
     if x.dtype.kind == "f" and np.isnan(np.add.reduce(out, axis=None)):
         for k, v in enumerate(views):  # a window's NaN is its maximum: the last one wins, as in PyTorch
             np.copyto(choice, k, where=np.isnan(v))
     return out, choice
+
+
+def _choose_real_cells(choice, views, out, geom):
+    """Redo ``choice`` (in place) choosing among real cells only: the first one holding the maximum, as in
+    PyTorch, which never picks padding. A window of padding only (possible with dilation) gets PyTorch's
+    index, its first tap outside the leading padding; its gradient is then dropped like padding's."""
+    (t, _), (left, _) = geom.pad
+    (h, w), (hp, wp) = geom.in_size, geom.padded_size
+    rows, cols = np.arange(hp)[:, None], np.arange(wp)
+    after = (rows >= t) & (cols >= left)  # (Hp, Wp): not in the top or left padding
+    real = after & (rows < t + h) & (cols < left + w)
+    taps = [(k, rs, cs) for k, (_, _, (rs, cs)) in enumerate(geom.offsets)][::-1]  # last first: the first wins
+    for k, rs, cs in taps:
+        np.copyto(choice, k, where=after[rs, cs])
+    for k, rs, cs in taps:
+        np.copyto(choice, k, where=real[rs, cs] & (views[k] == out))
 
 
 def _pool_views(xp, geom):
