@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -39,11 +41,14 @@ def _flat_outputs(fn, inputs, constants=False):
     return [o for o in outs if isinstance(o, Tensor) and (o.requires_grad or constants and o.dtype.kind == "f")]
 
 
-def _differentiable(inputs):
+def _differentiable(inputs, warn=False):
+    """The inputs that require grad; with ``warn``, PyTorch's warning for each that is not float64."""
     diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    for x in diff:
-        if x.dtype != np.float64:
-            raise TypeError(f"gradcheck needs float64 inputs for accurate differences, got {x.dtype}")
+    for i, x in enumerate(inputs):
+        if warn and isinstance(x, Tensor) and x.requires_grad and x.dtype != np.float64:
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
+                          "This check will likely fail if all the inputs are not of double precision floating "
+                          "point or complex.", UserWarning, stacklevel=3)
     return diff
 
 
@@ -66,19 +71,19 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     """Check the gradients of ``fn(*inputs)`` against central differences.
 
     ``inputs`` is a Tensor or tuple of Tensors; those with ``requires_grad`` are checked and should be
-    float64. Every element of every output is differentiated (a full Jacobian), so keep shapes small;
-    ``fast_mode=True`` compares only ``v^T J u`` for random vectors ``u`` (per input) and ``v`` (per
-    output), as PyTorch: one backward per output and two evaluations per input. ``nondet_tol`` bounds how
-    much two backward passes may differ (a non-deterministic rule); ``check_grad_dtypes`` requires each
-    gradient to have its input's dtype. ``check_undefined_grad`` and ``masked`` are accepted and have no
-    effect (no undefined gradients, no sparse tensors here); the forward-AD and vmap checks are not
-    supported and raise ``NotImplementedError``.
+    float64 (others run in their own precision after a UserWarning, as in PyTorch). Every element of every
+    output is differentiated (a full Jacobian), so keep shapes small; ``fast_mode=True`` compares only
+    ``v^T J u`` for random vectors ``u`` (per input) and ``v`` (per output), as PyTorch: one backward per
+    output and two evaluations per input. ``nondet_tol`` bounds how much two backward passes may differ (a
+    non-deterministic rule); ``check_grad_dtypes`` requires each gradient to have its input's dtype.
+    ``check_undefined_grad`` and ``masked`` are accepted and have no effect (no undefined gradients, no
+    sparse tensors here); the forward-AD and vmap checks are not supported and raise ``NotImplementedError``.
     """
     options = _options(nondet_tol, check_grad_dtypes, check_forward_ad, check_backward_ad,
                        check_batched_grad=check_batched_grad, check_forward_ad=check_forward_ad,
                        check_batched_forward_grad=check_batched_forward_grad)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    diff = _differentiable(inputs)
+    diff = _differentiable(inputs, warn=True)
     if not _flat_outputs(fn, inputs):
         raise ValueError("gradcheck: fn returned no output that requires grad")
     return _compare(fn, inputs, diff, eps, atol, rtol, raise_exception, False, fast_mode, **options)
@@ -190,7 +195,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
                        check_batched_grad=check_batched_grad, check_fwd_over_rev=check_fwd_over_rev,
                        gen_non_contig_grad_outputs=gen_non_contig_grad_outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    diff = _differentiable(inputs)
+    diff = _differentiable(inputs, warn=True)
     outs = _flat_outputs(fn, inputs)
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
