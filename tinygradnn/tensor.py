@@ -173,12 +173,15 @@ class Tensor:
 
         return _Handle()
 
-    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False,
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
                  inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-        ``gradient`` (same shape as self) is required unless self has exactly one element.
+        ``gradient`` (same shape as self) is required unless self has exactly one element. ``retain_graph``
+        defaults to ``create_graph``, as in PyTorch.
         """
+        if retain_graph is None:
+            retain_graph = create_graph
         if not self._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
                                "nothing to differentiate (did you forget requires_grad=True, or run it "

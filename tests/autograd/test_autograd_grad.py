@@ -73,6 +73,20 @@ def test_create_graph_gives_differentiable_gradients():
     np.testing.assert_allclose(x.grad.detach().numpy(), [3.0 + 6.0, 12.0 + 12.0])
 
 
+
+def test_backward_with_create_graph_retains_the_graph_by_default():
+    # retain_graph defaults to create_graph, as in PyTorch: tanh's saved output is needed again
+    x = tg.tensor([0.5, 1.0], requires_grad=True)
+    x.tanh().sum().backward(create_graph=True)
+    x.grad.sum().backward()
+    t = np.tanh([0.5, 1.0])
+    np.testing.assert_allclose(x.grad.detach().numpy(), (1 - t * t) - 2 * t * (1 - t * t), rtol=1e-5)
+    y = tg.tensor([0.5], requires_grad=True)
+    out = y.tanh().sum()
+    out.backward(create_graph=True, retain_graph=False)  # an explicit False still frees the graph
+    with pytest.raises(RuntimeError, match="second time"):
+        y.grad.sum().backward()
+
 def _loss(lib, x, w1, w2):
     h = lib.tanh(x @ w1)
     logits = h @ w2
