@@ -305,11 +305,93 @@ def test_add_and_sub_alpha_follow_pytorchs_rules():
     assert x.grad.tolist() == [1.0, 10.0] and y.grad.tolist() == [-3.0, -30.0]
 
 
+
+def test_alpha_is_checked_against_the_result_dtype_of_the_op():
+    b = tg.tensor([True, False])
+    r = b.add(2, alpha=3)  # bool + int is int64, so alpha scales as an integer
+    assert r.tolist() == [7, 6] and r.dtype == I64
+    assert tg.add(2, b, alpha=3).tolist() == [5, 2]
+    assert b.add(True, alpha=3).tolist() == [True, True]  # bool + bool stays bool
+    with pytest.raises(RuntimeError, match="bool alpha is only supported for bool results"):
+        b.add(2, alpha=True)
+    with pytest.raises(TypeError, match="result type int64 can't be cast"):
+        b.clone().add_(2, alpha=3)
+
+
+def test_an_integer_alpha_must_fit_the_result_dtype():
+    i8, u8 = tg.tensor(np.array([5], np.int8)), tg.tensor(np.array([5], np.uint8))
+    i32, n = tg.tensor(np.array([5], np.int32)), tg.tensor([5])
+    for fn in (lambda: i8.add(i8, alpha=128), lambda: i8.add(i8, alpha=-129), lambda: u8.add(u8, alpha=256),
+               lambda: u8.add(u8, alpha=-256), lambda: i32.add(i32, alpha=2**31), lambda: n.add(n, alpha=2**63),
+               lambda: i8.sub(i8, alpha=-128), lambda: i8.clone().add_(i8, alpha=128),
+               lambda: i8.clone().sub_(2, alpha=-128), lambda: i8.add(2, alpha=200),
+               lambda: tg.tensor([True]).add(2, alpha=2**63)):
+        with pytest.raises(RuntimeError, match="alpha.*without overflow"):
+            fn()
+    assert i8.add(i8, alpha=127).tolist() == [-128] and i8.sub(i8, alpha=128).tolist() == [-123]  # sub: -alpha fits
+    assert u8.add(u8, alpha=-1).tolist() == [0] and u8.add(u8, alpha=255).tolist() == [0]  # uint8: -255..255
+    assert i8.add(2, alpha=100).tolist() == [-51]  # alpha fits; the product wraps
+    assert n.add(2, alpha=-2**63).tolist() == [5] and n.sub(n, alpha=2**63).tolist() == [-2**63 + 5]
+    assert tg.tensor([True]).add(2, alpha=2**62).tolist() == [-2**63 + 1]
+    assert i8.add(i32, alpha=200).tolist() == [1005] and i8.clone().add_(i32, alpha=200).tolist() == [-19]
+
+
+def test_a_python_int_base_wraps_into_the_dtype_of_an_integer_exponent():
+    e = tg.tensor(np.array([0, 1, 2], np.uint8))
+    assert (300 ** e).tolist() == [1, 44, 144] and (300 ** e).dtype == np.uint8
+    assert ((-2) ** e).tolist() == [1, 254, 4]
+    assert (300 ** tg.tensor(np.array([-1, 1, 2, 3], np.int8))).tolist() == [0, 44, -112, -64]
+    assert ((-2**63) ** tg.tensor([0, 1, 2])).tolist() == [1, -2**63, 0]
+    assert (300 ** tg.tensor([True, False])).tolist() == [300, 1]
+    with pytest.raises(OverflowError, match="18446744073709551616"):
+        (2**64) ** tg.tensor(np.array([1], np.int32))
+
+
+def test_bool_tensors_with_ints_that_do_not_fit_int64_are_clear_errors():
+    b = tg.tensor([True, False])
+    for fn in (lambda: b.clamp(min=2**63), lambda: b.clamp(max=2**63), lambda: tg.where(b, b, 2**63),
+               lambda: tg.where(b, 2**63, b), lambda: b ** 2**63, lambda: (2**63) ** b,
+               lambda: b.clone().clamp_(min=2**63)):
+        with pytest.raises(RuntimeError, match="9223372036854775808"):
+            fn()
+    with pytest.raises(OverflowError, match="18446744073709551616"):
+        b.clamp(min=2**64)
+    assert b.clamp(min=-2**63).tolist() == [1, 0] and b.clamp(min=2).tolist() == [2, 2]
+
+
+def test_in_place_ops_on_bool_tensors_keep_the_bool_dtype_or_refuse():
+    b = tg.tensor([True, False])
+    for fn in (lambda x: x.clamp_(min=-2**63), lambda x: x.clamp_(min=2), lambda x: x.clamp_(max=1.5),
+               lambda x: x.pow_(2), lambda x: x.__ipow__(2), lambda x: x.pow_(tg.tensor([2, 2]))):
+        x = b.clone()
+        with pytest.raises(TypeError, match="result type (int64|float32) can't be cast to the desired output type "
+                                            "bool"):
+            fn(x)
+        assert x.tolist() == [True, False]
+    assert b.clone().pow_(True).tolist() == [True, False]
+    assert b.clone().clamp_(max=tg.tensor(False)).tolist() == [False, False]
+    assert b.clamp(min=tg.tensor([True, True])).tolist() == [True, True]
+    for fn in (lambda: b.clamp(min=True), lambda: b.clamp(min=False, max=True), lambda: b.clone().clamp_(max=True)):
+        with pytest.raises(TypeError, match="clamp.*bool tensor with a bool bound"):
+            fn()
+    assert b.clamp(min=True, max=2).tolist() == [1, 1]  # an int bound makes it int64
+
+
+def test_integer_pow_with_float_results_gives_inf_and_nan_without_numpy_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = tg.tensor([-2, 0, 3]) ** 2.5
+        assert np.isnan(r.tolist()[0]) and r.tolist()[1:] == [0.0, pytest.approx(15.588457)]
+        assert (tg.tensor([-2, 0, 4]) ** -1.0).tolist() == [-0.5, math.inf, 0.25]
+        assert (tg.tensor([True, False]) ** -1.0).tolist() == [1.0, math.inf]
+        assert (2.5 ** tg.tensor([-2, 0])).tolist() == [pytest.approx(0.16), 1.0]
+
 # ----------------------------------------------------------------------------- against PyTorch
 SETUP = """
 t = T.tensor
 c = t([True, False, True]); n = t([1, 2, 3]); f = t([1., 2., 3.]); b = t([True, False])
 u8 = t([1, 2, 44, 200], dtype=T.uint8); i32 = t([1, -2, 100], dtype=T.int32)
+i8 = t(__import__('numpy').array([5, -3, 0], 'int8'))
 def g_exp(xs, e):
     x = t(xs, requires_grad=True); y = x ** e; y.sum().backward(); return y, x.grad
 def g_base(base, xs):
@@ -393,6 +475,30 @@ ORACLE = [
     "T.add(f, f, alpha=0)", "T.add(f, t(2., dtype=T.float64), alpha=0.5)", "T.sub(3, n, alpha=2)",
     "T.add(n, n, alpha=0.5)", "T.add(n, 3, alpha=0.5)", "T.add(f, f, alpha=True)", "T.add(n, n, alpha=True)",
     "T.add(b, n, alpha=True)", "T.sub(b, b, alpha=2)", "T.add(f, f, alpha=1j)",
+    # alpha is checked against the result dtype of the op (sub: -alpha); the product then wraps
+    "b.add(2, alpha=3)", "b.add(2, alpha=True)", "T.add(2, b, alpha=3)", "b.add(True, alpha=3)",
+    "b.add(2., alpha=True)", "b.add(n[:2], alpha=3)", "b.clone().add_(2, alpha=3)",
+    "b.add(2, alpha=2**62)", "b.add(2, alpha=2**63)",
+    "i8.add(i8, alpha=128)", "i8.add(i8, alpha=-129)", "i8.add(i8, alpha=127)", "i8.sub(i8, alpha=128)",
+    "i8.sub(i8, alpha=-128)", "i8.sub(i8, alpha=129)", "i8.add(2, alpha=200)", "i8.add(2, alpha=100)",
+    "i8.clone().add_(i8, alpha=128)", "i8.clone().sub_(2, alpha=-128)", "i8.add(i32, alpha=200)",
+    "i8.clone().add_(i32, alpha=200)", "i8.add(2., alpha=200)", "u8.add(u8, alpha=256)", "u8.add(u8, alpha=-1)",
+    "u8.sub(u8, alpha=-1)", "u8.add(u8, alpha=-255)", "u8.add(u8, alpha=-256)", "u8.add(u8, alpha=255)",
+    "i32.add(i32, alpha=2**31)", "n.add(n, alpha=2**63)", "n.add(n, alpha=2**63 - 1)", "n.add(2, alpha=-2**63)",
+    "n.add(n, alpha=-2**63)", "n.sub(n, alpha=2**63)", "n.sub(n, alpha=-2**63)", "T.sub(3, n, alpha=2**62)",
+    "f.half().add(f.half(), alpha=70000)", "f.add(f, alpha=1e300)",
+    # a Python int base wraps into an integer exponent's dtype; bools with ints beyond int64
+    "300 ** u8", "(-2) ** u8", "300 ** i8", "(-1) ** u8", "(2**40) ** i32", "(-2**63) ** n", "300 ** b",
+    "(2**63) ** b", "(2**64) ** i32", "b ** 2**63", "b ** 2**64", "b ** -1",
+    "b.clamp(min=2**63)", "b.clamp(max=2**63)", "b.clamp(min=2**64)", "b.clamp(min=-2**63)", "b.clamp(min=-2**63 - 1)",
+    "b.clamp(min=2)", "b.clamp(min=0.5)", "T.where(b, b, 2**63)", "T.where(b, 2**63, b)", "T.where(b, b, 2**64)",
+    "T.where(b, b, 2)", "b.clamp(min=True)", "b.clamp(min=False, max=True)", "b.clamp(min=True, max=2)",
+    "b.clamp(min=t(True))", "b.clamp(min=t([True, True]))",
+    "b.clone().clamp_(min=-2**63)", "b.clone().clamp_(min=2**63)", "b.clone().clamp_(min=2)",
+    "b.clone().clamp_(min=1.5)", "b.clone().clamp_(min=True)", "b.clone().clamp_(max=t(False))",
+    "b.clone().pow_(2)", "b.clone().pow_(True)", "b.clone().pow_(False)", "b.clone().pow_(b)", "b.clone().pow_(2.)",
+    "b.clone().pow_(t([2, 2]))", "b.clone().__ipow__(2)",
+    "n ** 2.5", "t([-2, 0, 3]) ** 2.5", "t([-2, 0, 3]) ** -1.0", "b ** -1.0", "(-2.5) ** t([-2, 0, 3])",
     # bool subtraction, sign
     "b - f[:2]", "f[:2] - b", "1 - b", "b - 1", "b - 1.5", "b - True", "n - True", "f - t(True)", "b - b", "-b",
     "T.sign(t([float('nan'), -0.0, 0.0, -3., float('inf')]))", "T.sign(b)", "T.sign(t([-2,0,3]))",

@@ -83,6 +83,11 @@ def _wrapped(v: int, dtype: np.dtype, op: str) -> int:
             raise RuntimeError(f"{op}: Python integer {v} with a bool tensor would need uint64, which is not "
                                "supported (as in PyTorch)")
         return v
+    return _mod(v, dtype)
+
+
+def _mod(v: int, dtype: np.dtype) -> int:
+    """``v`` modulo 2**bits, as a value of the integer ``dtype`` (int8: 200 is -56)."""
     bits = 8 * dtype.itemsize
     v &= (1 << bits) - 1
     return v - (1 << bits) if dtype.kind == "i" and v >> (bits - 1) else v
@@ -251,7 +256,7 @@ def sub(a, b, *, alpha=1) -> Tensor:
     if alpha.__class__ is not int or alpha != 1:
         if not _is_bool(a) and not _is_bool(b):
             a, b = _operands(a, b, "sub")
-            b = _scaled(b, alpha, _dtype_of(a, b), "sub")
+            b = _scaled(b, alpha, _dtype_of(a, b), "sub", negated=True)
     if type(a) is Tensor and type(b) is Tensor:  # (the common case first: one dtype check each)
         if a._data.dtype.kind != "b" and b._data.dtype.kind != "b":
             return Sub.apply(*_operands(a, b, "sub"))
@@ -261,12 +266,14 @@ def sub(a, b, *, alpha=1) -> Tensor:
 
 
 def _dtype_of(a, b) -> np.dtype:
-    """The dtype of ``a op b`` for operands as :func:`_operands` returns them."""
-    return (a if isinstance(a, Tensor | np.ndarray) else b).dtype
+    """The dtype of ``a op b`` for operands as :func:`_operands` returns them (a bool tensor with an int: int64)."""
+    t, other = (a, b) if isinstance(a, Tensor | np.ndarray) else (b, a)
+    return np.dtype(np.int64) if t.dtype.kind == "b" and type(other) is int else t.dtype
 
 
-def _check_alpha(alpha, dtype: np.dtype, op: str):
-    """``alpha`` as a Python number, checked as PyTorch does against the ``dtype`` of the result."""
+def _check_alpha(alpha, dtype: np.dtype, op: str, negated: bool = False):
+    """``alpha`` as a Python number, checked as PyTorch does against the ``dtype`` of the result: it must fit
+    that dtype (``-alpha`` for ``sub``, which adds ``-alpha * b``; uint8 takes -255..255)."""
     if isinstance(alpha, Tensor | np.generic) and np.ndim(alpha) == 0:
         alpha = alpha.item()
     if not isinstance(alpha, int | float | complex):
@@ -279,14 +286,26 @@ def _check_alpha(alpha, dtype: np.dtype, op: str):
     if isinstance(alpha, float) and dtype.kind in "biu":
         raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a floating point number, "
                            f"got alpha={alpha} for {dtype}")
+    # (float64 takes any Python float; a smaller float dtype needs the check only for a large alpha)
+    if type(alpha) is not bool and (dtype.kind in "iu" or (dtype.itemsize < 8 and abs(alpha) > 65504)):
+        try:  # (PyTorch negates alpha as an int64, where -(-2**63) wraps to itself)
+            _fill_value(-alpha if negated and alpha != -(1 << 63) else alpha, dtype, op)
+        except (RuntimeError, OverflowError):
+            raise RuntimeError(f"{op}: alpha={alpha} cannot be converted to the result dtype {dtype} without "
+                               f"overflow{' (sub adds -alpha * other)' if negated else ''}") from None
     return alpha
 
 
-def _scaled(b, alpha, dtype: np.dtype, op: str):
-    """``alpha * b`` in the result ``dtype`` (for a bool result ``b`` itself, or False where ``alpha`` is 0)."""
-    alpha = _check_alpha(alpha, dtype, op)
+def _scaled(b, alpha, dtype: np.dtype, op: str, negated: bool = False):
+    """``alpha * b`` in the result ``dtype`` (for a bool result ``b`` itself, or False where ``alpha`` is 0); an
+    integer product wraps into ``dtype``, as in PyTorch."""
+    alpha = _check_alpha(alpha, dtype, op, negated)
     if dtype.kind == "b":
         return b if alpha else b & False
+    if dtype.kind in "iu":
+        alpha = _mod(int(alpha), dtype)
+        if isinstance(b, int):  # a Python int (or bool) operand: the product wraps too
+            return _mod(b * alpha, dtype)
     return b * alpha
 
 
@@ -333,15 +352,17 @@ def pow(a, b) -> Tensor:
     Integer powers follow PyTorch: an integer tensor to a negative integer *tensor* exponent gives 0 (1 for
     a base of 1, and +-1 for -1), while a negative Python integer exponent is an error.
     """
+    floating = type(a) is Tensor and a._data.dtype.kind == "f"
     a, b = _operands(a, b, "pow")
-    if type(a) is Tensor and a._data.dtype.kind == "f" and type(b) is not np.ndarray:  # the common case
+    if floating and type(b) is not np.ndarray:  # the common case
         return Pow.apply(a, b)
     a = Tensor._wrap(a) if type(a) is np.ndarray else a  # (a Tensor: the backward may take its log)
     b = Tensor._wrap(b) if type(b) is np.ndarray else b
     ka = a._data.dtype.kind if type(a) is Tensor else "b" if type(a) is bool else "i" if type(a) is int else "f"
     kb = b._data.dtype.kind if type(b) is Tensor else "b" if type(b) is bool else "i" if type(b) is int else "f"
     if ka == "f" or kb == "f":
-        return Pow.apply(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1.0 is inf, (-2) ** 2.5 nan: no warning
+            return Pow.apply(a, b)
     return _integer_pow(a, b, ka, kb)
 
 
@@ -354,6 +375,10 @@ def _integer_pow(a, b, ka: str, kb: str) -> Tensor:
                          f"float exponent ({float(b)}) or convert the tensor with .float()")
     if type(b) is int and type(a) is Tensor and ka in "iu":
         _fill_value(b, a._data.dtype, "pow")  # an exponent that does not fit the dtype is an error, as in PyTorch
+    elif type(b) is int and ka == "b":
+        _wrapped(b, a._data.dtype, "pow")  # (a bool base: the exponent must fit int64)
+    elif type(a) is int and type(b) is Tensor:
+        a = _wrapped(a, b._data.dtype, "pow")  # a Python int base wraps into the exponent's dtype (uint8: 300 is 44)
     x = a._data if type(a) is Tensor else a
     y = b._data if type(b) is Tensor else b
     if ka == "b" and kb == "b":  # a bool tensor to a Python bool stays bool (NumPy would say int8)
@@ -724,7 +749,15 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
 
 
 def _int_bounds(x: Tensor, lo, hi, op: str):
-    """Python int bounds of an integer tensor, which must fit its dtype, as in PyTorch (uint8: -1 is 255)."""
+    """Python int bounds of an integer tensor, which must fit its dtype, as in PyTorch (uint8: -1 is 255). A bool
+    tensor takes int bounds that fit int64 (the result is int64), but not only Python bool bounds."""
+    if x._data.dtype.kind == "b":
+        if all(type(v) is bool for v in (lo, hi) if v is not None):
+            raise TypeError(f"{op}: not implemented for a bool tensor with a bool bound (as in PyTorch); convert the "
+                            "tensor first (x.long())")
+        for v in (lo, hi):
+            if type(v) is int:
+                _wrapped(v, x._data.dtype, op)
     if x._data.dtype.kind not in "iu":
         return lo, hi
     return tuple(_fill_value(v, x._data.dtype, op).item() if type(v) is int else v for v in (lo, hi))
@@ -775,6 +808,8 @@ def _weak_array(v, dtype: np.dtype) -> np.ndarray:
     """A Python number meeting a tensor of ``dtype`` in ``where``: an int must fit an integer dtype (as in PyTorch)."""
     if type(v) is int and dtype.kind in "iu":
         return _fill_value(v, dtype, "where")
+    if type(v) is int and dtype.kind == "b":
+        _wrapped(v, dtype, "where")  # an int with a bool tensor must fit int64
     return np.asarray(v, dtype=np.result_type(dtype, v))
 
 

@@ -127,7 +127,7 @@ def _apply(x: Tensor, other, op, ufunc, name):
 def add_(x: Tensor, other, alpha: float = 1) -> Tensor:
     """``x += alpha * other`` in place."""
     if alpha.__class__ is not int or alpha != 1:
-        other = ew._scaled(other, alpha, x._data.dtype, "add_")
+        other = _scaled(x, other, alpha, "add_")
     return _apply(x, other, ew.add, np.add, "add_")
 
 
@@ -136,8 +136,15 @@ def sub_(x: Tensor, other, alpha: float = 1) -> Tensor:
     if ew._is_bool(x) or ew._is_bool(other):
         raise ew._bool_subtraction_error(x, other, "sub_")
     if alpha.__class__ is not int or alpha != 1:
-        other = ew._scaled(other, alpha, x._data.dtype, "sub_")
+        other = _scaled(x, other, alpha, "sub_", negated=True)
     return _apply(x, other, ew.sub, np.subtract, "sub_")
+
+
+def _scaled(x: Tensor, other, alpha, name: str, negated: bool = False):
+    """``alpha * other``, computed (and alpha checked) in the dtype of the out-of-place result, as PyTorch does:
+    ``int8_x.add_(int32_y, alpha=200)`` scales in int32, then wraps into int8."""
+    promoted, other = ew._operands(x, other, name)
+    return ew._scaled(other, alpha, ew._dtype_of(promoted, other), name, negated)
 
 
 def _bitwise_(name: str, op, ufunc, symbol: str):
@@ -184,8 +191,9 @@ def pow_(x: Tensor, other) -> Tensor:
         return _apply(x, other, ew.pow, np.power, "pow_")
     result = ew.pow(Tensor._wrap(x._data), other)._data
     _check_broadcasts_to("pow_", x, result.shape)
-    if result.dtype.kind not in "iu" and not np.can_cast(result.dtype, x._data.dtype, "same_kind"):
-        raise _dtype_error("pow_", result.dtype, x._data.dtype)  # (an integer result wraps into x's dtype)
+    if (result.dtype.kind not in "iu" or x._data.dtype.kind == "b") and not np.can_cast(result.dtype, x._data.dtype,
+                                                                                          "same_kind"):
+        raise _dtype_error("pow_", result.dtype, x._data.dtype)  # (an integer result wraps into an integer x)
     _writable(x)[...] = result
     x._bump_version()
     return x
@@ -221,8 +229,8 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     lo, hi = (b._data if isinstance(b, Tensor) else b for b in ew._int_bounds(x, min, max, "clamp_"))
     try:
         np.clip(_writable(x), lo, hi, out=x._data)
-    except TypeError as e:  # e.g. a float bound for an int or bool tensor
-        raise TypeError(f"clamp_: {e}") from None
+    except TypeError:  # e.g. a float bound for an int or bool tensor: name the dtype of the out-of-place result
+        raise _dtype_error("clamp_", ew.clamp(Tensor._wrap(x._data), min, max)._data.dtype, x._data.dtype) from None
     x._bump_version()
     return x
 
