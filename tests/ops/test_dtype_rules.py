@@ -548,3 +548,17 @@ def test_same_dtypes_values_and_errors_as_pytorch(expr):
         warnings.simplefilter("ignore", RuntimeWarning)
         ours = _run(tg, expr)
     _assert_same(ours, _run(torch, expr), expr)
+
+
+def test_a_float_alpha_check_and_a_scalar_operand_work_in_the_result_dtype_as_pytorch():
+    h = tg.ones(2, dtype=tg.float16)
+    with pytest.raises(RuntimeError, match="alpha=-9223372036854775808 cannot be converted"):
+        h.add(h, alpha=-2**63)
+    # a Python-number operand is converted to the result dtype before it is scaled, as PyTorch does
+    assert np.isinf(tg.ones(1, dtype=tg.float16).add(70000, alpha=0.5).numpy()).all()
+    assert np.isnan(tg.ones(1, dtype=tg.float16).add(2**40, alpha=0).numpy()).all()
+    np.testing.assert_array_equal(tg.ones(1).sub(3.0, alpha=1 / 3).numpy(),
+                                  np.float32(1) - np.float32(3.0) * np.float32(1 / 3))
+    c = tg.tensor([True, False])
+    with pytest.raises(RuntimeError, match="where: .*2\\*\\*63"):
+        tg.where(c, 2**63, 0)

@@ -287,7 +287,7 @@ def _check_alpha(alpha, dtype: np.dtype, op: str, negated: bool = False):
         raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a floating point number, "
                            f"got alpha={alpha} for {dtype}")
     # (float64 takes any Python float; a smaller float dtype needs the check only for a large alpha)
-    if type(alpha) is not bool and (dtype.kind in "iu" or (dtype.itemsize < 8 and abs(alpha) > 65504)):
+    if type(alpha) is not bool and (dtype.kind in "iu" or (dtype.itemsize < 8 and not -65504 <= alpha <= 65504)):
         try:  # (PyTorch negates alpha as an int64, where -(-2**63) wraps to itself)
             _fill_value(-alpha if negated and alpha != -(1 << 63) else alpha, dtype, op)
         except (RuntimeError, OverflowError):
@@ -306,6 +306,9 @@ def _scaled(b, alpha, dtype: np.dtype, op: str, negated: bool = False):
         alpha = _mod(int(alpha), dtype)
         if isinstance(b, int):  # a Python int (or bool) operand: the product wraps too
             return _mod(b * alpha, dtype)
+    elif isinstance(b, int | float):  # a Python number is converted to the result dtype first, as in PyTorch
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(b, dtype) * np.asarray(alpha, dtype)
     return b * alpha
 
 
@@ -800,6 +803,10 @@ def where(condition, input, other) -> Tensor:
     elif isinstance(a, int | float) and isinstance(b, int | float):  # two Python numbers, as PyTorch
         dtype = (get_default_dtype() if float in (type(a), type(b))
                  else np.bool_ if type(a) is bool and type(b) is bool else np.int64)
+        for v in (a, b):
+            if dtype is np.int64 and not -(1 << 63) <= v < (1 << 63):
+                raise RuntimeError(f"where: the Python int {v} does not fit int64 (2**63 and more would need uint64, "
+                                   "which is not supported, as in PyTorch)")
         a, b = np.asarray(a, dtype), np.asarray(b, dtype)
     return Where.apply(cond, a, b)
 
