@@ -53,3 +53,28 @@ def test_dropout_argument_checks():
         F.dropout(tg.ones(2), -0.1)
     x = tg.ones(3)
     assert F.dropout(x, 0.5, training=False) is x
+
+
+def test_dropout_inplace_changes_the_input_and_returns_it():
+    x = tg.ones(1000)
+    y = F.dropout(x, 0.5, True, True)
+    assert y is x and set(np.unique(x.numpy())) == {0.0, 2.0}
+    m = tg.nn.Dropout(0.5, inplace=True)
+    z = tg.ones(1000)
+    assert m(z) is z and set(np.unique(z.numpy())) == {0.0, 2.0}
+    w = tg.ones(3)
+    assert F.dropout(w, 1.0, True, True) is w and w.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_dropout_inplace_autograd_as_pytorch():
+    leaf = tg.ones(5, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        F.dropout(leaf, 0.5, True, True)
+    a = tg.ones(1000, requires_grad=True)
+    x = a * 1
+    y = F.dropout(x, 0.5, True, True)
+    assert y is x
+    x.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), x.detach().numpy())  # mask / (1 - p): 0 or 2, as the values
+    with tg.no_grad():
+        assert F.dropout(leaf, 0.5, True, True) is leaf

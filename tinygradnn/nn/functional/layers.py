@@ -6,6 +6,7 @@ import numpy as np
 
 from ... import ops
 from ...ops import nnops
+from ...ops.inplace import _rebase, _records, _writable
 from ...random import get_generator
 from ...tensor import Tensor, tensor_arg
 
@@ -35,7 +36,8 @@ def _linear_error(x, w, b):
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the others by ``1 / (1 - p)`` when
-    ``training``; the identity otherwise. ``(*) -> (*)``. Uses the global generator."""
+    ``training``; the identity otherwise. ``(*) -> (*)``. Uses the global generator. ``inplace=True``
+    writes the result into ``input`` and returns it (recorded as an in-place op, as in PyTorch)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     input = tensor_arg(input, "dropout")
@@ -43,9 +45,16 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise TypeError(f"dropout: expected a floating point input, got dtype {input.dtype}; convert with .float()")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        return input * 0.0
-    return nnops.dropout(input, p, get_generator())
+    def drop(x):
+        return x * 0.0 if p == 1.0 else nnops.dropout(x, p, get_generator())
+
+    if not inplace:
+        return drop(input)
+    if _records(input):
+        return _rebase(input, drop, name="dropout")
+    _writable(input)[...] = drop(input)._data
+    input._bump_version()
+    return input
 
 
 def _int_indices(indices, name: str) -> np.ndarray:
