@@ -517,6 +517,10 @@ class Tensor:
                                "use transpose(dim0, dim1) or permute")
         return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
 
+    def where(self, condition, other) -> Tensor:
+        """``self`` where ``condition`` is true, else ``other`` (``tinygradnn.where(condition, self, other)``)."""
+        return _ops.where(condition, self, other)
+
 
 _NAMED_METHODS = """
 add sub mul div pow matmul neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu
@@ -525,6 +529,7 @@ sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax arg
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
 split chunk unbind swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
 bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous
+tril triu index_select masked_select nonzero argwhere narrow movedim moveaxis repeat_interleave
 bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_
 add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ exp_ relu_ sigmoid_ tanh_
 """.split()

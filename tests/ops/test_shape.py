@@ -642,3 +642,78 @@ def test_pad_modes_keep_integer_dtypes():
 def test_pad_errors_as_torch(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- PyTorch forms and more ops
+_A = np.arange(1.0, 13.0).reshape(3, 4) / 7
+_B = np.arange(1.0, 25.0).reshape(2, 3, 4) / 11 - 1
+_PYTORCH_FORMS = {
+    "cat_skips_empty_1d": (lambda m, x, e: m.cat([x, e, x]), (_A, np.zeros(0))),
+    "cat_skips_empty_1d_dim1": (lambda m, x, e: m.cat([e, x, x], 1), (_A, np.zeros(0))),
+    "cat_axis": (lambda m, x: m.cat([x, x], axis=1), (_A,)),
+    "concatenate_axis": (lambda m, x: m.concatenate([x, x], axis=-1), (_A,)),
+    "stack_axis": (lambda m, x: m.stack([x, x], axis=1), (_A,)),
+    "flip_varargs": (lambda m, x: x.flip(0, 1), (_A,)),
+    "tile_varargs": (lambda m, x: x.tile(2, 2), (_A,)),
+    "tril": (lambda m, x: m.tril(x), (_B,)),
+    "tril_diagonal": (lambda m, x: m.tril(x, -1) + x.tril(2), (_A,)),
+    "triu": (lambda m, x: m.triu(x, 1) + x.triu(-2), (_B,)),
+    "index_select": (lambda m, x: m.index_select(x, 2, m.tensor([3, 0, 3])), (_B,)),
+    "index_select_method": (lambda m, x: x.index_select(-1, m.tensor([2, 2])), (_A,)),
+    "masked_select": (lambda m, x: m.masked_select(x, m.tensor(_A > 0.9)), (_B,)),
+    "masked_select_method": (lambda m, x: x.masked_select(m.tensor([True, False, True, True])), (_A,)),
+    "narrow": (lambda m, x: m.narrow(x, 1, 1, 2) * 2 + x.narrow(1, -2, 2), (_B,)),
+    "movedim": (lambda m, x: m.movedim(x, 0, -1), (_B,)),
+    "movedim_tuple": (lambda m, x: x.movedim((0, 1), (2, 0)), (_B,)),
+    "moveaxis": (lambda m, x: m.moveaxis(x, -1, 0), (_B,)),
+    "repeat_interleave": (lambda m, x: m.repeat_interleave(x, 2), (_A,)),
+    "repeat_interleave_dim": (lambda m, x: x.repeat_interleave(3, dim=1), (_B,)),
+    "repeat_interleave_tensor": (lambda m, x: m.repeat_interleave(x, m.tensor([1, 0, 2]), dim=0), (_A,)),
+    "hstack": (lambda m, x: m.hstack([x, x[:, :1]]), (_A,)),
+    "vstack": (lambda m, x: m.vstack([x, x[0]]), (_A,)),
+    "where_method": (lambda m, x: x.where(x > 0.5, -x), (_A,)),
+}
+
+
+@pytest.mark.parametrize("name", list(_PYTORCH_FORMS))
+def test_pytorch_forms_by_finite_differences(name):
+    fn, arrays = _PYTORCH_FORMS[name]
+    rest = [tg.tensor(a) for a in arrays[1:]]  # constants
+    check_finite_differences(OpCase(name, lambda m, x: fn(m, x, *rest), None), Sample(arrays[:1]))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("name", list(_PYTORCH_FORMS))
+def test_pytorch_forms_match_torch(name):
+    fn, arrays = _PYTORCH_FORMS[name]
+    check_against_torch(OpCase(name, fn, None), Sample(arrays))
+
+
+@requires_torch
+@pytest.mark.torch
+def test_nonzero_argwhere_and_one_argument_where_match_torch():
+    import torch
+    a = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
+    pairs = [(tg.nonzero(tg.tensor(a)), torch.nonzero(torch.tensor(a))),
+             (tg.tensor(a).nonzero(), torch.tensor(a).nonzero()),
+             (tg.argwhere(tg.tensor(a)), torch.argwhere(torch.tensor(a))),
+             (tg.nonzero(tg.tensor(5.0)), torch.nonzero(torch.tensor(5.0))),
+             (tg.nonzero(tg.zeros(0, 2)), torch.nonzero(torch.zeros(0, 2)))]
+    pairs += list(zip(tg.nonzero(tg.tensor(a), as_tuple=True), torch.nonzero(torch.tensor(a), as_tuple=True)))
+    pairs += list(zip(tg.where(tg.tensor(a) > 0), torch.where(torch.tensor(a) > 0)))
+    for ours, theirs in pairs:
+        assert ours.shape == tuple(theirs.shape) and ours.dtype == np.int64
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_cat_with_empty_1d_keeps_checking_the_others():
+    with pytest.raises(ValueError, match="same shape"):
+        tg.cat([tg.zeros(2, 3), tg.zeros(0), tg.zeros(2, 2)])
+    assert tg.cat([tg.zeros(0), tg.zeros(0)]).shape == (0,)
+    with pytest.raises(IndexError):
+        tg.index_select(tg.zeros(2, 3), 1, tg.tensor([3]))
+    with pytest.raises(IndexError):
+        tg.index_select(tg.zeros(2, 3), 1, tg.tensor([-1]))  # negative indices are refused, as in PyTorch
+    with pytest.raises(ValueError):
+        tg.narrow(tg.zeros(2, 3), 1, 2, 2)

@@ -245,6 +245,38 @@ def _join(draw, a, x, name):
     return (lambda: getattr(ops, name)([x, *others], dim)), lambda: np_fn([a] + [o.numpy() for o in others], dim)
 
 
+def _stack_2(draw, a, x, name):
+    others = [tg.tensor(arrays(draw, shape=draw(st.sampled_from([a.shape, a.shape[::-1]])))) for _ in range(2)]
+    np_fn = getattr(np, name)
+    return (lambda: getattr(ops, name)([x, *others])), lambda: np_fn([a] + [o.numpy() for o in others])
+
+
+def _triangle(draw, a, x, name):
+    k = draw(st.integers(-2, 2))
+    return (lambda: getattr(ops, name)(x, k)), (lambda: getattr(np, name)(a, k)) if a.ndim >= 2 else None
+
+
+def _select(draw, a, x, name):
+    if name == "masked_select":
+        mask = arrays(draw, np.bool_, broadcastable_shape(draw, a.shape))
+        return (lambda: ops.masked_select(x, tg.tensor(mask))), lambda: np.broadcast_arrays(a, mask)[0][
+            np.broadcast_arrays(a, mask)[1]]
+    dim = a_dim(draw, a.ndim)
+    if name == "index_select":
+        index = draw(st.lists(st.integers(-1, 3), max_size=3))
+        return (lambda: ops.index_select(x, dim, tg.tensor(index, dtype=tg.int64))), None
+    if name == "narrow":
+        start, length = draw(st.integers(-3, 3)), draw(st.integers(-1, 3))
+        return (lambda: ops.narrow(x, dim, start, length)), None
+    if name == "repeat_interleave":
+        reps, dim = draw(st.integers(0, 3)), a_dim(draw, a.ndim, allow_none=True)
+        return (lambda: ops.repeat_interleave(x, reps, dim)), lambda: np.repeat(a, reps, axis=dim)
+    if name in ("movedim", "moveaxis"):
+        dst = a_dim(draw, a.ndim)
+        return (lambda: getattr(ops, name)(x, dim, dst)), lambda: np.moveaxis(a, dim, dst)
+    return (lambda: getattr(ops, name)(x)), lambda: np.argwhere(a)  # nonzero, argwhere
+
+
 def _getitem(draw, a, x, name):
     def one(n):
         return draw(st.one_of(st.integers(-n - 1, n), st.slices(max(n, 1)), st.just(None), st.just(Ellipsis),
@@ -384,7 +416,9 @@ OPS = {
     "unsqueeze": _unsqueeze, "repeat": _repeat, "tile": _repeat, "flip": _flip, "roll": _roll,
     "split": _split, "chunk": _split, "unbind": _split, "cat": _join, "concatenate": _join, "stack": _join,
     "getitem": _getitem, "gather": _gather, "sort": _sort_topk, "topk": _sort_topk, "pad": _pad,
-    "masked_fill": _masked_fill,
+    "masked_fill": _masked_fill, "hstack": _stack_2, "vstack": _stack_2, "tril": _triangle, "triu": _triangle,
+    "index_select": _select, "masked_select": _select, "narrow": _select, "repeat_interleave": _select,
+    "movedim": _select, "moveaxis": _select, "nonzero": _select, "argwhere": _select,
     # in place
     "add_": _inplace_binary, "sub_": _inplace_binary, "mul_": _inplace_binary, "div_": _inplace_binary,
     "pow_": _inplace_binary, "exp_": _inplace_unary, "relu_": _inplace_unary, "sigmoid_": _inplace_unary,
@@ -467,7 +501,7 @@ def test_every_op_gives_a_correct_result_or_a_documented_error(name, data):
 @pytest.mark.parametrize("bad", ["abc", None, object(), {"a": 1}])
 def test_every_op_names_itself_when_given_a_wrong_type(name, bad):
     """The first argument of every op (the tensor, or the list of tensors for cat/stack) is not a tensor."""
-    first = [bad] if name in ("cat", "concatenate", "stack") else bad
+    first = [bad] if name in ("cat", "concatenate", "stack", "hstack", "vstack") else bad
     args = {"where": (tg.ones(2) > 0, bad, 1.0)}.get(name, (first,) + _EXTRA_ARGS.get(name, ()))
     with pytest.raises(DOCUMENTED) as info:
         run(lambda: getattr(ops, name)(*args))
@@ -488,6 +522,8 @@ _EXTRA_ARGS = {
     "unsqueeze": (0,), "cumsum": (0,), "topk": (1,), "pad": ((1, 1),), "masked_fill": (tg.ones(1) > 0, 0.0),
     "masked_fill_": (tg.ones(1) > 0, 0.0), "add_": (1.0,), "sub_": (1.0,), "mul_": (1.0,), "div_": (1.0,),
     "pow_": (1.0,), "fill_": (1.0,), "copy_": (tg.ones(1),), "setitem_": (0, 1.0), "clamp": (0.0,),
+    "index_select": (0, tg.tensor([0])), "masked_select": (tg.ones(1) > 0,), "narrow": (0, 0, 1),
+    "movedim": (0, 0), "moveaxis": (0, 0), "repeat_interleave": (1,),
     "clip": (0.0,), "clamp_": (0.0,), "bitwise_and_": (1,), "bitwise_or_": (1,), "bitwise_xor_": (1,),
 }
 

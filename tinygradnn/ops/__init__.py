@@ -111,6 +111,7 @@ from .reduce import (
     var,
 )
 from .shape import (
+    argwhere,
     cat,
     chunk,
     concatenate,
@@ -120,9 +121,17 @@ from .shape import (
     flip,
     gather,
     getitem,
+    hstack,
+    index_select,
+    masked_select,
+    moveaxis,
+    movedim,
+    narrow,
+    nonzero,
     pad,
     permute,
     repeat,
+    repeat_interleave,
     reshape,
     reshape_as,
     roll,
@@ -134,10 +143,13 @@ from .shape import (
     tile,
     topk,
     transpose,
+    tril,
+    triu,
     unbind,
     unsqueeze,
     view,
     view_as,
+    vstack,
 )
 
 

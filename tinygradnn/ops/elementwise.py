@@ -791,10 +791,13 @@ def _bool_mask(mask, op: str, what: str, uint8_too: bool = False) -> np.ndarray:
                     "x != 0) or convert with .bool()")
 
 
-def where(condition, input, other) -> Tensor:
+def where(condition, input=None, other=None) -> Tensor:
     """``input`` where ``condition`` (a bool tensor) is true, else ``other`` (broadcasting; the condition is not
-    differentiated). Two Python numbers give the default float dtype when one is a float, else int64 (or bool)."""
+    differentiated). Two Python numbers give the default float dtype when one is a float, else int64 (or bool).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
     cond = _bool_mask(condition, "where", "the condition", uint8_too=True)
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     a, b = _operands(input, other, "where")
     if isinstance(a, Tensor) and isinstance(b, int | float):  # a weak scalar takes the tensor's dtype if it fits
         b = _weak_array(b, a._data.dtype)

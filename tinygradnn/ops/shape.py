@@ -16,6 +16,7 @@ import numpy as np
 from .._dtype import promote_types
 from ..autograd.function import Function
 from ..tensor import MaxMin, Tensor, tensor_arg
+from .elementwise import where
 from .reduce import normalize_dims
 
 
@@ -378,8 +379,9 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     return GetItem.apply(x, full)
 
 
-def flip(x: Tensor, dims) -> Tensor:
-    """Reverse the order of elements along ``dims``."""
+def flip(x: Tensor, dims, *more) -> Tensor:
+    """Reverse the order of elements along ``dims`` (``x.flip(0, 1)`` or ``x.flip((0, 1))``)."""
+    dims = (dims, *more) if more else dims
     axes = normalize_dims(dims, x.ndim, "flip")
     return GetItem.apply(x, tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(x.ndim)))
 
@@ -418,12 +420,15 @@ def _tensor_list(tensors, op: str) -> list:
     return [tensor_arg(t, op) for t in tensors]
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim; all other dims must match."""
+def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim (``axis`` is an alias); all other dims must match. Empty 1-D
+    tensors (shape ``(0,)``) are skipped, as in PyTorch, but still take part in the result's dtype."""
+    dim = dim if axis is None else axis
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     dtype = promote_types(*(t.dtype for t in tensors))  # float32 with int64 is float32 (see tinygradnn._dtype)
+    tensors = [t for t in tensors if t.shape != (0,)] or tensors
     tensors = [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
     ndim = tensors[0].ndim
     if ndim == 0:
@@ -440,8 +445,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concatenate = cat
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
-    """Join tensors of equal shape along a new dim."""
+def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors of equal shape along a new dim (``axis`` is an alias)."""
+    dim = dim if axis is None else axis
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
@@ -585,10 +591,128 @@ def repeat(x: Tensor, *sizes) -> Tensor:
     return reshape(expand(reshape(x, inter), big), tuple(r * s for r, s in zip(reps, shape)))
 
 
-def tile(x: Tensor, dims) -> Tensor:
-    """Like :func:`repeat`, with missing leading entries of ``dims`` taken as 1."""
+def tile(x: Tensor, dims, *more) -> Tensor:
+    """Like :func:`repeat`, with missing leading entries of ``dims`` taken as 1 (``x.tile(2, 2)`` too)."""
+    dims = (dims, *more) if more else dims
     dims = _shape_arg((dims,) if isinstance(dims, int) else dims, "tile")
     return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
+
+
+def hstack(tensors) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors)."""
+    tensors = [t if t.ndim else reshape(t, (1,)) for t in _tensor_list(tensors, "hstack")]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """Join along dim 0, 0-d and 1-D tensors taken as rows ``(1, n)``."""
+    return cat([t if t.ndim >= 2 else reshape(t, (1, -1)) for t in _tensor_list(tensors, "vstack")], 0)
+
+
+def repeat_interleave(x: Tensor, repeats, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+    """Repeat each element ``repeats`` times (an int, or one count per element) along ``dim``; the
+    flattened tensor when ``dim`` is None. The gradient adds up the copies."""
+    if dim is None:
+        x, dim = reshape(x, (-1,)), 0
+    d = _axis(dim, x.ndim, "repeat_interleave")
+    n = x.shape[d] if x.ndim else 1
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if reps.dtype.kind not in "iu" or reps.ndim > 1 or reps.size not in (1, n) or (reps.size and reps.min() < 0):
+        raise ValueError(f"repeat_interleave: repeats must be a non-negative int or one int per element "
+                         f"({n} along dim {dim}), got {repeats!r}")
+    idx = np.repeat(np.arange(n), reps.reshape(-1) if reps.size == n else int(reps.reshape(-1)[0]))
+    if output_size is not None and output_size != idx.size:
+        raise ValueError(f"repeat_interleave: output_size={output_size} but the repeats give {idx.size}")
+    return GetItem.apply(x, (slice(None),) * d + (idx,)) if x.ndim else GetItem.apply(x, (idx * 0,))
+
+
+def index_select(x: Tensor, dim: int, index) -> Tensor:
+    """The entries at the integer ``index`` (0-d or 1-D) along ``dim``; repeated indices add up gradients."""
+    d = _axis(dim, x.ndim, "index_select")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu" or idx.ndim > 1:
+        raise TypeError(f"index_select: index must be a 0-d or 1-D integer tensor, got dtype {idx.dtype}, "
+                        f"shape {idx.shape}")
+    n = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index_select: index out of range in dim {dim} of size {n}: got {idx.tolist()}")
+    if x.ndim == 0:
+        if idx.size != 1:
+            raise ValueError(f"index_select: the index into a 0-d tensor must have one value, got {idx.size}")
+        return reshape(x, idx.shape)
+    return GetItem.apply(x, (slice(None),) * d + (idx.reshape(-1),))
+
+
+def masked_select(x: Tensor, mask) -> Tensor:
+    """The elements of ``x`` where the bool ``mask`` (broadcast with ``x``) is true, as a 1-D tensor."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {m.dtype}")
+    try:
+        shape = np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:
+        raise ValueError(f"masked_select: the mask of shape {m.shape} does not broadcast with the input of "
+                         f"shape {x.shape}") from None
+    return GetItem.apply(expand(x, shape), np.broadcast_to(m, shape))
+
+
+def nonzero(x: Tensor, *, as_tuple: bool = False):
+    """The indices of the non-zero elements: int64 ``(count, ndim)``, or one 1-D tensor per dim."""
+    a = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(a)))
+    return Tensor._wrap(np.argwhere(a).astype(np.int64))
+
+
+def argwhere(x: Tensor) -> Tensor:
+    """``nonzero(x)``."""
+    return nonzero(x)
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """``length`` entries from ``start`` along ``dim`` (``start`` may be negative)."""
+    d = _dim_of(x, dim, "narrow")
+    n = x.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start ({start}) is out of range for dim {dim} of size {n}")
+    start %= n if n and start < 0 else n + 1
+    if length < 0 or start + length > n:
+        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {dim}")
+    return GetItem.apply(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def movedim(x: Tensor, source, destination) -> Tensor:
+    """Move the dims ``source`` to the positions ``destination`` (ints or tuples); the others keep their order."""
+    src = (source,) if isinstance(source, int | np.integer) else tuple(source)
+    dst = (destination,) if isinstance(destination, int | np.integer) else tuple(destination)
+    src = [_axis(s, x.ndim, "movedim") for s in src]
+    dst = [_axis(s, x.ndim, "movedim") for s in dst]
+    if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} must be distinct dims, "
+                         "as many of each")
+    rest = iter(a for a in range(x.ndim) if a not in src)
+    moved = dict(zip(dst, src))
+    return permute(x, tuple(moved[i] if i in moved else next(rest) for i in range(x.ndim)))
+
+
+moveaxis = movedim
+
+
+def _triangle(x: Tensor, diagonal: int, lower: bool, op: str) -> Tensor:
+    if x.ndim < 2:
+        raise ValueError(f"{op}: input tensor must have at least 2 dimensions, got shape {x.shape}")
+    keep = (np.tril if lower else np.triu)(np.ones(x.shape[-2:], dtype=bool), int(diagonal))
+    return where(Tensor._wrap(keep), x, Tensor._wrap(np.zeros((), x._data.dtype)))
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (on and below ``diagonal``), zeros elsewhere."""
+    return _triangle(x, diagonal, True, "tril")
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (on and above ``diagonal``), zeros elsewhere."""
+    return _triangle(x, diagonal, False, "triu")
 
 
 # ----------------------------------------------------------------------------- sorting
