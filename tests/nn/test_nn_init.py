@@ -94,3 +94,37 @@ def test_batchnorm_and_embedding_defaults():
     assert (bn.weight.detach().numpy() == 1).all() and (bn.bias.detach().numpy() == 0).all()
     assert (bn.running_mean.numpy() == 0).all() and (bn.running_var.numpy() == 1).all()
     assert nn.Linear(2, 3, dtype=tg.float64).weight.dtype == np.float64
+
+
+def test_trunc_normal_stays_in_bounds_with_the_truncated_statistics():
+    t = init.trunc_normal_(tg.empty(300, 200), mean=0.5, std=1.0, a=-1.0, b=2.0)
+    v = t.numpy()
+    assert t.dtype == np.float32 and v.min() >= -1.0 and v.max() <= 2.0
+    # N(0.5, 1) truncated to [-1.5, 1.5] sigma: mean 0.5, std sqrt(1 - 3 phi(1.5) / (Phi(1.5) - Phi(-1.5)))
+    phi, cdf = math.exp(-1.125) / math.sqrt(2 * math.pi), 0.5 * (1 + math.erf(1.5 / math.sqrt(2)))
+    assert v.mean() == pytest.approx(0.5, abs=0.01)
+    assert v.std() == pytest.approx(math.sqrt(1 - 3 * phi / (2 * cdf - 1)), rel=0.02)
+    a = init.trunc_normal_(tg.empty(5), generator=tg.Generator().manual_seed(1)).numpy().copy()
+    np.testing.assert_array_equal(a, init.trunc_normal_(tg.empty(5), generator=tg.Generator().manual_seed(1)).numpy())
+    far = init.trunc_normal_(tg.empty(100), a=5.0, b=6.0).numpy()  # deep in the tail: still within [a, b]
+    assert far.min() >= 5.0 and far.max() <= 6.0
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 3, 3), (4, 4)])
+def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
+    w = init.orthogonal_(tg.empty(*shape), gain=2.0).numpy().reshape(shape[0], -1).astype(np.float64)
+    small = min(w.shape)
+    gram = w @ w.T if w.shape[0] == small else w.T @ w
+    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-5)
+    with pytest.raises(ValueError):
+        init.orthogonal_(tg.empty(3))
+    lin = nn.Linear(3, 4)
+    init.orthogonal_(lin.weight)
+    assert lin.weight.is_leaf and lin.weight.grad_fn is None
+
+
+def test_eye_matches_pytorch():
+    assert init.eye_(tg.empty(2, 3)).tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    assert init.eye_(tg.empty(3, 2)).tolist() == [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
+    with pytest.raises(ValueError):
+        init.eye_(tg.empty(2, 2, 2))

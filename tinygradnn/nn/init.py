@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
+from ..random import get_generator
 from ..tensor import Tensor
 
 
@@ -111,3 +114,42 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
     if 0 in tensor.shape:
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator=None) -> Tensor:
+    """Fill with samples of ``N(mean, std^2)`` truncated to ``[a, b]`` (samples outside are drawn again; after
+    a few rounds, a range deep in the tail keeps what is left clamped to ``[a, b]``, as PyTorch clamps)."""
+    rng = get_generator(generator)
+    values = rng.normal(mean, std, tensor.shape)
+    for _ in range(20):
+        bad = (values < a) | (values > b)
+        if not bad.any():
+            break
+        values[bad] = rng.normal(mean, std, int(bad.sum()))
+    with no_grad():
+        return tensor.copy_(Tensor._wrap(np.clip(values, a, b).astype(tensor.dtype)))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times ``gain``: the tensor seen as ``(size(0), -1)`` has orthonormal
+    rows or columns, whichever are fewer (the Q of a QR decomposition of a normal matrix, signs fixed)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    flat = get_generator(generator).normal(0.0, 1.0, (rows, tensor.numel() // rows))
+    q, r = np.linalg.qr(flat.T if rows < flat.shape[1] else flat)
+    q *= np.sign(np.diag(r))
+    q = q.T if rows < flat.shape[1] else q
+    with no_grad():
+        return tensor.copy_(Tensor._wrap((gain * q).reshape(tensor.shape).astype(tensor.dtype)))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal, as ``torch.eye``)."""
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
+    with no_grad():
+        return tensor.copy_(Tensor._wrap(np.eye(*tensor.shape, dtype=tensor.dtype)))
