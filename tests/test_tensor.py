@@ -3,6 +3,7 @@ conversions, repr, comparisons, and the small Tensor API (T, len, item, tolist, 
 
 import numpy as np
 import pytest
+from helpers import requires_torch, torch
 
 import tinygradnn as tg
 
@@ -283,3 +284,51 @@ def test_leaves_detach_and_requires_grad():
     z = tg.ones(2).requires_grad_()
     assert z.requires_grad and z.is_leaf
     assert x.data.requires_grad is False and np.shares_memory(x.data.numpy(), x.detach().numpy())
+
+
+# ----------------------------------------------------------------------------- creation against PyTorch
+def _outcome(m, expr):
+    """``expr`` run with ``T`` = ``m``: ("T", shape, dtype name, values) or ("ERR", exception class name)."""
+    try:
+        r = eval(expr, {"T": m, "np": np, "nan": float("nan")})
+    except Exception as e:  # noqa: BLE001
+        return ("ERR", type(e).__name__)
+    if not hasattr(r, "numpy"):
+        return r
+    return ("T", tuple(r.shape), str(r.dtype).replace("torch.", ""), r.detach().numpy().tolist())
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", [
+    # integer arange: int64 truncates start/end/step first; other integer dtypes count in double
+    "T.arange(0, 2.5, dtype=T.int64)", "T.arange(-2.5, 2.5, dtype=T.int64)", "T.arange(-1.3, 0.9, 1.5, dtype=T.int64)",
+    "T.arange(0, 5, 0.5, dtype=T.int64)", "T.arange(0, 5, 1.7, dtype=T.int64)", "T.arange(0, 5.9, 2.5, dtype=T.int64)",
+    "T.arange(0, 2.5, dtype=T.int32)", "T.arange(0, 5, 0.5, dtype=T.int32)", "T.arange(-1.3, 0.9, 1.5, dtype=T.uint8)",
+    "T.arange(-3, 3, dtype=T.uint8)", "T.arange(250, 260, dtype=T.uint8)", "T.arange(10, 0, -3)",
+    "T.arange(0, 1, 0.1)", "T.arange(0, 1, 0.1, dtype=T.float64)", "T.arange(1.0, 5.0)", "T.arange(3, dtype=T.float32)",
+    "T.arange(end=5)", "T.arange(np.int64(4))", "T.arange(T.tensor(4))", "T.arange(np.float64(3))",
+    "T.arange(1, 5, -1)", "T.arange(5, 1)", "T.arange(5, 5)", "T.arange(0, float('inf'))",
+    # integer linspace truncates toward zero
+    "T.linspace(-5, 5, 4, dtype=T.int64)", "T.linspace(-5.7, 5, 4, dtype=T.int64)",
+    "T.linspace(0, 10, 4, dtype=T.int32)",
+    "T.linspace(0, 1, 5)", "T.linspace(-1, 1, 1)", "T.linspace(2, 3, 0)",
+    # fill values: range-checked as torch, negative ints wrap into unsigned dtypes
+    "T.full((2,), nan, dtype=T.int64)", "T.full((2,), -1, dtype=T.uint8)", "T.full((2,), 256, dtype=T.uint8)",
+    "T.full((2,), -1.5, dtype=T.uint8)", "T.full((2,), 2**63, dtype=T.int64)", "T.full((2,), 2**40, dtype=T.int32)",
+    "T.full((2,), 1e40, dtype=T.float32)", "T.full((2,), float('inf'), dtype=T.float32)",
+    "T.full((2,), 3.7, dtype=T.int64)",
+    "T.full((2,), np.int32(3))", "T.full((2,), T.tensor(3))", "T.full((2,), np.float64(3))", "T.full((2,), True)",
+    "T.full_like(T.zeros(2, dtype=T.uint8), -2)", "T.full_like(T.zeros(2, dtype=T.int64), nan)",
+    # tensor(): overflow and NumPy-scalar dtypes
+    "T.tensor(2**63)", "T.tensor([1, 2**63])", "T.tensor(-2**63 - 1)", "T.tensor(2**63 - 1)",
+    "T.tensor([np.float64(1.5), 2])", "T.tensor([[np.float64(1)], [2]])", "T.tensor([1.5, np.float32(2)])",
+    "T.tensor([np.int32(1), 2])", "T.tensor([1.5, 2.5])",
+    # random with integer dtypes, randint(high, size), randperm of a negative n
+    "T.rand(2, dtype=T.int64)", "T.randn(2, dtype=T.int64)", "T.randn_like(T.tensor([1, 2]))",
+    "T.rand_like(T.tensor([1, 2]))", "T.randn(2, dtype=T.bool)",
+    "T.randint(10, (3,)).shape", "T.randint(10, (3,)).dtype == T.int64",
+    "T.randint(5, 5, (3,))", "T.randint(5, 3, (2,))",
+    "T.randperm(-1)", "T.randperm(0)",
+])
+def test_creation_matches_torch(expr):
+    assert _outcome(tg, expr) == _outcome(torch, expr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -90,31 +91,99 @@ def empty(*size, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
+def _number(v):
+    """A 0-d Tensor as its Python number (PyTorch accepts those where it takes a number)."""
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _number_dtype(v):
+    """The dtype PyTorch gives a number: bool for a bool, int64 for any integer, else None (default float)."""
+    if isinstance(v, bool | np.bool_) or getattr(v, "dtype", None) == np.bool_:
+        return np.bool_ if isinstance(v, bool | Tensor) else None  # torch reads np.bool_ as a float
+    if isinstance(v, int | np.integer) or (isinstance(v, Tensor) and v.dtype.kind in "iu"):
+        return np.int64
+    return None
+
+
+def _fill(value, dt: np.dtype):
+    """``value`` checked against ``dt``'s range as PyTorch does: integers between -max and -1 wrap into an
+    unsigned dtype (-1 is 255 in uint8); any other value out of range, or nan/inf for an integer dtype, is an error."""
+    value = _number(value)
+    bad = False
+    if dt.kind in "iu" and not isinstance(value, bool | np.bool_):
+        info = np.iinfo(dt)
+        if isinstance(value, int | np.integer):
+            value = int(value)
+            bad = not (info.min <= value <= info.max or (dt.kind == "u" and -info.max <= value < 0))
+            if value < 0 and dt.kind == "u":
+                value += 1 << dt.itemsize * 8  # -1 -> 255 in uint8
+        else:
+            bad = not (math.isfinite(value) and info.min <= value <= info.max)
+    elif dt.kind == "f" and isinstance(value, int | float | np.number) and math.isfinite(value):
+        bad = abs(value) > float(np.finfo(dt).max)
+    if bad:
+        raise RuntimeError(f"value {value!r} cannot be converted to type {dt} without overflow")
+    return value
+
+
 @_cpu_only
 def full(size, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it when not given)."""
-    if dtype is None:
-        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else None
-    return _make(np.full(_shape((size,) if isinstance(size, int) else (tuple(size),)), fill_value, _dt(dtype)),
+    dt = _dt(_number_dtype(fill_value) if dtype is None else dtype)
+    return _make(np.full(_shape((size,) if isinstance(size, int) else (tuple(size),)), _fill(fill_value, dt), dt),
                  requires_grad)
 
 
 @_cpu_only
-def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+def arange(start=0, end=None, step=1, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments.
+
+    As PyTorch: for int64 the arguments are truncated to integers first (``arange(0, 2.5, dtype=int64)`` is
+    ``[0, 1]``); for other dtypes the length is ``ceil((end - start) / step)``, the values are ``start + i * step``
+    computed in float64 (integer dtypes: truncated ``start`` and ``step``, wrapping as PyTorch does).
+    """
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise ValueError("arange: step must be nonzero")
-    if dtype is None and all(isinstance(v, int) for v in (start, end, step)):
+    start, end, step = _number(start), _number(end), _number(step)
+    if dtype is None and all(_number_dtype(v) == np.int64 for v in (start, end, step)):
         dtype = np.int64
-    return _make(np.arange(start, end, step, dtype=_dt(dtype)), requires_grad)
+    dt = _dt(dtype)
+    if dt == np.int64:
+        if not all(map(math.isfinite, (start, end, step))):
+            raise RuntimeError(f"arange: unsupported range: {start} -> {end} (step {step})")
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero (start={start}, end={end}, step={step})")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    n = -((start - end) // step) if dt == np.int64 else math.ceil((end - start) / step)
+    if dt.kind in "iu":
+        return _make((int(start) + np.arange(n, dtype=np.int64) * int(step)).astype(dt), requires_grad)
+    return _make((start + np.arange(n, dtype=np.float64) * step).astype(dt), requires_grad)
 
 
 @_cpu_only
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _make(np.linspace(start, end, steps, dtype=_dt(dtype)), requires_grad)
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Computed as PyTorch: the first half as ``start + i * step``, the second as ``end - (steps - 1 - i) * step``;
+    integer dtypes truncate ``start``, ``end`` and the values toward zero.
+    """
+    dt = _dt(dtype)
+    start, end = _number(start), _number(end)
+    if dt.kind in "iu":
+        start, end = int(start), int(end)
+    ct = np.dtype(np.float64) if dt.kind in "iub" else dt  # PyTorch steps integers in double, floats in their own dtype
+    if steps <= 1:
+        return _make(np.full(max(steps, 0), start).astype(dt), requires_grad)
+    step = (ct.type(end) - ct.type(start)) / ct.type(steps - 1)
+    i = np.arange(steps)
+    half = steps // 2
+    vals = np.where(i < half, ct.type(start) + step * i.astype(ct), ct.type(end) - step * (steps - 1 - i).astype(ct))
+    return _make(vals.astype(dt), requires_grad)
 
 
 @_cpu_only
@@ -138,32 +207,49 @@ def ones_like(x: Tensor, dtype=None, requires_grad: bool = False, device=None) -
 @_cpu_only
 def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``fill_value`` with the shape (and dtype) of ``x``."""
-    return _make(np.full(x.shape, fill_value, dtype or x.dtype), requires_grad)
+    dt = _np_dtype(dtype or x.dtype)
+    return _make(np.full(x.shape, _fill(fill_value, dt), dt), requires_grad)
+
+
+def _float_dt(dtype, op: str) -> np.dtype:
+    dt = _dt(dtype)
+    if dt.kind != "f":
+        raise NotImplementedError(f"{op}: only floating dtypes are supported, got dtype {dt}")
+    return dt
 
 
 @_cpu_only
 def randn(*size, dtype=None, requires_grad: bool = False, generator=None, device=None) -> Tensor:
-    """Samples from the standard normal distribution."""
-    return _make(get_generator(generator).standard_normal(_shape(size)).astype(_dt(dtype)), requires_grad)
+    """Samples from the standard normal distribution (floating dtypes only)."""
+    dt = _float_dt(dtype, "randn")
+    return _make(get_generator(generator).standard_normal(_shape(size)).astype(dt), requires_grad)
 
 
 @_cpu_only
 def rand(*size, dtype=None, requires_grad: bool = False, generator=None, device=None) -> Tensor:
-    """Samples from ``U[0, 1)``."""
-    return _make(get_generator(generator).random(_shape(size)).astype(_dt(dtype)), requires_grad)
+    """Samples from ``U[0, 1)`` (floating dtypes only)."""
+    dt = _float_dt(dtype, "rand")
+    return _make(get_generator(generator).random(_shape(size)).astype(dt), requires_grad)
 
 
 @_cpu_only
 def randint(low, high=None, size=(), dtype=None, generator=None, device=None) -> Tensor:
-    """Random integers in ``[low, high)`` (int64)."""
-    if high is None:
+    """Random integers in ``[low, high)`` (int64); ``randint(high, size)`` means ``low = 0`` as in PyTorch."""
+    if isinstance(high, tuple | list):
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
-    return Tensor._wrap(get_generator(generator).integers(low, high, size=tuple(size)).astype(dtype or np.int64))
+    if low >= high:
+        raise RuntimeError(f"randint: low must be less than high, got low={low} >= high={high}")
+    return Tensor._wrap(get_generator(generator).integers(low, high, size=_shape((tuple(size),)))
+                        .astype(dtype or np.int64))
 
 
 @_cpu_only
 def randperm(n: int, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0..n-1`` (int64)."""
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
     return Tensor._wrap(get_generator(generator).permutation(n).astype(dtype or np.int64))
 
 

@@ -47,13 +47,45 @@ def _to_array(data, dtype=None) -> np.ndarray:
             raise TypeError(f"tensor() supports bool, integer and floating dtypes, got dtype {arr.dtype}")
         return arr
     if arr.dtype == np.float64 and not isinstance(data, np.ndarray | np.generic):
-        arr = arr.astype(_dtype.get_default_dtype())  # Python floats -> default dtype, like torch.tensor
+        leaves = _leaf_types(data) if isinstance(data, list | tuple) else (type(data),)
+        if float not in leaves and leaves and all(t is int or t is bool for t in leaves):
+            raise ValueError("tensor(): an integer overflows int64 (PyTorch's range is -2**63 .. 2**63 - 1)")
+        if not (np.float64 in leaves or ((np.ndarray in leaves or Tensor in leaves) and _holds_float64(data))):
+            arr = arr.astype(_dtype.get_default_dtype())  # Python floats -> default dtype, like torch.tensor
     elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray | np.generic):
+        if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+            raise ValueError(f"tensor(): integer {int(arr.max())} overflows int64")
         arr = arr.astype(np.int64)
+    elif arr.dtype == object and not isinstance(data, np.ndarray) and _holds_big_int(data):
+        raise ValueError("tensor(): an integer overflows int64 (PyTorch's range is -2**63 .. 2**63 - 1)")
     elif arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor() cannot hold data of dtype {arr.dtype} (got {type(data).__name__}); "
                         "use numbers, bools, nested lists of them or a numeric NumPy array")
     return arr
+
+
+def _leaf_types(data) -> set:
+    """The types of the leaves of nested lists (one C-level pass per list)."""
+    types = set(map(type, data))
+    if list in types or tuple in types:
+        types -= {list, tuple}
+        for x in data:
+            if type(x) is list or type(x) is tuple:
+                types |= _leaf_types(x)
+    return types
+
+
+def _holds_float64(data) -> bool:
+    """Whether nested lists hold a float64 array or Tensor (PyTorch then makes float64)."""
+    return any(_holds_float64(x) if isinstance(x, list | tuple) else getattr(x, "dtype", None) == np.float64
+               for x in data)
+
+
+def _holds_big_int(data) -> bool:
+    """Whether ``data`` (a number or nested lists) holds a Python int beyond int64."""
+    if isinstance(data, list | tuple):
+        return any(map(_holds_big_int, data))
+    return isinstance(data, int) and not -(1 << 63) <= data < 1 << 63
 
 
 def tensor_arg(x, op: str) -> Tensor:
