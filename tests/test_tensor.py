@@ -332,3 +332,27 @@ def _outcome(m, expr):
 ])
 def test_creation_matches_torch(expr):
     assert _outcome(tg, expr) == _outcome(torch, expr)
+
+
+@requires_torch
+@pytest.mark.parametrize("expr", [
+    "T.zeros(2, dtype=T.int32).new_zeros((2, 3))", "T.zeros(2, dtype=T.float64).new_zeros(2, 3)",
+    "T.zeros(2, dtype=T.int64).new_ones(3, dtype=T.float64)", "T.zeros(2, dtype=T.int32).new_full((2,), 7.9)",
+    "T.zeros(2).new_tensor([1, 2])", "T.zeros(2, dtype=T.float64).new_empty((2,)).shape",
+    "T.zeros(2, dtype=T.float64).new_empty(2).dtype == T.float64", "T.empty_like(T.ones(2, 3, dtype=T.int32)).shape",
+    "T.empty_like(T.ones(2, dtype=T.int32)).dtype == T.int32",
+    "T.logspace(0, 3, 4, dtype=T.int64)", "T.logspace(0, 10, 11, dtype=T.float64)", "T.logspace(0, 1, 3, base=2)",
+    "T.logspace(0, 1, 0)",
+    "T.randint_like(T.zeros(3, dtype=T.float64), 5).dtype == T.float64", "T.randint_like(T.zeros(3), 2, 5).shape",
+])
+def test_new_and_like_creation_matches_torch(expr):
+    assert _outcome(tg, expr) == _outcome(torch, expr)
+
+
+@requires_torch
+def test_logspace_values_match_torch():
+    for args in [(-2, 2, 5), (0, 1, 7), (-3.5, 4.25, 9)]:
+        np.testing.assert_allclose(tg.logspace(*args).numpy(), torch.logspace(*args).numpy(), rtol=1e-6)
+    r = tg.randint_like(tg.zeros(1000, dtype=tg.int32), 2, 5)
+    assert r.dtype == np.int32 and set(r.tolist()) == {2, 3, 4}
+    assert set(tg.randint_like(tg.zeros(1000), 3).tolist()) == {0.0, 1.0, 2.0}

@@ -165,6 +165,20 @@ def arange(start=0, end=None, step=1, dtype=None, requires_grad: bool = False, d
     return _make((start + np.arange(n, dtype=np.float64) * step).astype(dt), requires_grad)
 
 
+def _linspace(start, end, steps: int, dt: np.dtype) -> np.ndarray:
+    """PyTorch's linspace values in its compute dtype (float64 for integer dtypes, else ``dt``)."""
+    start, end = _number(start), _number(end)
+    if dt.kind in "iu":
+        start, end = int(start), int(end)
+    ct = np.dtype(np.float64) if dt.kind in "iub" else dt  # PyTorch steps integers in double, floats in their own dtype
+    if steps <= 1:
+        return np.full(max(steps, 0), start, ct)
+    step = (ct.type(end) - ct.type(start)) / ct.type(steps - 1)
+    i = np.arange(steps)
+    return np.where(i < steps // 2, ct.type(start) + step * i.astype(ct),
+                    ct.type(end) - step * (steps - 1 - i).astype(ct))
+
+
 @_cpu_only
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
@@ -173,17 +187,16 @@ def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False, de
     integer dtypes truncate ``start``, ``end`` and the values toward zero.
     """
     dt = _dt(dtype)
-    start, end = _number(start), _number(end)
-    if dt.kind in "iu":
-        start, end = int(start), int(end)
-    ct = np.dtype(np.float64) if dt.kind in "iub" else dt  # PyTorch steps integers in double, floats in their own dtype
-    if steps <= 1:
-        return _make(np.full(max(steps, 0), start).astype(dt), requires_grad)
-    step = (ct.type(end) - ct.type(start)) / ct.type(steps - 1)
-    i = np.arange(steps)
-    half = steps // 2
-    vals = np.where(i < half, ct.type(start) + step * i.astype(ct), ct.type(end) - step * (steps - 1 - i).astype(ct))
-    return _make(vals.astype(dt), requires_grad)
+    return _make(_linspace(start, end, steps, dt).astype(dt), requires_grad)
+
+
+@_cpu_only
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad: bool = False,
+             device=None) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    dt = _dt(dtype)
+    e = _linspace(start, end, steps, dt)
+    return _make(np.power(e.dtype.type(base), e).astype(dt), requires_grad)
 
 
 @_cpu_only
@@ -202,6 +215,12 @@ def zeros_like(x: Tensor, dtype=None, requires_grad: bool = False, device=None) 
 def ones_like(x: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Ones with the shape (and dtype) of ``x``."""
     return _make(np.ones(x.shape, dtype or x.dtype), requires_grad)
+
+
+@_cpu_only
+def empty_like(x: Tensor, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """An uninitialised tensor (zeros here) with the shape (and dtype) of ``x``."""
+    return zeros_like(x, dtype=dtype, requires_grad=requires_grad)
 
 
 @_cpu_only
@@ -243,6 +262,12 @@ def randint(low, high=None, size=(), dtype=None, generator=None, device=None) ->
         raise RuntimeError(f"randint: low must be less than high, got low={low} >= high={high}")
     return Tensor._wrap(get_generator(generator).integers(low, high, size=_shape((tuple(size),)))
                         .astype(dtype or np.int64))
+
+
+@_cpu_only
+def randint_like(x: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+    """Random integers in ``[low, high)`` (``randint_like(x, high)``: from 0) with the shape (and dtype) of ``x``."""
+    return randint(low, high, x.shape, dtype=dtype or x.dtype)
 
 
 @_cpu_only

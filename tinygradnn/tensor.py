@@ -380,6 +380,27 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self._converted(other.dtype)
 
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+        """A new tensor from ``data``, with ``self``'s dtype unless ``dtype`` is given (as the other ``new_*``)."""
+        from .creation import tensor
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_zeros(self, *size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_ones(self, *size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_empty(self, *size, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+        """Uninitialised in PyTorch; zeros here."""
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+
     def type(self, dtype=None):
         """``x.type(dtype)`` converts like ``to(dtype)``; ``x.type()`` names the dtype (``'float32'``: NumPy's name,
         where PyTorch says ``'torch.FloatTensor'``)."""
