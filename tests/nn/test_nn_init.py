@@ -106,8 +106,16 @@ def test_trunc_normal_stays_in_bounds_with_the_truncated_statistics():
     assert v.std() == pytest.approx(math.sqrt(1 - 3 * phi / (2 * cdf - 1)), rel=0.02)
     a = init.trunc_normal_(tg.empty(5), generator=tg.Generator().manual_seed(1)).numpy().copy()
     np.testing.assert_array_equal(a, init.trunc_normal_(tg.empty(5), generator=tg.Generator().manual_seed(1)).numpy())
-    far = init.trunc_normal_(tg.empty(100), a=5.0, b=6.0).numpy()  # deep in the tail: still within [a, b]
-    assert far.min() >= 5.0 and far.max() <= 6.0
+    with pytest.warns(UserWarning, match="more than 2 std"):  # deep in the tail: PyTorch's warning, right values
+        far = init.trunc_normal_(tg.empty(20000, dtype=tg.float64), a=5.0, b=6.0).numpy()
+    assert far.min() >= 5.0 and far.max() <= 6.0 and (far == 5.0).mean() < 0.001
+    # N(0, 1) truncated to [5, 6]: mean (phi(5) - phi(6)) / (Phi(6) - Phi(5))
+    pdf = [math.exp(-z * z / 2) / math.sqrt(2 * math.pi) for z in (5.0, 6.0)]
+    mass = 0.5 * (math.erfc(5 / math.sqrt(2)) - math.erfc(6 / math.sqrt(2)))
+    assert far.mean() == pytest.approx((pdf[0] - pdf[1]) / mass, abs=0.01)
+    for fill in (init.trunc_normal_, init.orthogonal_):
+        with pytest.raises(TypeError, match="floating point tensor"):
+            fill(tg.zeros(3, 3, dtype=tg.int64))
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 3, 3), (4, 4)])

@@ -717,3 +717,13 @@ def test_cat_with_empty_1d_keeps_checking_the_others():
         tg.index_select(tg.zeros(2, 3), 1, tg.tensor([-1]))  # negative indices are refused, as in PyTorch
     with pytest.raises(ValueError):
         tg.narrow(tg.zeros(2, 3), 1, 2, 2)
+
+
+def test_one_argument_where_takes_any_dtype_and_narrow_a_tensor_start_as_pytorch():
+    (idx,) = tg.where(tg.tensor([0.0, 1.5, float("nan")]))  # nonzero: NaN counts
+    np.testing.assert_array_equal(idx.numpy(), [1, 2])
+    (idx,) = tg.where(tg.tensor([0, 3, 0, -1]))
+    np.testing.assert_array_equal(idx.numpy(), [1, 3])
+    x = tg.arange(20.0).reshape(4, 5)
+    np.testing.assert_array_equal(x.narrow(1, tg.tensor(1), 2).numpy(), x.numpy()[:, 1:3])
+    np.testing.assert_array_equal(x.narrow(1, tg.tensor(-2), 2).numpy(), x.numpy()[:, 3:5])

@@ -12,6 +12,7 @@ PyTorch's, so a layer's initial weights have the same distribution as there:
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -118,17 +119,24 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator=None) -> Tensor:
-    """Fill with samples of ``N(mean, std^2)`` truncated to ``[a, b]`` (samples outside are drawn again; after
-    a few rounds, a range deep in the tail keeps what is left clamped to ``[a, b]``, as PyTorch clamps)."""
-    rng = get_generator(generator)
-    values = rng.normal(mean, std, tensor.shape)
-    for _ in range(20):
-        bad = (values < a) | (values > b)
-        if not bad.any():
-            break
-        values[bad] = rng.normal(mean, std, int(bad.sum()))
+    """Fill with samples of ``N(mean, std^2)`` truncated to ``[a, b]``, by PyTorch's method: uniform samples
+    between the normal CDF at ``a`` and at ``b``, mapped back through the inverse CDF."""
+    from scipy.special import erfinv  # (scipy loads on first use: import tinygradnn stays light)
+
+    _check_floating(tensor, "trunc_normal_")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
+                      "be incorrect.", stacklevel=2)
+    lo, hi = (math.erf((bound - mean) / (std * math.sqrt(2.0))) for bound in (a, b))  # 2 * CDF - 1 at a and b
+    values = erfinv(get_generator(generator).uniform(lo, hi, tensor.shape)) * (std * math.sqrt(2.0)) + mean
     with no_grad():
         return tensor.copy_(Tensor._wrap(np.clip(values, a, b).astype(tensor.dtype)))
+
+
+def _check_floating(tensor: Tensor, name: str) -> None:
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"{name}: random values need a floating point tensor, got dtype {tensor.dtype} (they would "
+                        "be truncated); convert with .float() first")
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
@@ -136,6 +144,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     rows or columns, whichever are fewer (the Q of a QR decomposition of a normal matrix, signs fixed)."""
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
+    _check_floating(tensor, "orthogonal_")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]

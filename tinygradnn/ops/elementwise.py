@@ -795,9 +795,10 @@ def where(condition, input=None, other=None) -> Tensor:
     """``input`` where ``condition`` (a bool tensor) is true, else ``other`` (broadcasting; the condition is not
     differentiated). Two Python numbers give the default float dtype when one is a float, else int64 (or bool).
     ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:  # (any dtype: the nonzero elements, as PyTorch)
+        data = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(data)))
     cond = _bool_mask(condition, "where", "the condition", uint8_too=True)
-    if input is None and other is None:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     a, b = _operands(input, other, "where")
     if isinstance(a, Tensor) and isinstance(b, int | float):  # a weak scalar takes the tensor's dtype if it fits
         b = _weak_array(b, a._data.dtype)

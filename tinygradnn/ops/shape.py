@@ -673,6 +673,8 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries from ``start`` along ``dim`` (``start`` may be negative)."""
     d = _dim_of(x, dim, "narrow")
     n = x.shape[d]
+    if isinstance(start, Tensor):  # a 0-d integer tensor, as PyTorch allows
+        start = operator.index(start.item())
     if not -n <= start <= n:
         raise IndexError(f"narrow: start ({start}) is out of range for dim {dim} of size {n}")
     start %= n if n and start < 0 else n + 1
