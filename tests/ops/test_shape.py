@@ -727,3 +727,11 @@ def test_one_argument_where_takes_any_dtype_and_narrow_a_tensor_start_as_pytorch
     x = tg.arange(20.0).reshape(4, 5)
     np.testing.assert_array_equal(x.narrow(1, tg.tensor(1), 2).numpy(), x.numpy()[:, 1:3])
     np.testing.assert_array_equal(x.narrow(1, tg.tensor(-2), 2).numpy(), x.numpy()[:, 3:5])
+
+
+def test_edge_forms_of_index_select_cat_and_repeat_interleave_as_pytorch():
+    assert tg.index_select(tg.tensor(5.0), 0, tg.tensor([0])).shape == ()  # a 0-d input stays 0-d
+    assert tg.cat([tg.zeros(0), tg.zeros(0)], 1).shape == (0,)  # only empty 1-D tensors: any dim
+    np.testing.assert_array_equal(tg.repeat_interleave(tg.tensor([1, 2, 3])).numpy(), [0, 1, 1, 2, 2, 2])
+    with pytest.raises(ValueError, match="repeat_interleave"):
+        tg.repeat_interleave(tg.tensor([[1, 2]]))

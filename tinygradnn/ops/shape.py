@@ -428,12 +428,12 @@ def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     dtype = promote_types(*(t.dtype for t in tensors))  # float32 with int64 is float32 (see tinygradnn._dtype)
-    tensors = [t for t in tensors if t.shape != (0,)] or tensors
-    tensors = [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
+    kept = [t for t in tensors if t.shape != (0,)]
+    tensors = [t if t.dtype == dtype else t.astype(dtype) for t in kept or tensors]
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    axis = _axis(dim, ndim, "cat")
+    axis = _axis(dim, ndim, "cat") if kept else 0  # (only empty 1-D tensors: an empty result, whatever dim)
     ref = tensors[0].shape
     for t in tensors[1:]:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != ref[:axis] + ref[axis + 1:]:
@@ -609,9 +609,16 @@ def vstack(tensors) -> Tensor:
     return cat([t if t.ndim >= 2 else reshape(t, (1, -1)) for t in _tensor_list(tensors, "vstack")], 0)
 
 
-def repeat_interleave(x: Tensor, repeats, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
+def repeat_interleave(x: Tensor, repeats=None, dim: int | None = None, *, output_size: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times (an int, or one count per element) along ``dim``; the
-    flattened tensor when ``dim`` is None. The gradient adds up the copies."""
+    flattened tensor when ``dim`` is None. The gradient adds up the copies. With ``x`` alone, ``x`` holds
+    the counts and the result repeats their positions: ``repeat_interleave(tensor([1, 2]))`` is ``[0, 1, 1]``."""
+    if repeats is None:
+        counts = x._data if isinstance(x, Tensor) else np.asarray(x)
+        if counts.ndim != 1 or counts.dtype.kind not in "iu" or (counts.size and counts.min() < 0):
+            raise ValueError(f"repeat_interleave: the repeats must be a 1-D tensor of non-negative ints, got shape "
+                             f"{counts.shape}, dtype {counts.dtype}")
+        return Tensor._wrap(np.repeat(np.arange(counts.size), counts))
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     d = _axis(dim, x.ndim, "repeat_interleave")
@@ -639,7 +646,7 @@ def index_select(x: Tensor, dim: int, index) -> Tensor:
     if x.ndim == 0:
         if idx.size != 1:
             raise ValueError(f"index_select: the index into a 0-d tensor must have one value, got {idx.size}")
-        return reshape(x, idx.shape)
+        return reshape(x, ())  # (PyTorch: a 0-d input gives a 0-d result, whatever the index's shape)
     return GetItem.apply(x, (slice(None),) * d + (idx.reshape(-1),))
 
 
