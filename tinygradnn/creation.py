@@ -9,6 +9,7 @@ import numpy as np
 
 from ._dtype import get_default_dtype
 from .device import check_device
+from .ops.elementwise import _fill_value
 from .random import get_generator
 from .tensor import Tensor, _np_dtype
 
@@ -105,33 +106,12 @@ def _number_dtype(v):
     return None
 
 
-def _fill(value, dt: np.dtype):
-    """``value`` checked against ``dt``'s range as PyTorch does: integers between -max and -1 wrap into an
-    unsigned dtype (-1 is 255 in uint8); any other value out of range, or nan/inf for an integer dtype, is an error."""
-    value = _number(value)
-    bad = False
-    if dt.kind in "iu" and not isinstance(value, bool | np.bool_):
-        info = np.iinfo(dt)
-        if isinstance(value, int | np.integer):
-            value = int(value)
-            bad = not (info.min <= value <= info.max or (dt.kind == "u" and -info.max <= value < 0))
-            if value < 0 and dt.kind == "u":
-                value += 1 << dt.itemsize * 8  # -1 -> 255 in uint8
-        else:
-            bad = not (math.isfinite(value) and info.min <= value <= info.max)
-    elif dt.kind == "f" and isinstance(value, int | float | np.number) and math.isfinite(value):
-        bad = abs(value) > float(np.finfo(dt).max)
-    if bad:
-        raise RuntimeError(f"value {value!r} cannot be converted to type {dt} without overflow")
-    return value
-
-
 @_cpu_only
 def full(size, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor filled with ``fill_value`` (dtype inferred from it when not given)."""
     dt = _dt(_number_dtype(fill_value) if dtype is None else dtype)
-    return _make(np.full(_shape((size,) if isinstance(size, int) else (tuple(size),)), _fill(fill_value, dt), dt),
-                 requires_grad)
+    shape = _shape((size,) if isinstance(size, int) else (tuple(size),))
+    return _make(np.full(shape, _fill_value(_number(fill_value), dt, "full"), dt), requires_grad)
 
 
 @_cpu_only
@@ -227,7 +207,7 @@ def empty_like(x: Tensor, dtype=None, requires_grad: bool = False, device=None) 
 def full_like(x: Tensor, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """``fill_value`` with the shape (and dtype) of ``x``."""
     dt = _np_dtype(dtype or x.dtype)
-    return _make(np.full(x.shape, _fill(fill_value, dt), dt), requires_grad)
+    return _make(np.full(x.shape, _fill_value(_number(fill_value), dt, "full"), dt), requires_grad)
 
 
 def _float_dt(dtype, op: str) -> np.dtype:
