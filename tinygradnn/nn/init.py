@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..ops.inplace import _random_fill_check
 from ..random import get_generator
 from ..tensor import Tensor
 
@@ -123,7 +124,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     between the normal CDF at ``a`` and at ``b``, mapped back through the inverse CDF."""
     from scipy.special import erfinv  # (scipy loads on first use: import tinygradnn stays light)
 
-    _check_floating(tensor, "trunc_normal_")
+    _random_fill_check(tensor, "trunc_normal_")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
                       "be incorrect.", stacklevel=2)
@@ -133,18 +134,12 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         return tensor.copy_(Tensor._wrap(np.clip(values, a, b).astype(tensor.dtype)))
 
 
-def _check_floating(tensor: Tensor, name: str) -> None:
-    if tensor.dtype.kind != "f":
-        raise TypeError(f"{name}: random values need a floating point tensor, got dtype {tensor.dtype} (they would "
-                        "be truncated); convert with .float() first")
-
-
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix times ``gain``: the tensor seen as ``(size(0), -1)`` has orthonormal
     rows or columns, whichever are fewer (the Q of a QR decomposition of a normal matrix, signs fixed)."""
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
-    _check_floating(tensor, "orthogonal_")
+    _random_fill_check(tensor, "orthogonal_")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
