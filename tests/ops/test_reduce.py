@@ -424,3 +424,58 @@ def test_all_and_any_keep_dims_when_asked():
     np.testing.assert_array_equal(x.all(1, keepdim=True).numpy(), [[False], [True]])
     np.testing.assert_array_equal(tg.any(x, 0, keepdim=True).numpy(), [[True, True, True]])
     assert x.all(1).shape == (2,)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("fn", ["all", "any"])
+def test_all_any_of_uint8_stay_uint8_like_torch(fn):
+    """PyTorch keeps uint8 for all/any (every other dtype gives bool); before, uint8 gave bool."""
+    import torch
+
+    data = [[1, 0, 2], [3, 4, 5]]
+    for args in [(), (1,), (0, True)]:
+        ours = getattr(tg.tensor(data, dtype=tg.uint8), fn)(*args)
+        theirs = getattr(torch.tensor(data, dtype=torch.uint8), fn)(*args)
+        assert ours.dtype == np.uint8 and str(theirs.dtype) == "torch.uint8"
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert getattr(tg.tensor(data, dtype=tg.int32), fn)().dtype == np.bool_
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("op", ["prod", "prod dim", "max dim", "min dim"])
+def test_gradient_of_a_0d_non_finite_passes_through_like_torch(op, value):
+    """A 0-d input is its own product/max: the gradient is the upstream one (before: nan from inf/inf or nan==nan)."""
+    import torch
+
+    fns = {"prod": lambda x: x.prod(), "prod dim": lambda x: x.prod(0), "max dim": lambda x: x.max(0)[0],
+           "min dim": lambda x: x.min(-1)[0]}
+    ours, theirs = tg.tensor(value, requires_grad=True), torch.tensor(value, requires_grad=True)
+    fns[op](ours).backward(tg.tensor(3.0))
+    fns[op](theirs).backward(torch.tensor(3.0))
+    assert theirs.grad.item() == 3.0 and ours.grad.item() == 3.0
+
+
+def test_repeated_dim_of_a_0d_tensor_is_an_error():
+    """Before, (0, 0) on a 0-d tensor was silently accepted."""
+    for op in ["sum", "amax", "logsumexp", "all"]:
+        with pytest.raises(ValueError, match="twice"):
+            getattr(tg, op)(tg.tensor(1.0), (0, -1))
+    assert tg.sum(tg.tensor(2.0), (0,)).item() == 2.0
+
+
+@pytest.mark.parametrize("fn", ["amax", "amin"])
+def test_amax_of_an_empty_tensor_over_every_dim_is_a_runtime_error_like_torch(fn):
+    for dim in [(), []]:
+        with pytest.raises(RuntimeError, match="every dim|all its dims"):
+            getattr(tg, fn)(tg.zeros(0, 3), dim)
+
+
+@pytest.mark.parametrize("fn", ["argmax", "argmin"])
+def test_argmax_of_bool_is_refused_like_torch(fn):
+    with pytest.raises(RuntimeError, match="bool"):
+        getattr(tg, fn)(tg.tensor([True, False]))
+    with pytest.raises(RuntimeError, match="bool"):
+        getattr(tg.tensor([[True, False]]), fn)(1)

@@ -32,11 +32,10 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
         if not lo <= d <= hi:
             raise IndexError(f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], "
                              f"but got {d}) for a {ndim}-d tensor")
-        if ndim:
-            out.append(d % ndim)
+        out.append(d % ndim if ndim else 0)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim} names a dimension twice")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()  # a 0-d tensor has no axes (dim 0 and -1 mean the element)
 
 
 def one_dim(dim, ndim: int, op: str):
@@ -120,6 +119,8 @@ class Prod(Function):
 
     def backward(ctx, g, F):
         x, out = ctx.saved
+        if not ctx.axes:  # a 0-d input is its own product (no 0/0 or inf/inf), as in PyTorch
+            return g
         gk = _expand_back(g, F, x.shape, ctx.axes)
         if not np.all(x._data if isinstance(x, Tensor) else x):  # zeros: product of all the *other* elements
             others = _prod_of_others_graph if isinstance(x, Tensor) else _prod_of_others
@@ -290,7 +291,7 @@ def _check_reducible(x: Tensor, axes, name: str, dim) -> None:
     without ``dim``, an IndexError naming the dim of size 0 with one)."""
     if x._data.size:
         return
-    if dim is None or not axes:
+    if dim is None or not axes or (isinstance(dim, tuple | list) and not dim):
         raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {x.shape} over all its dims; "
                            f"give a dim of nonzero size")
     for a in axes:
@@ -308,8 +309,8 @@ def _max_min(x, dim, keepdim, is_min, name):
                         f"a{name}(x, dim) for the values over several dims")
     axes = normalize_dims(dim, x.ndim, name)
     _check_reducible(x, axes, name, dim)
-    if not axes:  # a 0-d tensor: its element, at index 0
-        return MaxMin(Max.apply(x, axes, keepdim, is_min), Tensor._wrap(np.zeros((), np.int64)))
+    if not axes:  # a 0-d tensor: its element, at index 0 (nan_shares: a NaN gets the gradient too)
+        return MaxMin(Max.apply(x, axes, keepdim, is_min, True), Tensor._wrap(np.zeros((), np.int64)))
     idx = (np.argmin if is_min else np.argmax)(x._data, axis=axes[0], keepdims=True).astype(np.int64, copy=False)
     values = Max.apply(x, axes, keepdim, is_min, False, idx)
     return MaxMin(values, Tensor._wrap(idx if keepdim else np.squeeze(idx, axis=axes[0])))
@@ -378,6 +379,8 @@ def _check_not_empty(x: Tensor, dim, op: str) -> None:
 
 
 def _arg_extreme(x: Tensor, dim, keepdim, op: str, fn) -> Tensor:
+    if x._data.dtype == np.bool_:
+        raise RuntimeError(f"{op}: does not support bool input; convert it first (x.int())")
     _check_not_empty(x, dim, op)
     if dim is None:  # the index into the flattened tensor; keepdim keeps every dim as size 1
         out = np.asarray(fn(x._data), dtype=np.int64)
@@ -398,14 +401,19 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def all(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element is true (over ``dim``, or all dims when None)."""
-    axes = None if dim is None else normalize_dims(dim, x.ndim, "all")
-    return Tensor._wrap(np.asarray(np.all(x._data, axis=axes, keepdims=keepdim)))
+    return _all_any(x, dim, keepdim, "all", np.all)
 
 
 def any(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element is true (over ``dim``, or all dims when None)."""
-    axes = None if dim is None else normalize_dims(dim, x.ndim, "any")
-    return Tensor._wrap(np.asarray(np.any(x._data, axis=axes, keepdims=keepdim)))
+    return _all_any(x, dim, keepdim, "any", np.any)
+
+
+def _all_any(x: Tensor, dim, keepdim, op, fn) -> Tensor:
+    """bool results, except uint8 for a uint8 input (PyTorch's legacy rule)."""
+    axes = None if dim is None else normalize_dims(dim, x.ndim, op)
+    out = np.asarray(fn(x._data, axis=axes, keepdims=keepdim))
+    return Tensor._wrap(out.astype(np.uint8) if x._data.dtype == np.uint8 else out)
 
 
 def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
