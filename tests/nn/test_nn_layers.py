@@ -220,3 +220,11 @@ def test_embedding_init_and_errors():
     pre = nn.Embedding.from_pretrained(tg.eye(3))
     assert not pre.weight.requires_grad
     np.testing.assert_array_equal(pre(tg.tensor([2])).numpy(), [[0, 0, 1]])
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "uint32"])
+def test_embedding_takes_only_int32_and_int64_indices_like_torch(dtype):
+    """Before, any integer dtype was accepted (PyTorch refuses all but Long and Int)."""
+    with pytest.raises(TypeError, match=f"int64 or int32.*{dtype}"):
+        nn.Embedding(10, 2)(tg.tensor(np.array([1, 2], dtype=dtype)))
+    assert nn.Embedding(10, 2)(tg.tensor(np.array([1, 2], dtype="int32"))).shape == (2, 2)

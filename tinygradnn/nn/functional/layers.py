@@ -72,7 +72,10 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm=No
     """
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
-    idx = _int_indices(input, "embedding")
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype not in (np.int64, np.int32):  # (as PyTorch: no other integer dtype, no float or bool)
+        raise TypeError(f"embedding: expected integer indices of dtype int64 or int32, got dtype {idx.dtype}; "
+                        "use .long()")
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
     n = weight.shape[0]
