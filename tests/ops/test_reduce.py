@@ -479,3 +479,19 @@ def test_argmax_of_bool_is_refused_like_torch(fn):
         getattr(tg, fn)(tg.tensor([True, False]))
     with pytest.raises(RuntimeError, match="bool"):
         getattr(tg.tensor([[True, False]]), fn)(1)
+
+
+@requires_torch
+@pytest.mark.torch
+def test_mean_with_dtype_like_torch():
+    """``mean(..., dtype=)`` casts first (so integer inputs can be averaged), as in PyTorch; before, a TypeError."""
+    import torch
+
+    data = [[1, 2], [4, 4]]
+    ours = tg.tensor(data).mean(1, dtype=tg.float64)
+    theirs = torch.tensor(data).mean(1, dtype=torch.float64)
+    assert ours.dtype == np.float64
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    tg.mean(x, dtype=tg.float64).backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [0.5, 0.5]

@@ -219,8 +219,10 @@ def _sum_or_prod(x: Tensor, dim, keepdim: bool, dtype, op: str, array_fn, node) 
     return node.apply(x, axes, keepdim)
 
 
-def mean(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
-    """Mean over ``dim`` (all dims when None or empty)."""
+def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean over ``dim`` (all dims when None or empty), of ``x`` cast to ``dtype`` first if given."""
+    if dtype is not None:
+        x = x.astype(dtype)
     if x._data.dtype.kind != "f":
         raise TypeError(f"mean: input dtype should be floating point, got {x.dtype}; use .float() first")
     return Mean.apply(x, reduce_dims(dim, x.ndim, "mean"), keepdim)
