@@ -399,3 +399,36 @@ def test_load_state_dict_takes_the_saved_group_options_as_they_are():
     adam2 = optim.Adam([p], lr=0.3, amsgrad=True)
     adam2.load_state_dict(sd)
     assert adam2.param_groups[0]["amsgrad"] is False and adam2.param_groups[0]["extra"] == 1
+
+
+@pytest.mark.torch
+def test_adagrad_state_is_created_up_front_from_the_constructors_accumulator_value_as_pytorch():
+    # PyTorch's Adagrad fills every parameter's "sum" when it is built (so the state dict lists parameters
+    # that never had a gradient), and always from the constructor's initial_accumulator_value: a group's
+    # own value, or a group added later, does not change it.
+    torch = pytest.importorskip("torch")
+    arrays = make_params()
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+
+    def build(lib, ps):
+        opt = lib.optim.Adagrad([{"params": ps[:1], "initial_accumulator_value": 2.0}, {"params": ps[1:2]}],
+                                lr=0.1, initial_accumulator_value=0.5)
+        opt.add_param_group({"params": ps[2:], "initial_accumulator_value": 3.0})
+        return opt
+
+    opt, topt = build(tg, ours), build(torch, theirs)
+    assert sorted(opt.state_dict()["state"]) == sorted(topt.state_dict()["state"]) == [0, 1]
+    for step in range(4):
+        for i, (p, tp) in enumerate(zip(ours, theirs)):
+            if (step + i) % 2:  # some parameters without a gradient on some steps
+                p.grad = tp.grad = None
+                continue
+            g = fake_grad(step, i, tp.detach().numpy())
+            p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours, theirs):
+            np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-12)
+            np.testing.assert_allclose(opt.state[p]["sum"].numpy(), topt.state[tp]["sum"].numpy(), rtol=1e-12)
+            assert opt.state[p]["step"] == int(topt.state[tp]["step"])

@@ -15,6 +15,10 @@ class Adagrad(Optimizer):
         clr = lr / (1 + (t - 1) * lr_decay)
         sum += g * g                     # starts at initial_accumulator_value
         p -= clr * g / (sqrt(sum) + eps)
+
+    As in PyTorch, every parameter given to the constructor gets its state at once (so ``state_dict()``
+    lists it even before it has a gradient), and ``sum`` always starts at the constructor's
+    ``initial_accumulator_value``: a parameter group's own value is ignored.
     """
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
@@ -32,12 +36,18 @@ class Adagrad(Optimizer):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, self.state[p])
+
+    def _init_state(self, p, state):
+        state["step"] = 0
+        state["sum"] = self._zeros_like(p, float(self.defaults["initial_accumulator_value"]))
 
     def _update(self, p, grad, state, group):
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-        if not state:
-            state["step"] = 0
-            state["sum"] = self._zeros_like(p, float(group["initial_accumulator_value"]))
+        if not state:  # a parameter of a group added later
+            self._init_state(p, state)
         state["step"] += 1
         clr = lr / (1 + (state["step"] - 1) * lr_decay)
         accumulated = state["sum"]._data
