@@ -237,3 +237,21 @@ def test_errors():
         one_cycle.step()
     with pytest.raises(ValueError, match="Tried to step 4 times"):
         one_cycle.step()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name,kw", [("LinearLR", dict(start_factor=1.0, end_factor=0.1, total_iters=7)),
+                                     ("StepLR", dict(step_size=3, gamma=0.3)), ("ExponentialLR", dict(gamma=0.9)),
+                                     ("MultiStepLR", dict(milestones=[2, 5, 5], gamma=0.3)),
+                                     ("CosineAnnealingLR", dict(T_max=5, eta_min=0.01))])
+def test_step_with_epoch_gives_torchs_closed_form_to_the_last_bit(name, kw):
+    torch = pytest.importorskip("torch")
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.07)
+    topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.07)
+    ours, theirs = getattr(sched, name)(opt, **kw), getattr(torch.optim.lr_scheduler, name)(topt, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for epoch in [3, 1, 4, 6, 9, 2]:
+            opt.step(), topt.step()
+            ours.step(epoch), theirs.step(epoch)
+            assert ours.get_last_lr() == theirs.get_last_lr(), epoch

@@ -244,9 +244,9 @@ class LinearLR(LRScheduler):
         return [lr * factor for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self):
-        fraction = min(self.total_iters, self.last_epoch) / self.total_iters
-        return [base_lr * (self.start_factor + (self.end_factor - self.start_factor) * fraction)
-                for base_lr in self.base_lrs]
+        # (PyTorch's order of operations, so that the lr matches to the last bit)
+        change = (self.end_factor - self.start_factor) * min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base_lr * (self.start_factor + change) for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
