@@ -1,7 +1,8 @@
-"""nn.Sequential records each run of Linear and activation layers as one graph node (nnops.chain).
+"""nn.Sequential records each run of Linear and activation layers as one graph node (nnops.chain), and a
+ReLU followed by a max pooling as one node (ops.conv.ReLUMaxPool).
 
-The chain runs the layers' own rules, so every number must be exactly the unfused layers' number; hooks,
-anomaly mode, double backward, the version counter and the errors must behave as without it.
+Every number must be exactly the unfused layers' number; hooks, anomaly mode, double backward, the version
+counter and the errors must behave as without the fused nodes.
 """
 
 import numpy as np
@@ -176,3 +177,84 @@ def test_a_layer_used_several_times_gives_exactly_the_unfused_sums():
     chained, unfused = _run(model, lambda m, t: m(t), x, True), _run(model, _unfused, x, True)
     for ours, theirs in zip(chained[2], unfused[2]):
         np.testing.assert_array_equal(ours, theirs)
+
+
+# ----------------------------------------------------------------------------- ReLU + max pooling
+def _pool_input(shape, seed=0, dtype=np.float64, special=True):
+    """Whole numbers (ties, zeros, windows of negatives only), and with ``special`` a NaN and a -inf."""
+    x = np.random.default_rng(seed).integers(-3, 3, size=shape).astype(dtype)
+    if special:
+        x.flat[1], x.flat[7] = np.nan, -np.inf
+    return x
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("kernel, stride, dilation, ceil_mode", [(2, None, 1, False), (3, 1, 1, False),
+                                                                 (2, 3, 2, False), (3, 2, 1, True), (1, 1, 1, False)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_then_max_pooling_is_one_node_with_exactly_the_unfused_numbers(nd, kernel, stride, dilation,
+                                                                               ceil_mode, dtype):
+    pool = (nn.MaxPool1d if nd == 1 else nn.MaxPool2d)(kernel, stride, dilation=dilation, ceil_mode=ceil_mode)
+    tg.manual_seed(0)
+    conv = (nn.Conv1d if nd == 1 else nn.Conv2d)(2, 3, 2).to(dtype)
+    for model, special in ((nn.Sequential(nn.ReLU(), pool), True), (nn.Sequential(conv, nn.ReLU(), pool), False)):
+        x = _pool_input((2, 2) + (8,) * nd, dtype=dtype, special=special)
+        if not ceil_mode:  # (ceil_mode windows past the edge are padding: ReLU then runs first, as checked below)
+            assert type(model(tg.tensor(x, requires_grad=True)).grad_fn).__name__ == "ReLUMaxPool"
+        fused, unfused = _run(model, lambda m, t: m(t), x, True), _run(model, _unfused, x, True)
+        np.testing.assert_array_equal(fused[0], unfused[0])
+        for ours, theirs in zip([fused[1], *fused[2]], [unfused[1], *unfused[2]]):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_relu_then_a_padded_max_pooling_runs_relu_first():
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(3, 1, padding=1, dilation=2))  # windows of padding only exist
+    x = _pool_input((1, 2, 5, 5))
+    out = model(tg.tensor(x, requires_grad=True))
+    assert type(out.grad_fn).__name__ == "MaxPool"
+    np.testing.assert_array_equal(out.detach().numpy(), _unfused(model, tg.tensor(x)).numpy())
+
+
+def test_relu_and_max_pooling_with_hooks_indices_or_in_place_relu_run_on_their_own():
+    x = tg.tensor(_pool_input((1, 2, 6, 6)), requires_grad=True)
+    seen = []
+    hooked = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
+    hooked[1].register_forward_pre_hook(lambda m, args: seen.append(type(args[0].grad_fn).__name__))
+    hooked(x)
+    assert seen == ["ReLU"]
+    out, indices = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, return_indices=True))(x)
+    assert type(out.grad_fn).__name__ == "MaxPool" and indices.shape == out.shape
+    assert type(nn.Sequential(nn.ReLU(inplace=True), nn.MaxPool2d(2))(x * 1).grad_fn).__name__ == "MaxPool"
+    assert type(nn.Sequential(nn.ReLU(), nn.Tanh(), nn.MaxPool2d(2))(x).grad_fn).__name__ == "MaxPool"
+
+
+@requires_torch
+def test_a_small_cnn_with_fused_relu_and_pooling_against_torch():
+    import torch
+
+    def layers(m):
+        return (m.Conv2d(1, 4, 3, padding=1), m.ReLU(), m.MaxPool2d(2), m.Flatten(),
+                m.Linear(4 * 4 * 4, 5), m.ReLU(), m.Linear(5, 3))
+
+    x = np.random.default_rng(0).standard_normal((3, 1, 8, 8)).astype(np.float32)
+    compare_with_torch(nn.Sequential(*layers(nn)), torch.nn.Sequential(*layers(torch.nn)), x)
+
+
+def test_fused_relu_and_pooling_passes_gradcheck_and_gradgradcheck():
+    model = nn.Sequential(nn.Conv1d(1, 2, 2), nn.ReLU(), nn.MaxPool1d(2)).double()
+    x = np.random.default_rng(1).standard_normal((2, 1, 9))
+    gradcheck_module(model, x)
+    xt = tg.tensor(x, requires_grad=True)
+    assert type(model(xt).grad_fn).__name__ == "ReLUMaxPool"
+    assert gradgradcheck(lambda t, *ps: model(t), (xt, model[0].weight))
+
+
+def test_fused_relu_and_pooling_over_windows_of_256_elements():
+    """A window of 256 elements needs 256 as its 'no element' choice: that must not wrap around to 0."""
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(16))
+    x = -np.random.default_rng(0).random((1, 2, 16, 16))  # channel 0: all negative, so no gradient
+    x[0, 1] *= -1
+    fused, unfused = _run(model, lambda m, t: m(t), x, True), _run(model, _unfused, x, True)
+    assert type(model(tg.tensor(x, requires_grad=True)).grad_fn).__name__ == "ReLUMaxPool"
+    np.testing.assert_array_equal(fused[1], unfused[1])
+    assert not fused[1][0, 0].any() and fused[1][0, 1].any()

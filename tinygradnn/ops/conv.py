@@ -449,15 +449,15 @@ def _maxpool_forward(x, geom, want_choice):
     if len(views) == 2:
         choice = not_found.view(np.uint8)  # 0 or 1 already, no copy
     else:
-        choice = not_found.astype(np.uint8 if len(views) <= 256 else np.int32)
+        choice = not_found.astype(np.uint8 if len(views) < 256 else np.int32)  # (len(views) must fit too)
         for v in views[1:-1]:
             not_found &= v != out
             choice += not_found
     # with padding, one cheap test: a maximum equal to the fill may have been found in the padding
     if geom.pad != ((0, 0), (0, 0)) and out.size and np.fmin.reduce(out, axis=None) == low:
         _choose_real_cells(choice, views, out, geom)
-    # one cheap test (a sum without Python wrapper); NaN, or inf - inf, sends us to the slow path
-    if x.dtype.kind == "f" and np.isnan(np.add.reduce(out, axis=None)):
+    # one cheap test (the ufunc's reduce: no Python wrapper): a NaN anywhere makes the maximum NaN
+    if x.dtype.kind == "f" and out.size and np.isnan(np.maximum.reduce(out, axis=None)):
         for k, v in enumerate(views):  # a window's NaN is its maximum: the last one wins, as in PyTorch
             np.copyto(choice, k, where=np.isnan(v))
     return out, choice
@@ -574,6 +574,21 @@ class MaxPool(Function):
             return _maxpool_grad(g, choice, ctx.geom, ctx.shape), None, None
         choice = choice._data if isinstance(choice, Tensor) else choice
         return _MaxPoolRoute.apply(g, choice, ctx.geom, ctx.shape, True), None, None
+
+
+class ReLUMaxPool(MaxPool):
+    """``max_pool(relu(x))`` for pooling without padding, computed as ``relu(max_pool(x))``: ReLU is monotone,
+    so it commutes with the max and runs on the pooled elements only. The gradient is max pooling's, except
+    that a window whose maximum is not positive (ReLU's gradient there is 0) gets none: its choice is set to
+    ``len(geom.offsets)``, which names no element."""
+
+    def forward(ctx, x, geom, want_choice):
+        out, choice = _maxpool_forward(_as4d(x), geom, want_choice)
+        if want_choice:  # (arithmetic: np.copyto(..., where=) is far slower on these strided arrays)
+            dead = ~(out > 0)  # (NaN too)
+            np.maximum(choice, dead.astype(choice.dtype) * len(geom.offsets), out=choice)
+        ctx.saved, ctx.geom, ctx.shape = (choice,), geom, x.shape
+        return _from4d(np.maximum(out, 0, out=out), geom)
 
 
 class _MaxPoolRoute(Function):
@@ -777,11 +792,18 @@ def _pool_input(op, nd, x, integers=False):
     return x, unbatched
 
 
-def _max_pool(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+def _max_pool(op, nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, relu=False):
+    """``max_pool{nd}d``; with ``relu`` (and no ``return_indices``) ``max_pool{nd}d(relu(x))`` (nn.Sequential)."""
     # PyTorch max-pools integers in 2-D, but in 1-D only with return_indices
     x, unbatched = _pool_input(op, nd, x, integers=nd == 2 or return_indices)
     geom, _ = _pool_geometry(op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    out = MaxPool.apply(x, geom, return_indices or (x.requires_grad and is_grad_enabled()))
+    node = MaxPool
+    if relu:  # a window of padding only would pool the fill, not relu's 0: with padding, ReLU runs first
+        if geom.pad == ((0, 0), (0, 0)):
+            node = ReLUMaxPool
+        else:
+            x = x.relu()
+    out = node.apply(x, geom, return_indices or (x.requires_grad and is_grad_enabled()))
     if return_indices:
         if out._ctx is not None:
             choice = out._ctx.saved[0]

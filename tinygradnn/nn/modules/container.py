@@ -9,12 +9,14 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from ...autograd.grad_mode import _State
+from ...ops import conv as _conv
 from ...ops import elementwise as _ew
 from ...ops import nnops
 from ...tensor import Tensor
 from ..module import Module, _addindent
 from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
+from .pooling import MaxPool1d, MaxPool2d
 
 
 def _index(idx, n: int, name: str) -> int:
@@ -29,6 +31,7 @@ def _index(idx, n: int, name: str) -> int:
 _CHAINABLE = {Linear: ((nnops.Linear, 2), Linear.forward), Tanh: ((_ew.Tanh, 0), Tanh.forward),
               Sigmoid: ((_ew.Sigmoid, 0), Sigmoid.forward), ReLU: ((_ew.ReLU, 0), ReLU.forward)}
 _NOT_CHAINABLE = (None, None)
+_POOLS = {MaxPool1d: (1, MaxPool1d.forward), MaxPool2d: (2, MaxPool2d.forward)}  # a held ReLU runs inside these
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -38,15 +41,22 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
     A chain starts at a ``Linear`` whose input passes ``F.linear``'s checks (else the layer runs on its own
     and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations. A layer
     with hooks or another ``forward`` runs on its own, and so does a ``Linear`` already in the chain (the
-    engine then adds its gradients in the unfused order).
+    engine then adds its gradients in the unfused order). A plain ``ReLU`` outside a chain followed by a plain
+    max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``).
     """
     pending, steps, params = [], [], []  # the chain so far: its modules, (op, n_params) pairs, parameters
     features = dtype = None  # the chain's current output: last dim and dtype
+    relu = None  # a ReLU outside a chain, held back in case a max pooling follows: they then run as one node
     for m in modules:
         kind = type(m)
         step, forward = _CHAINABLE.get(kind, _NOT_CHAINABLE)
         plain = (forward is kind.forward and "forward" not in m.__dict__  # a chainable layer, no hooks
                  and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks))
+        if relu is not None:  # a plain max pooling takes the held ReLU in; anything else runs after it
+            if _takes_relu(m):
+                x, relu = _relu_max_pool(m, x), None
+                continue
+            x, relu = relu(x), None
         if plain and kind is Linear and m not in pending:
             w, b = m._parameters["weight"], m._parameters["bias"]
             if not pending:
@@ -60,15 +70,35 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
                 params += (w, b)
                 features = wd.shape[0]
                 continue
-        elif plain and pending and kind is not Linear and not (kind is ReLU and m.inplace):
-            pending.append(m)
-            steps.append(step)
-            continue
+        elif plain and kind is not Linear and not (kind is ReLU and m.inplace):
+            if pending:
+                pending.append(m)
+                steps.append(step)
+                continue
+            if kind is ReLU:
+                relu = m
+                continue
         if pending:
             x = _run_pending(pending, steps, params, x)
             pending, steps, params = [], [], []
         x = m(x)
+    if relu is not None:
+        return relu(x)
     return _run_pending(pending, steps, params, x) if pending else x
+
+
+def _takes_relu(m: Module) -> bool:
+    """Whether ``m`` is a max pooling without hooks, another ``forward`` or ``return_indices``."""
+    forward = _POOLS.get(type(m), _NOT_CHAINABLE)[1]
+    return (forward is type(m).forward and "forward" not in m.__dict__ and not m.return_indices
+            and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks))
+
+
+def _relu_max_pool(m: Module, x: Tensor) -> Tensor:
+    """``m(relu(x))`` for a max pooling ``m`` as one node (:class:`ops.conv.ReLUMaxPool`)."""
+    nd = _POOLS[type(m)][0]
+    return _conv._max_pool(f"max_pool{nd}d", nd, x, m.kernel_size, m.stride, m.padding, m.dilation, m.ceil_mode,
+                           False, relu=True)
 
 
 def _run_pending(pending: list, steps: list, params: list, x):
@@ -99,9 +129,11 @@ class Sequential(Module):
 
     A run of ``Linear`` layers and ``Tanh``/``Sigmoid``/``ReLU`` activations that starts with a ``Linear``
     is recorded as one graph node (``ChainBackward``) that runs the layers' own forward and backward
-    rules: the same numbers, with less Python per layer. A layer with hooks or a replaced ``forward``, a
-    subclass, ``ReLU(inplace=True)`` and anything else runs on its own, and under ``detect_anomaly()`` every
-    layer does.
+    rules: the same numbers, with less Python per layer. A ``ReLU`` followed by ``MaxPool1d``/``MaxPool2d``
+    is one node too (``ReLUMaxPoolBackward``): without padding it pools first and applies ReLU to the pooled
+    values only, the same numbers again. A layer with hooks or a replaced ``forward``, a subclass,
+    ``ReLU(inplace=True)``, pooling with ``return_indices`` and anything else runs on its own, and under
+    ``detect_anomaly()`` every layer does.
     """
 
     def __init__(self, *args):
