@@ -252,8 +252,9 @@ def _col2im(cols: np.ndarray, geom: _Geometry) -> np.ndarray:
     return np.ascontiguousarray(_crop(gxp, geom))
 
 
-def _im2col_channels_last(x: np.ndarray, geom: _Geometry) -> np.ndarray:
-    """Channels-last columns: x (N, C, H, W) -> (N*Ho*Wo, kh*kw*C), one row per window in (i, j, c) order."""
+def _im2col_channels_last(x: np.ndarray, geom: _Geometry, ones: bool = False) -> np.ndarray:
+    """Channels-last columns: x (N, C, H, W) -> (N*Ho*Wo, kh*kw*C), one row per window in (i, j, c) order;
+    with ``ones``, a last column of ones (N*Ho*Wo, kh*kw*C + 1) that the bias multiplies in the gemm."""
     (kh, kw), (ho, wo), (n, c, h, w) = geom.kernel, geom.out_size, x.shape
     (t, b), (left, r) = geom.pad
     xh = x.transpose(0, 2, 3, 1)  # (N, H, W, C): a view, contiguous when x is stored channels last
@@ -261,7 +262,12 @@ def _im2col_channels_last(x: np.ndarray, geom: _Geometry) -> np.ndarray:
         xh, inner = np.zeros((n,) + geom.padded_size + (c,), dtype=x.dtype), xh
         xh[:, t:t + h, left:left + w] = inner
     win = _windows(xh, geom, (1, 2))  # (N, Ho, Wo, C, kh, kw), a view
-    return np.ascontiguousarray(win.transpose(0, 1, 2, 4, 5, 3)).reshape(n * ho * wo, kh * kw * c)
+    k = kh * kw * c
+    cols = np.empty((n * ho * wo, k + ones), dtype=x.dtype)
+    np.copyto(cols[:, :k].reshape(n, ho, wo, kh, kw, c), win.transpose(0, 1, 2, 4, 5, 3))  # the one copy
+    if ones:
+        cols[:, k] = 1
+    return cols
 
 
 def _col2im_channels_last(gh: np.ndarray, w: np.ndarray, geom: _Geometry, n: int) -> np.ndarray:
@@ -288,10 +294,11 @@ def _conv_forward(x, w, b, geom):
     """y = conv(x, w) + b for x (N, C, H, W), w (O, C/groups, kh, kw): (y, the columns for backward)."""
     (n, o), (ho, wo) = (x.shape[0], w.shape[0]), geom.out_size
     if _channels_last(geom):
-        cols = _im2col_channels_last(x, geom)
-        y = cols @ w.transpose(2, 3, 1, 0).reshape(-1, o)  # one gemm: (N*Ho*Wo, O)
-        if b is not None:
-            y += b
+        # the bias is the weight of a column of ones: adding it over (N*Ho*Wo, O) in a pass of its own, a
+        # broadcast over short rows, took longer than the whole gemm for the workloads' small convolutions
+        cols = _im2col_channels_last(x, geom, ones=b is not None)
+        wm = w.transpose(2, 3, 1, 0).reshape(-1, o)  # (kh*kw*C, O)
+        y = cols @ (wm if b is None else np.concatenate((wm, b[None])))  # one gemm: (N*Ho*Wo, O)
         return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), cols  # (N, O, Ho, Wo), stored channels last
     cols = _im2col(x, geom)
     y = np.matmul(w.reshape(geom.groups, o // geom.groups, -1), cols)  # (N, G, O/G, Ho*Wo): a gemm per sample
@@ -313,9 +320,15 @@ def _weight_grad(g, cols, w_shape, groups):
 
 
 def _weight_grad_channels_last(gh, cols, w_shape):
-    """gw (O, C, kh, kw) from gh (N*Ho*Wo, O) and channels-last columns (N*Ho*Wo, kh*kw*C): one gemm."""
+    """gw (O, C, kh, kw) from gh (N*Ho*Wo, O) and channels-last columns (N*Ho*Wo, kh*kw*C), which may end with
+    the bias's column of ones (left out here): one gemm."""
+    return _weight_from_rows(gh.T @ cols[:, :np.prod(w_shape[1:])], w_shape)
+
+
+def _weight_from_rows(rows, w_shape):
+    """The weight layout (O, C, kh, kw) of a gradient computed as rows (O, kh*kw*C) in channels-last order."""
     o, c, kh, kw = w_shape
-    return np.ascontiguousarray((gh.T @ cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
+    return np.ascontiguousarray(rows.reshape(o, kh, kw, c).transpose(0, 3, 1, 2))
 
 
 def _conv_backward(g, w, cols, geom, need_x, need_w, need_b):
@@ -324,8 +337,12 @@ def _conv_backward(g, w, cols, geom, need_x, need_w, need_b):
     if _channels_last(geom):
         gh = _rows_channels_last(g)  # (N*Ho*Wo, O)
         gx = _col2im_channels_last(gh, w, geom, g.shape[0]) if need_x else None
-        gw = _weight_grad_channels_last(gh, cols, w.shape) if need_w else None
-        gb = ones_vector(gh.shape[0], gh.dtype) @ gh if need_b else None  # column sums
+        if need_w and need_b:  # cols end with the bias's column of ones: one gemm gives both gradients
+            full = gh.T @ cols
+            gw, gb = _weight_from_rows(full[:, :-1], w.shape), np.ascontiguousarray(full[:, -1])
+        else:
+            gw = _weight_grad_channels_last(gh, cols, w.shape) if need_w else None
+            gb = ones_vector(gh.shape[0], gh.dtype) @ gh if need_b else None  # column sums
         return gx, gw, gb
     if need_x:
         groups, o = geom.groups, w.shape[0]
