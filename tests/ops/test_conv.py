@@ -731,3 +731,25 @@ def test_max_pool_padding_ties_match_torch_on_random_inputs(dtype):
             ours(xt, **kw).backward(tg.tensor(g))
             theirs(tx, **kw).backward(torch.tensor(g))
             np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy(), err_msg=str(kw))
+
+
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("trained", ["weight", "bias", "neither"])
+def test_a_frozen_weight_or_bias_gets_no_gradient_and_the_others_torchs(nd, trained):
+    """The bias is folded into the forward gemm; each of the backward's three cases must still be right."""
+    torch = _torch()
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((3, 2) + (7,) * nd), rng.standard_normal((4, 2) + (3,) * nd), rng.standard_normal(4)]
+    needs = [True, trained == "weight", trained == "bias"]
+    ours = [tg.tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
+    theirs = [torch.tensor(a, requires_grad=n) for a, n in zip(arrays, needs)]
+    op, torch_op = (C.conv1d, torch.nn.functional.conv1d) if nd == 1 else (C.conv2d, torch.nn.functional.conv2d)
+    out, tout = op(*ours, padding=1), torch_op(*theirs, padding=1)
+    g = rng.standard_normal(out.shape)
+    out.backward(tg.tensor(g))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for t, tt in zip(ours, theirs):
+        assert (t.grad is None) == (tt.grad is None)
+        if t.grad is not None:
+            np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-12)
