@@ -57,6 +57,7 @@ def test_conv2d(kwargs):
 
 @pytest.mark.parametrize("kwargs", [{}, {"stride": 2, "padding": 2}, {"dilation": 2}, {"groups": 3},
                                     {"padding": "same"}])
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")  # (PyTorch's own)
 def test_conv1d(kwargs):
     compare_with_torch(nn.Conv1d(3, 6, 4, **kwargs), torch.nn.Conv1d(3, 6, 4, **kwargs), randn(2, 3, 11),
                        rtol=1e-4, atol=1e-5)
