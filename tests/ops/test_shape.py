@@ -735,3 +735,13 @@ def test_edge_forms_of_index_select_cat_and_repeat_interleave_as_pytorch():
     np.testing.assert_array_equal(tg.repeat_interleave(tg.tensor([1, 2, 3])).numpy(), [0, 1, 1, 2, 2, 2])
     with pytest.raises(ValueError, match="repeat_interleave"):
         tg.repeat_interleave(tg.tensor([[1, 2]]))
+
+
+def test_a_skipped_empty_1d_input_of_cat_gets_an_empty_gradient_as_pytorch():
+    empty, x = tg.zeros(0, requires_grad=True), tg.ones(2, 3, requires_grad=True)
+    (tg.cat([x, empty], 1) * 2).sum().backward()
+    assert empty.grad is not None and empty.grad.shape == (0,) and empty.grad.dtype == empty.dtype
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+    y = tg.zeros(1, 2, requires_grad=True)
+    (g,) = tg.autograd.grad(tg.cat([empty, y, empty]).sum(), (empty,), create_graph=True)
+    assert g.shape == (0,)

@@ -404,14 +404,19 @@ def roll(x: Tensor, shifts, dims=None) -> Tensor:
 
 # ----------------------------------------------------------------------------- joining and splitting
 class Cat(Function):
-    def forward(ctx, *xs, axis):
-        ctx.axis, ctx.sizes = axis, [x.shape[axis] for x in xs]
-        return np.concatenate(xs, axis=axis)
+    """Join along ``axis``; the inputs marked in ``skip`` (empty 1-D tensors, which PyTorch skips) take no
+    part but get an empty gradient."""
+
+    def forward(ctx, *xs, axis, skip):
+        ctx.axis, ctx.skip, ctx.sizes = axis, skip, [x.shape[axis] for x, s in zip(xs, skip) if not s]
+        return np.concatenate([x for x, s in zip(xs, skip) if not s] if True in skip else xs, axis=axis)
 
     def backward(ctx, g, F):
         bounds = np.cumsum([0] + ctx.sizes)
         lead = (slice(None),) * ctx.axis
-        return tuple(F.getitem(g, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
+        parts = iter([F.getitem(g, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:])])
+        empty = F.reshape(F.getitem(g, (slice(0, 0),) * g.ndim), (0,)) if True in ctx.skip else None
+        return tuple(empty if s else next(parts) for s in ctx.skip)
 
 
 def _tensor_list(tensors, op: str) -> list:
@@ -428,18 +433,21 @@ def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     dtype = promote_types(*(t.dtype for t in tensors))  # float32 with int64 is float32 (see tinygradnn._dtype)
-    kept = [t for t in tensors if t.shape != (0,)]
-    tensors = [t if t.dtype == dtype else t.astype(dtype) for t in kept or tensors]
-    ndim = tensors[0].ndim
+    tensors = [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
+    skip = tuple(t.shape == (0,) for t in tensors)
+    if False not in skip:  # only empty 1-D tensors: an empty result, whatever dim
+        skip = (False,) * len(tensors)
+    kept = [t for t, s in zip(tensors, skip) if not s]
+    ndim = kept[0].ndim
     if ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    axis = _axis(dim, ndim, "cat") if kept else 0  # (only empty 1-D tensors: an empty result, whatever dim)
-    ref = tensors[0].shape
-    for t in tensors[1:]:
+    axis = _axis(dim, ndim, "cat") if kept[0].shape != (0,) else 0
+    ref = kept[0].shape
+    for t in kept[1:]:
         if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1:] != ref[:axis] + ref[axis + 1:]:
-            shapes = ", ".join(str(u.shape) for u in tensors)
+            shapes = ", ".join(str(u.shape) for u in kept)
             raise ValueError(f"cat: tensors must have the same shape except in dim {dim}; got {shapes}")
-    return Cat.apply(*tensors, axis=axis)
+    return Cat.apply(*tensors, axis=axis, skip=skip)
 
 
 concatenate = cat
