@@ -258,3 +258,10 @@ def test_fused_relu_and_pooling_over_windows_of_256_elements():
     assert type(model(tg.tensor(x, requires_grad=True)).grad_fn).__name__ == "ReLUMaxPool"
     np.testing.assert_array_equal(fused[1], unfused[1])
     assert not fused[1][0, 0].any() and fused[1][0, 1].any()
+
+
+def test_relu_of_booleans_is_refused_fused_or_not_as_pytorch():
+    x = tg.tensor(np.eye(4, dtype=bool).reshape(1, 1, 4, 4))
+    for model in (nn.ReLU(), nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))):
+        with pytest.raises(TypeError, match="relu|max_pool2d"):
+            model(x)

@@ -649,6 +649,8 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     """``max(x, 0)`` (gradient 0 at 0, as in PyTorch)."""
+    if isinstance(x, Tensor) and x._data.dtype.kind == "b":
+        raise TypeError("relu: boolean inputs are not supported, as in PyTorch; convert with .float() or .long()")
     return ReLU.apply(x)
 
 
