@@ -15,6 +15,7 @@ from tinygradnn.data import (
     SequentialSampler,
     SubsetRandomSampler,
     TensorDataset,
+    WeightedRandomSampler,
     default_collate,
     random_split,
 )
@@ -173,6 +174,22 @@ def test_default_collate_errors():
         default_collate([{"a": 1}, {"b": 1}])
     with pytest.raises(ValueError, match="non-empty"):
         default_collate([])
+    with pytest.raises(ValueError, match="got a str$"):  # not "of length 0"
+        default_collate("ab")
+    with pytest.raises(ValueError, match="int64 range"):  # as PyTorch (ValueError: Overflow)
+        default_collate([2**70, 1])
+
+
+def test_default_collate_promotes_mixed_dtypes_as_pytorch():
+    # torch.stack / torch.as_tensor promotion: a floating dtype wins over integers unchanged (NumPy: float64)
+    assert default_collate([tg.ones(2), tg.tensor(np.zeros(2, np.int64))]).dtype == np.float32
+    assert default_collate([np.zeros(2, np.int64), np.ones(2, np.float32)]).dtype == np.float32
+    assert default_collate([np.zeros(2, np.int64), np.ones(2, np.float16)]).dtype == np.float16
+    assert default_collate([np.zeros(2, np.uint8), np.ones(2, np.int8)]).dtype == np.int16
+    assert default_collate([np.int64(1), np.float32(2)]).dtype == np.float32
+    assert default_collate([np.float16(1), np.int64(2)]).tolist() == [1.0, 2.0]
+    graph = default_collate([tg.ones(2, requires_grad=True), tg.tensor(np.zeros(2, np.int64))])
+    assert graph.dtype == np.float32 and graph.requires_grad
 
 
 def test_batch_size_none_yields_unbatched_samples_as_tensors():
@@ -205,6 +222,38 @@ def test_custom_sampler_and_batch_sampler():
     assert len(with_replacement) == 20 and set(with_replacement) <= set(range(5))
     longer = list(RandomSampler(range(5), num_samples=12))
     assert sorted(longer[:10]) == sorted(list(range(5)) * 2)
+
+
+def test_random_sampler_of_an_empty_dataset_says_so():
+    with pytest.raises(RuntimeError, match="empty"):
+        list(RandomSampler([], replacement=True, num_samples=3))
+    with pytest.raises(RuntimeError, match="empty"):
+        list(RandomSampler([], num_samples=3))
+
+
+def test_weighted_random_sampler():
+    gen = tg.Generator().manual_seed(0)
+    draws = list(WeightedRandomSampler([0.0, 1.0, 3.0], 4000, generator=gen))
+    assert len(draws) == 4000 and all(type(i) is int for i in draws) and 0 not in draws
+    assert 0.7 < draws.count(2) / 4000 < 0.8  # weights need not sum to 1
+    once = list(WeightedRandomSampler(np.array([1.0, 2.0, 3.0]), 3, replacement=False, generator=gen))
+    assert sorted(once) == [0, 1, 2]
+    assert len(WeightedRandomSampler(tg.tensor([1.0, 2.0]), 7)) == 7
+    again = [list(WeightedRandomSampler([1, 2, 3], 5, generator=tg.Generator().manual_seed(1))) for _ in range(2)]
+    assert again[0] == again[1]
+    loader = DataLoader(TensorDataset(*xy()), batch_size=4, sampler=WeightedRandomSampler([1.0] * N, 6))
+    assert [len(y) for _, y in loader] == [4, 2]
+    with pytest.raises(RuntimeError, match="without replacement"):
+        list(WeightedRandomSampler([1.0, 0.0, 2.0], 3, replacement=False))
+    with pytest.raises(ValueError, match="num_samples"):
+        WeightedRandomSampler([1.0], 0)
+    with pytest.raises(ValueError, match="replacement"):
+        WeightedRandomSampler([1.0], 1, replacement=1)
+    with pytest.raises(ValueError, match="1d"):
+        WeightedRandomSampler([[1.0, 2.0]], 1)
+    for bad in ([-1.0, 2.0], [1.0, float("nan")], [0.0, 0.0], []):
+        with pytest.raises(RuntimeError):
+            WeightedRandomSampler(bad, 1)
 
 
 def test_iterable_dataset():

@@ -7,7 +7,7 @@ from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 
 import numpy as np
 
-from .._dtype import get_default_dtype
+from .._dtype import get_default_dtype, promote_types
 from ..ops.shape import stack
 from ..tensor import Tensor
 
@@ -22,14 +22,17 @@ def _same_shapes(arrays: list[np.ndarray]) -> None:
                                f"{a.shape} (sample {i}); pad them to one shape or pass a collate_fn")
 
 
-def _stack(arrays: list[np.ndarray]) -> Tensor:
+def _stack(arrays: list[np.ndarray], dtype) -> Tensor:
     _same_shapes(arrays)
-    return Tensor._wrap(np.stack(arrays))
+    return Tensor._wrap(np.stack(arrays, dtype=dtype))
 
 
 def _numbers(batch: list) -> Tensor:
     """Python (or NumPy scalar) numbers: ints -> int64, floats -> the default float dtype, bools -> bool."""
     arr = np.array(batch)
+    if arr.dtype == object and all(isinstance(b, int) for b in batch):
+        big = [b for b in batch if not -2**63 <= b < 2**63]
+        raise ValueError(f"default_collate: integers out of the int64 range: {big}")
     if arr.dtype.kind == "b":
         return Tensor._wrap(arr)
     if arr.dtype.kind in "iu":
@@ -56,25 +59,26 @@ def default_collate(batch: list):
         [tensor([1., 2.]), tensor([0, 1])]
     """
     if not isinstance(batch, Sequence) or isinstance(batch, str | bytes) or len(batch) == 0:
-        raise ValueError(f"default_collate expects a non-empty list of samples, got {type(batch).__name__}"
-                         + (" of length 0" if isinstance(batch, Sequence) else ""))
+        raise ValueError(f"default_collate expects a non-empty list of samples, got a {type(batch).__name__}"
+                         + (" of length 0" if isinstance(batch, Sequence) and not batch else ""))
     elem = batch[0]
     if isinstance(elem, str | bytes):  # NumPy's str_ and bytes_ too, before the NumPy scalars
         return batch
     if isinstance(elem, Tensor | np.ndarray):
         _check_all(batch, Tensor | np.ndarray)
         arrays = [b._data if isinstance(b, Tensor) else b for b in batch]
-        for a in arrays:
-            if a.dtype.kind not in "biuf":
-                raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found an array of dtype {a.dtype}")
+        dtypes = {a.dtype for a in arrays}
+        for d in dtypes:
+            if d.kind not in "biuf":
+                raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found an array of dtype {d}")
         if any(isinstance(b, Tensor) and b._requires_grad for b in batch):  # keep the graph, as torch.stack
             _same_shapes(arrays)
             return stack([b if isinstance(b, Tensor) else Tensor._wrap(b) for b in batch])
-        return _stack(arrays)
+        return _stack(arrays, promote_types(*dtypes))  # as torch.stack: float32 with int64 is float32
     if isinstance(elem, bool | int | float | np.generic):
         _check_all(batch, bool | int | float | np.generic)
         if all(isinstance(b, np.generic) for b in batch):
-            arr = np.array(batch)  # NumPy scalars keep their dtype (mixed ones: NumPy's common dtype, as PyTorch)
+            arr = np.array(batch, dtype=promote_types(*{b.dtype for b in batch}))  # keep the dtype; mixed: as torch
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"default_collate: batch must contain {_SUPPORTED}; found {type(elem).__name__}")
             return Tensor._wrap(arr)

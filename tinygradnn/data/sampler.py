@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..random import get_generator
+from ..tensor import Tensor
 from ._overrides import key_array, shortcut
 
 
@@ -61,12 +62,51 @@ class RandomSampler(Sampler):
         """This epoch's order (drawing it advances the generator)."""
         rng = get_generator(self.generator)
         n, k = len(self.data_source), self.num_samples
+        if n == 0:
+            raise RuntimeError(f"RandomSampler: cannot draw {k} samples from an empty data source")
         if self.replacement:
             return rng.integers(0, n, size=k)
         parts = [rng.permutation(n) for _ in range(k // n)]
         if k % n:
             parts.append(rng.permutation(n)[: k % n])
         return np.concatenate(parts)
+
+    def __iter__(self):
+        return iter(self.index_array().tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (which need not sum to 1).
+
+    Without replacement each index comes at most once, so ``num_samples`` may not exceed the number
+    of nonzero weights.
+    """
+
+    def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
+        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples!r}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement!r}")
+        w = np.asarray(weights._data if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {w.shape}")
+        if not w.size or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+            raise RuntimeError(f"weights must be finite, non-negative and not all zero, got {w.tolist()}")
+        self.weights = w
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def index_array(self) -> np.ndarray:
+        """This epoch's draw (advancing the generator)."""
+        if not self.replacement and self.num_samples > np.count_nonzero(self.weights):
+            raise RuntimeError(f"cannot draw {self.num_samples} samples without replacement from "
+                               f"{np.count_nonzero(self.weights)} nonzero weights")
+        return get_generator(self.generator).choice(len(self.weights), self.num_samples, self.replacement,
+                                                    self.weights / self.weights.sum())
 
     def __iter__(self):
         return iter(self.index_array().tolist())
