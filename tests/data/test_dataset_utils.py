@@ -64,6 +64,13 @@ def test_random_split_sizes_and_disjointness(lengths, sizes):
         assert [p[i][0].item() for i in range(len(p))] == list(p.indices)
 
 
+def test_random_split_takes_lengths_as_a_tensor_or_array():
+    ds = TensorDataset(np.arange(10))
+    assert [len(p) for p in random_split(ds, tg.tensor(np.array([7, 3])))] == [7, 3]  # as torch.tensor([7, 3])
+    assert [len(p) for p in random_split(ds, tg.tensor([0.5, 0.5]))] == [5, 5]
+    assert [len(p) for p in random_split(ds, np.array([0.2, 0.8]))] == [2, 8]
+
+
 def test_random_split_reproducible_and_random():
     ds = TensorDataset(np.arange(50))
 

@@ -179,7 +179,7 @@ def random_split(dataset, lengths, generator=None) -> list[Subset]:
         (8, 2)
     """
     n = len(dataset)
-    lengths = list(lengths)
+    lengths = lengths.tolist() if isinstance(lengths, Tensor) else list(lengths)
     if not lengths:
         raise ValueError("random_split needs at least one length")
     for i, length in enumerate(lengths):
