@@ -75,7 +75,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
                      "PolynomialLR", "MultiplicativeLR")
     },
     "tinygradnn.utils.data": {
-        "WeightedRandomSampler": "a custom Sampler whose __iter__ yields indices drawn with np.random.choice(p=...)",
         "DistributedSampler": "RandomSampler (one process)",
         "get_worker_info": "nothing: data always loads in the main process (get_worker_info() would return None)",
     },

@@ -267,6 +267,24 @@ def test_iterable_dataset():
         DataLoader(Stream(), shuffle=True)
 
 
+def test_adding_iterable_datasets_chains_them():
+    class Stream(IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+        def __len__(self):
+            return self.n
+
+    chained = Stream(3) + Stream(2)
+    assert isinstance(chained, tg.data.ChainDataset) and list(chained) == [0, 1, 2, 0, 1] and len(chained) == 5
+    assert [b.tolist() for b in DataLoader(chained, batch_size=2)] == [[0, 1], [2, 0], [1]]
+    with pytest.raises(TypeError, match="IterableDataset"):
+        list(tg.data.ChainDataset([Stream(1), [5]]))
+
+
 def test_num_workers_and_friends_are_accepted():
     ds = TensorDataset(*xy())
     loader = DataLoader(ds, batch_size=5, num_workers=4, pin_memory=True, persistent_workers=True, prefetch_factor=2)

@@ -1,4 +1,5 @@
-"""Datasets: indexable collections of samples (``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``)."""
+"""Datasets: indexable collections of samples (``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``)
+and streams (``IterableDataset``, ``ChainDataset``)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,29 @@ class IterableDataset(Dataset):
 
     def __iter__(self):
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: IterableDataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several streams one after the other (what ``stream_a + stream_b`` gives)."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def _streams(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, got a {type(d).__name__}")
+            yield d
+
+    def __iter__(self):
+        for d in self._streams():
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._streams())
 
 
 class TensorDataset(Dataset):
