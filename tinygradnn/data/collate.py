@@ -74,7 +74,8 @@ def default_collate(batch: list):
         if any(isinstance(b, Tensor) and b._requires_grad for b in batch):  # keep the graph, as torch.stack
             _same_shapes(arrays)
             return stack([b if isinstance(b, Tensor) else Tensor._wrap(b) for b in batch])
-        return _stack(arrays, promote_types(*dtypes))  # as torch.stack: float32 with int64 is float32
+        # mixed dtypes promote as torch.stack does: float32 with int64 is float32 (NumPy: float64)
+        return _stack(arrays, promote_types(*dtypes) if len(dtypes) > 1 else None)
     if isinstance(elem, bool | int | float | np.generic):
         _check_all(batch, bool | int | float | np.generic)
         if all(isinstance(b, np.generic) for b in batch):
