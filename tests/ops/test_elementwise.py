@@ -199,3 +199,22 @@ def test_clamp_by_a_0d_result_gets_its_gradient(bound):
     x.clamp(**{bound: a * 2}).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0] if bound == "min" else [1.0, 0.0])
     assert a.grad.item() == 2.0
+
+
+@requires_torch
+def test_relu_gradient_at_nan_and_with_non_finite_upstream_gradients_as_torch():
+    """PyTorch's threshold_backward: 0 where x <= 0 (even for an inf/NaN gradient), else the gradient (NaN x too)."""
+    import torch
+
+    x, g = [np.nan, -1.0, 0.0, 2.0, -3.0], [5.0, np.inf, np.nan, 3.0, -2.0]
+    for double in (False, True):
+        t = tg.tensor(x, requires_grad=True)
+        y = t.relu()
+        if double:  # the backward recorded as ops
+            (gx,) = tg.autograd.grad(y, t, tg.tensor(g), create_graph=True)
+        else:
+            y.backward(tg.tensor(g))
+            gx = t.grad
+        tt = torch.tensor(x, requires_grad=True)
+        torch.relu(tt).backward(torch.tensor(g))
+        np.testing.assert_array_equal(gx.detach().numpy(), tt.grad.numpy())

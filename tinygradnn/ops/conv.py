@@ -523,15 +523,25 @@ def _maxpool_scatter(g, choice, geom, shape):
     channels_last = _is_channels_last(choice)
     if _is_channels_last(g) != channels_last:  # one copy into the input's layout beats kh*kw mixed-layout passes
         g = _copy_in_layout(g, channels_last)
-    return _pool_scatter(lambda k, out=None: np.multiply(g, choice == k, out=out), geom, shape, g.dtype,
+    if np.isfinite(np.add.reduce(g, axis=None)):  # (one cheap test: inf * 0 would give the others NaN)
+        return _pool_scatter(lambda k, out=None: np.multiply(g, choice == k, out=out), geom, shape, g.dtype,
+                             channels_last)
+    return _pool_scatter(lambda k, out=None: _copy_out(np.where(choice == k, g, 0), out), geom, shape, g.dtype,
                          channels_last)
+
+
+def _copy_out(a: np.ndarray, out):
+    if out is None:
+        return a
+    np.copyto(out, a)
+    return out
 
 
 def _maxpool_gather(gx, choice, geom):
     """The adjoint of ``_maxpool_scatter``: the chosen element of each window of gx."""
     out = None
     for k, v in _pool_views(_pad(gx, geom), geom):
-        term = v * (choice == k)
+        term = np.where(choice == k, v, 0)  # (not v * (choice == k): inf * 0 is NaN)
         out = term if out is None else out + term
     return out
 
@@ -602,7 +612,7 @@ class ReLUMaxPool(MaxPool):
     def forward(ctx, x, geom, want_choice):
         out, choice = _maxpool_forward(_as4d(x), geom, want_choice)
         if want_choice:  # (arithmetic: np.copyto(..., where=) is far slower on these strided arrays)
-            dead = ~(out > 0)  # (NaN too)
+            dead = out <= 0  # (not NaN: ReLU passes a NaN's gradient, as PyTorch)
             np.maximum(choice, dead.astype(choice.dtype) * len(geom.offsets), out=choice)
         ctx.saved, ctx.geom, ctx.shape = (choice,), geom, x.shape
         return _from4d(np.maximum(out, 0, out=out), geom)
