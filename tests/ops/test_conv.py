@@ -753,3 +753,22 @@ def test_a_frozen_weight_or_bias_gets_no_gradient_and_the_others_torchs(nd, trai
         assert (t.grad is None) == (tt.grad is None)
         if t.grad is not None:
             np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_max_pool_backward_and_double_backward_with_an_inf_gradient_as_torch():
+    """Only each window's chosen element gets the gradient: an inf there must not make the others NaN (inf * 0)."""
+    torch = _torch()
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 5))
+    v = np.ones((1, 2, 4, 4))
+    v[0, 0, 0, 0] = np.inf
+    u = np.ones(x.shape)
+    u[0, 1, 2, 2] = np.inf
+    t, tt = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    g = tg.tensor(v, requires_grad=True)
+    tgv = torch.tensor(v, requires_grad=True)
+    (gx,) = tg.autograd.grad(C.max_pool2d(t, 2, 1), t, g, create_graph=True)
+    (tgx,) = torch.autograd.grad(torch.nn.functional.max_pool2d(tt, 2, 1), tt, tgv, create_graph=True)
+    np.testing.assert_array_equal(gx.detach().numpy(), tgx.detach().numpy())
+    (gg,) = tg.autograd.grad(gx, g, tg.tensor(u))
+    (tgg,) = torch.autograd.grad(tgx, tgv, torch.tensor(u))
+    np.testing.assert_array_equal(gg.numpy(), tgg.numpy())
