@@ -585,7 +585,7 @@ class ReLU(Function):
 
     def backward(ctx, g, F):
         (y,) = ctx.saved
-        return F.where(y <= 0, 0, g)  # as PyTorch: a NaN x passes g, and x <= 0 gets 0 even for an inf g
+        return g * (y != 0)  # y >= 0 or NaN: a NaN x passes g, as PyTorch (x <= 0 then is false)
 
 
 class LeakyReLU(Function):
