@@ -531,6 +531,7 @@ def _maxpool_scatter(g, choice, geom, shape):
 
 
 def _copy_out(a: np.ndarray, out):
+    """``a``, written into ``out`` if given (the ``out=`` of a ``_pool_scatter`` value function)."""
     if out is None:
         return a
     np.copyto(out, a)
