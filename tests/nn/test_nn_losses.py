@@ -56,7 +56,7 @@ def test_bce_is_finite_at_0_and_1_like_pytorch():
     torch.nn.functional.binary_cross_entropy(pr, tr, reduction="sum").backward()
     np.testing.assert_allclose(tt.grad.numpy(), tr.grad.numpy(), rtol=1e-12)
     assert tt.grad.numpy()[:4].tolist() == [np.inf, -np.inf, np.inf, -np.inf]
-    np.testing.assert_allclose(pt.grad.numpy(), pr.grad.numpy(), rtol=1e-8)  # (torch: a float32 1e-12)
+    np.testing.assert_allclose(pt.grad.numpy(), pr.grad.numpy(), rtol=1e-13)  # (torch: a float32 1e-12)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -241,3 +241,18 @@ def test_class_labels_of_other_int_dtypes_raise_as_pytorch(loss):
     assert getattr(F, loss)(tg.randn(5), tg.from_numpy(np.array(1, np.uint8))).shape == ()
     with pytest.raises(RuntimeError, match=r"uint8 labels only for an \(N, C\) input"):  # as torch
         getattr(F, loss)(tg.randn(2, 5, 3), tg.from_numpy(np.zeros((2, 3), np.uint8)))
+
+
+@pytest.mark.parametrize("loss,option", [("huber_loss", {"delta": 0.5}), ("smooth_l1_loss", {"beta": 0.5}),
+                                         ("huber_loss", {}), ("smooth_l1_loss", {})])
+def test_huber_and_smooth_l1_gradient_is_finite_for_an_infinite_difference(loss, option):
+    # as PyTorch: the linear branch's gradient +-delta (+-1 for smooth L1), not NaN from the unused square
+    x = np.array([np.inf, -np.inf, 1e300, 0.2, 3.0, np.nan])
+    t = np.array([0.0, 1.0, -1e300, 0.0, 1.0, 0.0])  # (a NaN difference: NaN gradient, as PyTorch)
+    xt, tt = tg.tensor(x, requires_grad=True), tg.tensor(t, requires_grad=True)
+    getattr(F, loss)(xt, tt, reduction="sum", **option).backward()
+    xr, tr = torch.tensor(x, requires_grad=True), torch.tensor(t, requires_grad=True)
+    getattr(torch.nn.functional, loss)(xr, tr, reduction="sum", **option).backward()
+    np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(tt.grad.numpy(), tr.grad.numpy(), rtol=1e-12)
+    assert np.isfinite(xt.grad.numpy()[:5]).all() and np.isnan(xt.grad.numpy()[5:]).all()

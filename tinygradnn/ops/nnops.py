@@ -119,6 +119,7 @@ def mse_loss(x: Tensor, t: Tensor, reduction: str = "mean") -> Tensor:
 # ----------------------------------------------------------------------------- binary cross-entropy
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) and log(1 - p) at -100, so p = 0 or 1 gives a finite loss
 _TINY = math.exp(_LOG_FLOOR)
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's floor of p (1 - p) in the gradient: a float32 constant
 
 
 def _clamped_log(p, F):
@@ -139,7 +140,7 @@ class BinaryCrossEntropy(Function):
         gp = gy = None
         if need_p:  # PyTorch's gradient: (p - y) / max(p (1 - p), 1e-12), finite at p = 0 and p = 1
             d = p * (1 - p)
-            gp = g * (p - y) / F.where(d > 1e-12, d, 1e-12)
+            gp = g * (p - y) / F.where(d > _BCE_EPS, d, _BCE_EPS)
         if need_y:  # PyTorch's gradient: log(1 - p) - log(p), not clamped (+-inf at p = 0 and p = 1)
             with np.errstate(divide="ignore"):
                 gy = g * (F.log(1 - p) - F.log(p))

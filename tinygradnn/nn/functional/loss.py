@@ -111,7 +111,9 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     diff = input - _same_shape("huber_loss", input, target)
     size = ops.abs(diff)
-    return _reduce(ops.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta)), reduction)
+    small = ~(size >= delta)  # (NaN diffs too: a NaN gradient, as PyTorch)
+    inner = ops.where(small, diff, 0.0)  # squared only where used: an inf diff gets gradient +-delta, not NaN
+    return _reduce(ops.where(small, 0.5 * inner * inner, delta * (size - 0.5 * delta)), reduction)
 
 
 def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
@@ -125,7 +127,9 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduct
     size = ops.abs(diff)
     if beta == 0:
         return _reduce(size, reduction)
-    return _reduce(ops.where(size < beta, (0.5 / beta) * diff * diff, size - 0.5 * beta), reduction)
+    small = ~(size >= beta)
+    inner = ops.where(small, diff, 0.0)  # (as in huber_loss: no NaN gradient from an inf diff)
+    return _reduce(ops.where(small, (0.5 / beta) * inner * inner, size - 0.5 * beta), reduction)
 
 
 # ----------------------------------------------------------------------------- binary
