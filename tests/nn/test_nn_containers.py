@@ -132,3 +132,13 @@ def test_pop_add_and_mul_as_pytorch():
     assert list(s2) == [b, c, b, c] and list(s2._modules) == ["0", "1", "2", "3"]
     with pytest.raises(ValueError, match="Non-positive multiplication factor 0"):
         s2 * 0  # noqa: B018
+
+
+def test_sequential_del_renames_every_child_as_pytorch():
+    # PyTorch renumbers all children "0", "1", ... after a deletion, named ones too (the state_dict keys change)
+    seq = nn.Sequential(OrderedDict([("a", nn.Linear(1, 1)), ("b", nn.ReLU()), ("c", nn.Linear(1, 2))]))
+    del seq[1]
+    assert list(seq._modules) == ["0", "1"]
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    seq = nn.Sequential(OrderedDict([("a", nn.Linear(1, 1)), ("b", nn.ReLU())]))
+    assert isinstance(seq.pop(-1), nn.ReLU) and list(seq._modules) == ["0"]

@@ -171,11 +171,11 @@ class Sequential(Module):
         keys = list(self._modules)
         for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self), "Sequential")]]:
             delattr(self, key)
-        # keep the names 0, 1, 2, ... consecutive, as PyTorch does
-        items = list(self._modules.items())
+        # renumber the children 0, 1, 2, ..., named ones too, as PyTorch does
+        modules = list(self._modules.values())
         self._modules.clear()
-        for i, (key, module) in enumerate(items):
-            self._modules[str(i) if key.isdigit() else key] = module
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
 
     def append(self, module: Module) -> Sequential:
         """Add ``module`` at the end; returns self."""
