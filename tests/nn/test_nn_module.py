@@ -459,3 +459,15 @@ def test_repr_matches_pytorch():
                             m.CrossEntropyLoss(), m.MSELoss(), m.Linear(3, 1, bias=False), m.Sequential())
 
     assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_load_state_dict_reads_a_one_element_vector_into_a_0d_entry_as_pytorch():
+    # PyTorch's backward compatibility with 0.3 checkpoints: shape (1,) loads into a 0-d tensor, (2,) does not
+    m = nn.Module()
+    m.register_buffer("count", tg.tensor(0.0))
+    m.load_state_dict({"count": tg.tensor([5.0])})
+    assert m.count.shape == () and m.count.item() == 5.0
+    m.load_state_dict({"count": np.array([6.0])}, assign=True)
+    assert m.count.shape == () and m.count.item() == 6.0
+    with pytest.raises(RuntimeError, match=r"size mismatch for count: copying a param with shape \(2,\)"):
+        m.load_state_dict({"count": tg.tensor([1.0, 2.0])})

@@ -452,6 +452,8 @@ class Module:
             if key not in state_dict:
                 continue
             arr = _as_array(state_dict[key], key)
+            if arr.shape == (1,) and target.ndim == 0:  # a 0-d entry from a PyTorch 0.3 checkpoint, as PyTorch
+                arr = arr.reshape(())
             if arr.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {arr.shape} from checkpoint, "
                               f"the shape in current model is {target.shape}.")
