@@ -63,6 +63,10 @@ def test_parameters_to_vector_and_back():
     np.testing.assert_array_equal(model.bias.detach().numpy(), [6, 7])
     with pytest.raises(ValueError, match="1-D vector of 8 elements"):
         vector_to_parameters(tg.zeros(7), model.parameters())
+    with pytest.raises(TypeError, match="expected a Tensor, got list"):
+        vector_to_parameters([0.0] * 8, model.parameters())
+    with pytest.raises(TypeError, match="expected Tensors, got ndarray"):
+        parameters_to_vector([np.zeros(2)])
 
 
 def test_clip_grad_norm_returns_the_norm_in_the_widest_gradient_dtype():

@@ -55,11 +55,16 @@ def parameters_to_vector(parameters) -> Tensor:
     params = _as_list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: got no parameters")
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"parameters_to_vector: expected Tensors, got {type(p).__name__}")
     return ops.cat([ops.reshape(p, (-1,)) for p in params], 0)
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into the parameters, in place."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor, got {type(vec).__name__}")
     params = _as_list(parameters)
     total = sum(p.numel() for p in params)
     if vec.ndim != 1 or vec.shape[0] != total:
