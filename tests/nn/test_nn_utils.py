@@ -73,3 +73,25 @@ def test_clip_grad_norm_returns_the_norm_in_the_widest_gradient_dtype():
     p, q = nn.Parameter(tg.zeros(2)), nn.Parameter(tg.zeros(1, dtype=tg.float64))
     p.grad, q.grad = tg.tensor([3.0, 4.0]), tg.tensor([0.0], dtype=tg.float64)
     assert clip_grad_norm_([p, q], 10.0).dtype == np.float64
+
+
+@pytest.mark.parametrize("scale,norm_type", [(300.0, 2.0), (300.0, 3.0), (1e-4, 2.0)])
+def test_clip_grad_norm_of_float16_gradients_neither_overflows_nor_underflows(scale, norm_type):
+    # squares of float16 gradients overflow (or underflow) in float16: PyTorch accumulates in float32
+    g = np.full(50, scale, np.float16)
+    p = nn.Parameter(tg.zeros(50, dtype=tg.float16))
+    p.grad = tg.tensor(g.copy())
+    total = clip_grad_norm_([p], 1.0, norm_type)
+    expected = float(np.linalg.norm(g.astype(np.float64), norm_type))
+    assert total.dtype == tg.float16 and total.item() == pytest.approx(expected, rel=1e-3)
+    np.testing.assert_allclose(p.grad.numpy().astype(np.float64), g / (expected + 1e-6) if expected > 1 else g,
+                               rtol=2e-3)
+
+
+def test_clip_values_may_be_tensors():
+    p = nn.Parameter(tg.zeros(3))
+    p.grad = tg.tensor([-5.0, 0.25, 7.0])
+    clip_grad_value_([p], tg.tensor(0.5))
+    np.testing.assert_array_equal(p.grad.numpy(), [-0.5, 0.25, 0.5])
+    assert clip_grad_norm_([p], tg.tensor(0.1)).item() == pytest.approx(0.75)
+    np.testing.assert_allclose(np.linalg.norm(p.grad.numpy()), 0.1, rtol=1e-5)

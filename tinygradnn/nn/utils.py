@@ -25,14 +25,17 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return Tensor._wrap(np.asarray(0.0, dtype=np.float32))
-    norm_type = float(norm_type)
+    norm_type, max_norm = float(norm_type), float(max_norm)
     arrays = [g._data for g in grads]
+    dtype = np.result_type(*arrays)  # the total norm's: the widest gradient dtype
     if math.isinf(norm_type):  # (np.max, unlike Python's max, lets a NaN through)
         total = float(np.max([np.abs(a).max() if a.size else 0.0 for a in arrays]))
     elif norm_type == 0:  # PyTorch takes the 0-"norm" of the per-tensor norms: the gradients not all zero
         total = float(sum(bool(np.count_nonzero(a)) for a in arrays))
     else:
-        total = sum(float(np.sum(np.abs(a) ** norm_type)) for a in arrays) ** (1.0 / norm_type)
+        # float16 in float32, as PyTorch: their powers would overflow or underflow in float16
+        total = sum(float(np.sum(np.abs(a, dtype=np.promote_types(a.dtype, np.float32)) ** norm_type))
+                    for a in arrays) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, so "
                            "they cannot be clipped; set error_if_nonfinite=False to skip this check")
@@ -40,11 +43,12 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     if not coef >= 1:  # (a NaN norm makes every gradient NaN, as in PyTorch)
         for a in arrays:
             a *= coef
-    return Tensor._wrap(np.asarray(total, dtype=np.result_type(*arrays)))  # (the widest gradient dtype)
+    return Tensor._wrap(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient element to ``[-clip_value, clip_value]`` in place."""
+    clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
             np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
