@@ -77,6 +77,17 @@ def test_module_dict():
     assert len(d) == 0
 
 
+def test_module_dict_update_errors_as_pytorch():
+    d = nn.ModuleDict()
+    with pytest.raises(ValueError, match="element #0 has length 3; 2 is required"):
+        d.update([("a", nn.ReLU(), 1)])
+    with pytest.raises(ValueError, match="element #0 has length 1"):
+        d.update("ab")  # strings are sequences of 1-character strings
+    with pytest.raises(TypeError, match="element #0 should be an iterable"):
+        d.update([3])
+    assert len(d) == 0
+
+
 def test_container_reprs_match_pytorch():
     torch = pytest.importorskip("torch")
 

@@ -362,7 +362,11 @@ class ModuleDict(Module):
     def update(self, modules) -> None:
         """Add the modules of a mapping, or of an iterable of ``(key, module)`` pairs."""
         pairs = modules.items() if isinstance(modules, Mapping | ModuleDict) else modules
-        for item in pairs:
-            if not isinstance(item, tuple | list) or len(item) != 2:
-                raise TypeError(f"ModuleDict.update: expected (key, module) pairs, got {item!r}")
+        for i, item in enumerate(pairs):
+            if not isinstance(item, Iterable):
+                raise TypeError(f"ModuleDict update sequence element #{i} should be an iterable (key, module) pair, "
+                                f"got {type(item).__name__}")
+            item = tuple(item)
+            if len(item) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{i} has length {len(item)}; 2 is required")
             self[item[0]] = item[1]
