@@ -291,3 +291,29 @@ def test_fused_relu_and_pooling_with_nan_and_inf_as_unfused_and_torch(nd):
     for out, grad in results:
         np.testing.assert_array_equal(out, tout.detach().numpy())
         np.testing.assert_array_equal(grad, tx.grad.numpy())
+
+
+@requires_torch
+@pytest.mark.parametrize("chained", [True, False])
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")  # (PyTorch's own)
+def test_backward_with_create_graph_leaves_differentiable_grads_as_torch(chained):
+    """A leaf's .grad after backward(create_graph=True) keeps its graph (the rules' fresh arrays are for plain
+    backward only): here the squared gradient norm, differentiated again, against torch."""
+    import torch
+
+    model = _mlp(dtype=np.float64)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 4, bias=False),
+                                 torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.Sigmoid(),
+                                 torch.nn.Linear(4, 3)).double()
+    tmodel.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    out = model(tg.tensor(x)) if chained else _unfused(model, tg.tensor(x))
+    (out ** 2).sum().backward(create_graph=True)
+    (tmodel(torch.tensor(x)) ** 2).sum().backward(create_graph=True)
+    ours, theirs = list(model.parameters()), list(tmodel.parameters())
+    assert all(p.grad.requires_grad for p in ours)
+    penalty = sum((p.grad * p.grad).sum() for p in ours)
+    tpenalty = sum((p.grad * p.grad).sum() for p in theirs)
+    (g,) = tg.autograd.grad(penalty, [ours[0]])
+    (tg_,) = torch.autograd.grad(tpenalty, [theirs[0]])
+    np.testing.assert_allclose(g.numpy(), tg_.numpy(), rtol=1e-9, atol=1e-12)

@@ -131,7 +131,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                     p_ctx = p._ctx
                     if p_ctx is None:
                         leaves.append(p)
-                        if _fresh(gi, g, in_grads):
+                        if (ctx.fresh_grads and not create_graph) or _fresh(gi, g, in_grads):
                             owned.add(p)  # the leaf can keep this array as .grad without a copy
                     elif p_ctx.saved is None and (needed is None or p in needed):
                         raise _freed_graph_error(p_ctx)

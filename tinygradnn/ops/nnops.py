@@ -31,6 +31,8 @@ from .namespaces import ones_vector
 class Linear(Function):
     """``y = x @ w.T + b`` for ``x`` of shape ``(..., in)``, ``w`` ``(out, in)``, ``b`` ``(out,)`` or None."""
 
+    fresh_grads = True  # (three matmuls)
+
     def forward(ctx, x, w, b):
         ctx.saved = (x, w)
         y = x @ w.T
@@ -180,6 +182,8 @@ class Chain(Function):
     ``((Linear, 2), (Tanh, 0), (Linear, 2))``. Forward and backward run the ops' own rules, in order and
     in reverse, so the numbers are the unfused ops' numbers; the engine sees one node instead of several.
     """
+
+    fresh_grads = True  # (its steps' gradients: it starts with a Linear)
 
     def forward(ctx, steps, x, *params):
         nodes, i = [], 0
