@@ -499,6 +499,14 @@ ORACLE = [
     "b.clone().pow_(2)", "b.clone().pow_(True)", "b.clone().pow_(False)", "b.clone().pow_(b)", "b.clone().pow_(2.)",
     "b.clone().pow_(t([2, 2]))", "b.clone().__ipow__(2)",
     "n ** 2.5", "t([-2, 0, 3]) ** 2.5", "t([-2, 0, 3]) ** -1.0", "b ** -1.0", "(-2.5) ** t([-2, 0, 3])",
+    # comparisons compute in the promoted dtype (a 0-d tensor only counts when of a higher category)
+    "t([16777217], dtype=T.int32) == t([16777216.])", "t([16777217]) < t([16777216.])", "t([2**24 + 1]) == 16777216.",
+    "t([0.1]) == t(0.1, dtype=T.float64)", "t([0.1]) != t(0.1, dtype=T.float64)", "t(0.1) >= t([0.1], dtype=T.float64)",
+    "t([2049], dtype=T.int32) == t([2048.], dtype=T.float16)", "u8 > i32[:1]", "u8 == t(200, dtype=T.int32)",
+    # clamp with tensor bounds: the result dtype is that of x and both bounds together
+    "n.clamp(t([2.5]))", "n.clamp(t([2, 2, 2]), t([2.5, 0., 3.]))", "f.clamp(max=t(0.5, dtype=T.float64))",
+    "f.clamp(t([0.5], dtype=T.float64))", "i32.clamp(t(2))", "i32.clamp(t([0, 0, 0]), t(5.))", "f.clamp(min=t(1))",
+    "u8.clamp(max=t([3, 3, 3, 3], dtype=T.int32))", "f.half().clamp(t(0.5, dtype=T.float64), t([1.], dtype=T.float64))",
     # bool subtraction, sign
     "b - f[:2]", "f[:2] - b", "1 - b", "b - 1", "b - 1.5", "b - True", "n - True", "f - t(True)", "b - b", "-b",
     "T.sign(t([float('nan'), -0.0, 0.0, -3., float('inf')]))", "T.sign(b)", "T.sign(t([-2,0,3]))",

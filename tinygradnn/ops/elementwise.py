@@ -749,8 +749,21 @@ def clamp(x: Tensor, min=None, max=None) -> Tensor:
             raise TypeError(f"clamp: {name} must be a number or a tensor, got {type(bound).__name__}")
     if x._data.dtype.kind != "f" and (type(min) is float or type(max) is float):
         x = cast(x, get_default_dtype())  # an integer tensor with a Python float: the default float dtype
+    bounds = [v for v in (min, max) if type(v) is Tensor]
+    if bounds:  # the result dtype is that of x and the tensor bounds together, as PyTorch
+        dtype = _promoted_dtype(x, *bounds)
+        x, min, max = (cast(v, dtype) if type(v) is Tensor and v._data.dtype != dtype else v for v in (x, min, max))
     min, max = _int_bounds(x, min, max, "clamp")
     return Clamp.apply(x, min, max)
+
+
+def _promoted_dtype(*xs: Tensor) -> np.dtype:
+    """PyTorch's result dtype of several tensors: :func:`_result_type`'s rule for 0-d tensors, over many."""
+    dims, zeros = [x._data.dtype for x in xs if x.ndim], [x._data.dtype for x in xs if not x.ndim]
+    if not dims or not zeros:
+        return promote_types(*(dims or zeros))
+    d, z = promote_types(*dims), promote_types(*zeros)
+    return d if _CATEGORY[z.kind] <= _CATEGORY[d.kind] else promote_types(d, z)
 
 
 def _int_bounds(x: Tensor, lo, hi, op: str):
@@ -880,6 +893,15 @@ def _compare(name, ufunc, wraps: bool = True):
             y = _wrapped(y, x.dtype, name)
         elif wraps and type(x) is int and type(b) is Tensor and y.dtype.kind != "f":
             x = _wrapped(x, y.dtype, name)
+        # compare in the promoted dtype, as PyTorch (NumPy would compare int32 with float32 in float64)
+        if type(a) is Tensor and type(b) is Tensor:
+            if x.dtype != y.dtype:
+                dtype = _result_type(a, b)
+                x, y = x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+        elif type(y) is float and type(a) is Tensor and x.dtype.kind != "f":
+            x = x.astype(get_default_dtype())
+        elif type(x) is float and type(b) is Tensor and y.dtype.kind != "f":
+            y = y.astype(get_default_dtype())
         try:
             return Tensor._wrap(ufunc(x, y))
         except ValueError as e:
