@@ -191,8 +191,12 @@ def test_item_tolist_numpy():
     x = tg.tensor([[1.5, 2.0]])
     assert x.tolist() == [[1.5, 2.0]]
     assert tg.tensor([3.5]).item() == 3.5 and isinstance(tg.tensor(2).item(), int)
-    with pytest.raises(ValueError, match="one-element"):
+    with pytest.raises(RuntimeError, match=r"2 elements cannot be converted to Scalar"):  # as PyTorch's item()
         x.item()
+    with pytest.raises(ValueError, match="one element"):  # int() and float() raise ValueError, as PyTorch
+        int(x)
+    with pytest.raises(ValueError, match="one element"):
+        float(tg.tensor([]))
     assert x.numpy() is x.numpy(), "numpy() shares memory"
     w = tg.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="detach"):
@@ -218,6 +222,40 @@ def test_T_len_shape_helpers():
     with pytest.raises(TypeError, match="0-d"):
         len(tg.tensor(1.0))
     assert [t.tolist() for t in x] == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_size_of_a_dim_out_of_range_names_the_range():
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+        tg.zeros(2, 3).size(2)
+    with pytest.raises(IndexError, match=r"range of \[-2, 1\], but got -3"):
+        tg.zeros(2, 3).size(-3)
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        tg.zeros(()).size(0)
+    assert tg.zeros(2, 3).size(-1) == 3
+
+
+def test_mT_needs_a_matrix():
+    with pytest.raises(RuntimeError, match="mT is only supported on matrices or batches of matrices. Got 1-D"):
+        tg.zeros(3).mT  # noqa: B018
+    x = tg.tensor(2.0)
+    assert x.mT is x  # PyTorch: the identity on 0-d tensors (with a deprecation warning)
+
+
+def test_in_looks_for_an_element_anywhere():
+    x = tg.tensor([[1, 2], [3, 4]])
+    assert 3 in x and 5 not in x and 2.0 in x and tg.tensor(4) in x and tg.tensor([3, 4]) in x
+    assert tg.tensor([2, 5]) not in x and 2.5 in tg.tensor(2.5) and 1 not in tg.zeros(0)
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar, but you passed in a <class 'str'>"):
+        "a" in x  # noqa: B015
+
+
+@requires_torch
+def test_in_matches_torch():
+    for data, el in [([[0.0, 1.0], [2.0, 3.0]], 0), ([[0.0, 1.0], [2.0, 3.0]], 1.5), (7, 7), ([True, False], True),
+                     ([[1, 2], [3, 4]], [1, 4]), ([[1, 2], [3, 4]], [[1], [5]])]:
+        ours = (tg.tensor(el) if isinstance(el, list) else el) in tg.tensor(data)
+        theirs = (torch.tensor(el) if isinstance(el, list) else el) in torch.tensor(data)
+        assert ours is theirs, (data, el)
 
 
 def test_astype_and_shortcuts():

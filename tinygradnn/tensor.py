@@ -15,6 +15,7 @@ methods here only forward to it, so ``x.exp()`` and ``tinygradnn.exp(x)`` are th
 
 from __future__ import annotations
 
+import numbers
 from collections import namedtuple
 
 import numpy as np
@@ -259,8 +260,8 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"only one-element tensors can be converted to Python scalars, got shape "
-                             f"{self.shape}")
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar (shape "
+                               f"{self.shape})")
         return self._data.item()
 
     def tolist(self):
@@ -289,7 +290,13 @@ class Tensor:
 
     def size(self, dim: int | None = None):
         """The shape, or its length along ``dim``."""
-        return self.shape if dim is None else self.shape[dim]
+        if dim is None:
+            return self._data.shape
+        n = self._data.ndim
+        if not -n <= dim < n:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions" if n == 0 else
+                             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+        return self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -321,10 +328,22 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars, got shape {self.shape}")
+        return self._data.item()
+
+    def __contains__(self, element) -> bool:
+        """``element in x``: whether ``element`` (a number, or a tensor broadcast against x) equals some element."""
+        if not isinstance(element, Tensor | numbers.Number):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element)}.")
+        return bool((self == element).any())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -548,6 +567,11 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:
+        """The last two dimensions swapped (0-d tensors are returned as they are, as in PyTorch)."""
+        if self.ndim < 2:
+            if self.ndim == 0:
+                return self
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
         return _ops.transpose(self, -2, -1)
 
     def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
