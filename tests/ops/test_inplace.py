@@ -466,3 +466,10 @@ def test_in_place_bitwise_operators_change_the_tensor_itself_as_pytorch():
         tg.tensor([True]).bitwise_xor_(tg.tensor([1]))
     with pytest.raises(TypeError, match="bitwise_not_"):
         tg.tensor([1.0]).bitwise_not_()
+
+
+def test_fill_with_an_int_wraps_as_pytorch_or_refuses_what_does_not_fit():
+    assert tg.tensor([1, 2], dtype=tg.uint8).fill_(-1).tolist() == [255, 255]  # PyTorch: 255 too
+    assert tg.tensor([1, 2], dtype=np.int8).fill_(-1).tolist() == [-1, -1]
+    with pytest.raises(RuntimeError, match="300 cannot be converted to uint8 without overflow"):
+        tg.tensor([1], dtype=tg.uint8).fill_(300)
