@@ -394,3 +394,32 @@ def test_logspace_values_match_torch():
     r = tg.randint_like(tg.zeros(1000, dtype=tg.int32), 2, 5)
     assert r.dtype == np.int32 and set(r.tolist()) == {2, 3, 4}
     assert set(tg.randint_like(tg.zeros(1000), 3).tolist()) == {0.0, 1.0, 2.0}
+
+
+@requires_torch
+def test_size_conversion_and_comparison_helpers_as_pytorch():
+    a = np.random.default_rng(0).standard_normal((2, 6)).astype(np.float32)
+    x, tx = tg.tensor(a), torch.tensor(a)
+    assert (x.itemsize, x.nbytes) == (tx.itemsize, tx.nbytes)
+    for name in ("short", "byte", "char"):
+        assert str(getattr(x, name)().dtype) == str(getattr(tx, name)().dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(tx, name)().numpy())
+    assert x.is_contiguous() and not x.t().is_contiguous() and tg.tensor(1.0).is_contiguous()
+    assert x.unflatten(1, (2, -1)).shape == tuple(tx.unflatten(1, (2, -1)).shape) == (2, 2, 3)
+    with pytest.raises(ValueError, match="unflatten"):
+        x.unflatten(1, (4, -1))
+    b = a.copy()
+    b[0, 0] += 1e-6
+    b[1, 1] = np.nan
+    a[1, 1] = np.nan
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.0, "atol": 1e-9}):
+        np.testing.assert_array_equal(tg.isclose(tg.tensor(a), tg.tensor(b), **kw).numpy(),
+                                      torch.isclose(torch.tensor(a), torch.tensor(b), **kw).numpy())
+        assert tg.tensor(a).allclose(tg.tensor(b), **kw) == torch.tensor(a).allclose(torch.tensor(b), **kw)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        tg.allclose(x, x.double())
+    assert x.equal(x.clone()) and not x.equal(x + 1)
+    v = tg.tensor([[3, 1, 3], [2, 5, 2]])
+    tv = torch.tensor([[3, 1, 3], [2, 5, 2]])
+    for kw in ({}, {"dim": 0}, {"descending": True}, {"dim": 0, "descending": True}):
+        np.testing.assert_array_equal(v.argsort(**kw).numpy(), tv.argsort(**kw, stable=True).numpy())

@@ -25,7 +25,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
         "einsum": "tinygradnn.matmul with reshape/permute",
         "t": "x.T or x.transpose(0, 1)",
         "norm": "x.pow(2).sum(dim).sqrt() (or x.abs().sum(dim) for the 1-norm)",
-        "argsort": "x.sort(dim).indices",
         "concat": "tinygradnn.cat",
         "FloatTensor": "tinygradnn.tensor(data, dtype=tinygradnn.float32)",
         "LongTensor": "tinygradnn.tensor(data, dtype=tinygradnn.int64)",

@@ -309,6 +309,18 @@ class Tensor:
     def element_size(self) -> int:
         return self._data.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in row-major order without gaps (convolution outputs are channels last)."""
+        return bool(self._data.flags.c_contiguous) if type(self._data) is np.ndarray else True
+
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
@@ -395,6 +407,15 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self._converted(np.bool_)
+
+    def short(self) -> Tensor:
+        return self._converted(np.int16)
+
+    def byte(self) -> Tensor:
+        return self._converted(np.uint8)
+
+    def char(self) -> Tensor:
+        return self._converted(np.int8)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self._converted(other.dtype)
@@ -605,7 +626,7 @@ softplus erf clamp clip maximum minimum sign square
 sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
 split chunk unbind swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
-bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous
+bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous equal allclose isclose argsort unflatten
 tril triu index_select masked_select nonzero argwhere narrow movedim moveaxis repeat_interleave
 bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_
 add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ exp_ relu_ sigmoid_ tanh_

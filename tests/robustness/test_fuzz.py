@@ -210,6 +210,11 @@ def _flatten(draw, a, x, name):
     return (lambda: ops.flatten(x, s, e)), None
 
 
+def _unflatten(draw, a, x, name):
+    dim, sizes = a_dim(draw, a.ndim), tuple(draw(st.lists(st.integers(-1, 3), min_size=1, max_size=3)))
+    return (lambda: ops.unflatten(x, dim, sizes)), None
+
+
 def _repeat(draw, a, x, name):
     reps = tuple(draw(st.lists(st.integers(0, 3), min_size=a.ndim, max_size=a.ndim + 1)))
     return (lambda: getattr(ops, name)(x, reps)), lambda: np.tile(a, reps)
@@ -297,9 +302,9 @@ def _gather(draw, a, x, name):
 
 def _sort_topk(draw, a, x, name):
     dim = a_dim(draw, a.ndim)
-    if name == "sort":
+    if name in ("sort", "argsort"):
         desc = draw(st.booleans())
-        return (lambda: ops.sort(x, dim, desc)[0]), None
+        return (lambda: getattr(ops, name)(x, dim, desc)), None
     k = draw(st.integers(-1, 4))
     return (lambda: ops.topk(x, k, dim)[0]), None
 
@@ -399,7 +404,7 @@ OPS = {
     "logical_xor": binary(np.logical_xor, False),
     "bitwise_and": binary(np.bitwise_and, False), "bitwise_or": binary(np.bitwise_or, False),
     "bitwise_xor": binary(np.bitwise_xor, False), "bitwise_not": unary(np.invert),
-    "allclose": _compare_all, "equal": _compare_all, "where": _where, "matmul": _matmul,
+    "allclose": _compare_all, "isclose": _compare_all, "equal": _compare_all, "where": _where, "matmul": _matmul,
     "clamp": _clamp, "clip": _clamp, "cast": _cast,
     # reductions
     "sum": reduction(np.sum), "mean": reduction(np.mean), "prod": reduction(np.prod),
@@ -412,10 +417,11 @@ OPS = {
     # shapes
     "reshape": _reshape, "view": _reshape, "view_as": _like(None), "reshape_as": _like(None),
     "expand_as": _like(lambda a, o: np.broadcast_to(a, o.shape)), "expand": _expand, "flatten": _flatten,
+    "unflatten": _unflatten,
     "permute": _permute, "transpose": _two_dims, "swapaxes": _two_dims, "squeeze": _squeeze,
     "unsqueeze": _unsqueeze, "repeat": _repeat, "tile": _repeat, "flip": _flip, "roll": _roll,
     "split": _split, "chunk": _split, "unbind": _split, "cat": _join, "concatenate": _join, "stack": _join,
-    "getitem": _getitem, "gather": _gather, "sort": _sort_topk, "topk": _sort_topk, "pad": _pad,
+    "getitem": _getitem, "gather": _gather, "sort": _sort_topk, "argsort": _sort_topk, "topk": _sort_topk, "pad": _pad,
     "masked_fill": _masked_fill, "hstack": _stack_2, "vstack": _stack_2, "tril": _triangle, "triu": _triangle,
     "index_select": _select, "masked_select": _select, "narrow": _select, "repeat_interleave": _select,
     "movedim": _select, "moveaxis": _select, "nonzero": _select, "argwhere": _select,
@@ -515,7 +521,8 @@ _EXTRA_ARGS = {
     "minimum": (1.0,), "matmul": (tg.ones(2),), "eq": (1.0,), "ne": (1.0,), "lt": (1.0,), "le": (1.0,),
     "gt": (1.0,), "ge": (1.0,), "logical_and": (1.0,), "logical_or": (1.0,), "logical_xor": (1.0,),
     "bitwise_and": (1,), "bitwise_or": (1,), "bitwise_xor": (1,),
-    "allclose": (tg.ones(2),), "equal": (tg.ones(2),), "gather": (0, tg.tensor([0])), "getitem": (0,),
+    "allclose": (tg.ones(2),), "isclose": (tg.ones(2),), "equal": (tg.ones(2),), "unflatten": (0, (1,)),
+    "gather": (0, tg.tensor([0])), "getitem": (0,),
     "cast": (np.float32,), "chunk": (2,), "split": (1,), "expand": ((2,),), "expand_as": (tg.ones(2),),
     "reshape": ((1,),), "view": ((1,),), "view_as": (tg.ones(1),), "reshape_as": (tg.ones(1),),
     "permute": ((0,),), "repeat": ((1,),), "tile": ((1,),), "roll": (1,), "flip": ((0,),),

@@ -34,6 +34,7 @@ from .elementwise import (
     ge,
     gelu,
     gt,
+    isclose,
     isfinite,
     isnan,
     le,
@@ -111,6 +112,7 @@ from .reduce import (
     var,
 )
 from .shape import (
+    argsort,
     argwhere,
     cat,
     chunk,
@@ -146,6 +148,7 @@ from .shape import (
     tril,
     triu,
     unbind,
+    unflatten,
     unsqueeze,
     view,
     view_as,

@@ -978,10 +978,22 @@ def equal(a: Tensor, b: Tensor) -> bool:
     return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
 
 
-def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    """``numpy.allclose`` on two tensors."""
+def allclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """True where ``isclose`` holds for every element."""
     a, b = tensor_arg(a, "allclose"), tensor_arg(b, "allclose")
-    return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol))
+    return bool(np.all(isclose(a, b, rtol, atol, equal_nan)._data))
+
+
+def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    """Bool tensor: ``|a - b| <= atol + rtol * |b|`` elementwise (broadcast). Both must have one dtype, as in
+    PyTorch."""
+    a, b = tensor_arg(a, "isclose"), tensor_arg(b, "isclose")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"isclose: both tensors must have the same dtype, got {a.dtype} and {b.dtype}")
+    try:
+        return Tensor._wrap(np.asarray(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    except ValueError as e:
+        _broadcast_error("isclose", a, b, e)
 
 
 # ----------------------------------------------------------------------------- dtype cast

@@ -98,6 +98,16 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
 
 
+def unflatten(x: Tensor, dim: int, sizes) -> Tensor:
+    """Split dim ``dim`` into ``sizes`` (one of them may be -1): the inverse of ``flatten``."""
+    axis, sizes = _axis(dim, x.ndim, "unflatten"), tuple(sizes)
+    known = math.prod(n for n in sizes if n != -1)
+    if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != x.shape[axis]) or (
+            sizes.count(-1) == 1 and (known == 0 or x.shape[axis] % known)):
+        raise ValueError(f"unflatten: sizes {sizes} do not multiply to the size {x.shape[axis]} of dim {dim}")
+    return reshape(x, x.shape[:axis] + sizes + x.shape[axis + 1:])
+
+
 def permute(x: Tensor, *dims) -> Tensor:
     """Reorder dims: ``x.permute(2, 0, 1)``."""
     dims = _shape_arg(dims, "permute")
@@ -742,6 +752,11 @@ def _argsort(x: Tensor, axis: int, descending: bool) -> np.ndarray:
         return np.argsort(data, axis=axis, kind="stable")
     idx = np.argsort(np.flip(data, axis), axis=axis, kind="stable")
     return (data.shape[axis] - 1) - np.flip(idx, axis)
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    """The indices that sort ``x`` along ``dim`` (``sort(...).indices``); always stable."""
+    return sort(x, dim, descending).indices
 
 
 def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
