@@ -181,7 +181,9 @@ class Tensor:
         return self._ctx
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on a leaf)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is not None:
             self._retains_grad = True
 
@@ -224,6 +226,10 @@ class Tensor:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
             if not inputs:
                 raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+            for i, t in enumerate(inputs):
+                if not t.requires_grad:
+                    raise RuntimeError(f"backward: inputs[{i}] (shape {t.shape}) has requires_grad=False; every "
+                                       "tensor in inputs= must require grad")
             grads = run_backward([self], [g], retain_graph=retain_graph, create_graph=create_graph,
                                  inputs=inputs, allow_unused=True)
             for t, gi in zip(inputs, grads):

@@ -203,3 +203,44 @@ def test_materialize_grads_gives_zeros_for_unused_inputs_as_torch():
         tg.autograd.grad((x * 2).sum(), [u], allow_unused=False, materialize_grads=True)
     with pytest.raises(RuntimeError, match="allow_unused=True"):  # allow_unused=None alone: still an error
         tg.autograd.grad((x * 2).sum(), [u], allow_unused=None)
+
+
+def test_grad_outputs_of_the_wrong_length_raise_as_torch():
+    # zip() used to drop the outputs without a grad_output: a silently wrong (partial) gradient
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="got 2 tensors and 1 gradients"):
+        tg.autograd.grad([y, y * 3], x, grad_outputs=[tg.ones(3)])
+    (g,) = tg.autograd.grad(y, x, grad_outputs=[tg.ones(3), tg.ones(3)])  # extra ones are ignored, as in torch
+    np.testing.assert_allclose(g.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_inputs_that_do_not_require_grad_raise_in_backward_as_torch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="requires_grad=False"):
+        (x * c).sum().backward(inputs=[c])
+
+
+def test_retain_grad_on_a_tensor_that_does_not_require_grad_raises():
+    with pytest.raises(RuntimeError, match="can't retain_grad on Tensor that has requires_grad=False"):
+        tg.tensor([1.0]).retain_grad()
+    x = tg.tensor([1.0], requires_grad=True)
+    x.retain_grad()  # a leaf: no-op, as in PyTorch
+    assert not x.retains_grad
+
+
+def test_grad_accepts_the_deprecated_only_inputs():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = tg.autograd.grad((x * 3).sum(), x, only_inputs=True)
+    np.testing.assert_allclose(g.numpy(), [3.0, 3.0])
+
+
+def test_is_grads_batched_stacks_one_vector_jacobian_product_per_row():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    (jac,) = tg.autograd.grad(y, x, grad_outputs=tg.eye(3), is_grads_batched=True)
+    np.testing.assert_allclose(jac.numpy(), np.diag([2.0, 4.0, 6.0]))
+    with pytest.raises(RuntimeError, match="shape"):  # each row must have the output's shape
+        tg.autograd.grad(x * x, x, grad_outputs=tg.ones(3), is_grads_batched=True)
+

@@ -6,5 +6,6 @@ from .functional import grad
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["Function", "FunctionCtx", "once_differentiable", "grad", "gradcheck", "gradgradcheck", "GradcheckError",
-           "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "detect_anomaly"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "grad", "gradcheck", "gradgradcheck",
+           "GradcheckError", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
+           "detect_anomaly"]

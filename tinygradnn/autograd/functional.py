@@ -29,13 +29,26 @@ def _seed(out: Tensor, gradient, create_graph: bool):
     return gradient if create_graph else gradient._data.astype(out.dtype, copy=False)
 
 
+def _grad_outputs(outputs: list, grad_outputs) -> list:
+    """One grad_output (or None) per output; extra trailing ones are ignored, as in PyTorch."""
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) < len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    return grad_outputs[:len(outputs)]
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool | None = None, materialize_grads: bool = False):
+         only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False):
     """Return ``d(outputs)/d(inputs)`` as a tuple of Tensors, one per input (``.grad`` is not touched).
 
     With ``create_graph=True`` the returned gradients are themselves differentiable (Hessian-vector
     products, gradient penalties). An input the outputs do not depend on is an error, or gets ``None``
     with ``allow_unused=True``, or zeros with ``materialize_grads=True`` (which implies ``allow_unused``).
+    ``is_grads_batched=True``: the first dimension of each grad_output is a batch; the result is the stack of one
+    ``grad`` per row (a loop here, PyTorch uses vmap). ``only_inputs`` is deprecated and ignored, as in PyTorch.
     """
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
@@ -45,8 +58,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     inputs = [inputs] if single else list(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs)
+    grad_outputs = _grad_outputs(outputs, grad_outputs)
+    if is_grads_batched:
+        return _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"input {i} (shape {t.shape}) does not require grad")
@@ -62,3 +76,26 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         result = tuple(Tensor(np.zeros_like(t._data), requires_grad=create_graph) if r is None else r
                        for r, t in zip(result, inputs))
     return result
+
+
+def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad`` with ``is_grads_batched=True``: one ``grad`` per row of the grad_outputs, stacked."""
+    sizes = set()
+    for i, (o, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(g, Tensor) or g.shape[1:] != o.shape or g.ndim == 0:
+            shape = g.shape if isinstance(g, Tensor) else None
+            raise RuntimeError(f"If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                               f"the batch dimension: grad_output[{i}] has shape {shape} and output[{i}] has shape "
+                               f"{o.shape}, expected (batch, *{o.shape})")
+        sizes.add(g.shape[0])
+    if len(sizes) != 1:
+        raise RuntimeError(f"is_grads_batched=True: the grad_outputs have different batch sizes {sorted(sizes)}")
+    (n,) = sizes
+    retain = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outputs, inputs, [g[k] for g in grad_outputs], retain_graph=retain or k < n - 1,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for k in range(n)]
+    from ..ops.shape import stack
+
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
+
