@@ -89,11 +89,6 @@ def test_gradcheck_warns_on_float32_inputs_and_runs_as_torch():
         gradcheck(lambda t: _WrongSin.apply(t), x, eps=1e-3, atol=1e-2)
 
 
-def test_gradcheck_needs_an_output_that_requires_grad():
-    with pytest.raises(ValueError, match="no output"):
-        gradcheck(lambda x: x.detach() * 2, _x(2))
-
-
 def test_gradcheck_handles_non_contiguous_and_0d_inputs():
     base = tg.tensor(np.random.default_rng(0).normal(size=(3, 4)))
     x = base.T.detach().requires_grad_()  # a transposed view: not C-contiguous
@@ -194,3 +189,20 @@ def test_gradcheck_keywords_of_torch():
         gradgradcheck(lambda x: x * x, x, check_fwd_over_rev=True)
     with pytest.raises(AssertionError, match="check_backward_ad"):
         gradcheck(lambda x: x * x, x, check_backward_ad=False)
+
+
+def test_an_output_that_does_not_require_grad_must_have_a_zero_numerical_derivative_as_torch():
+    x = tg.tensor([1.0, 2.0, 3.0], dtype=tg.float64, requires_grad=True)
+    # detached but dependent on x: PyTorch fails ("Numerical gradient for function expected to be zero")
+    assert gradcheck(lambda a: (a * 2).detach(), (x,), raise_exception=False) is False
+    with pytest.raises(GradcheckError, match="input 0"):
+        gradcheck(lambda a: (a * 2).detach(), (x,))
+    assert gradcheck(lambda a: (a * 0).detach(), (x,))  # truly constant: passes
+    assert gradcheck(lambda a: a.argmax(), (x,))  # integer outputs are not checked
+
+
+def test_gradcheck_needs_an_input_that_requires_grad_as_torch():
+    x = tg.tensor([1.0, 2.0], dtype=tg.float64)
+    for check in (gradcheck, gradgradcheck):
+        with pytest.raises(ValueError, match="at least one input tensor to require gradient"):
+            check(lambda a: a * 2, (x,))

@@ -84,9 +84,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                        check_batched_forward_grad=check_batched_forward_grad)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = _differentiable(inputs, warn=True)
-    if not _flat_outputs(fn, inputs):
-        raise ValueError("gradcheck: fn returned no output that requires grad")
-    return _compare(fn, inputs, diff, eps, atol, rtol, raise_exception, False, fast_mode, **options)
+    if not diff:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
+                         "requires_grad=True.")
+    # floating outputs that do not require grad are kept: their numerical derivative must be 0, as in PyTorch
+    return _compare(fn, inputs, diff, eps, atol, rtol, raise_exception, True, fast_mode, **options)
 
 
 def _vjps(o, diff, seed, nondet_tol, check_grad_dtypes):
@@ -196,6 +198,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
                        gen_non_contig_grad_outputs=gen_non_contig_grad_outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     diff = _differentiable(inputs, warn=True)
+    if not diff:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, but none of them have "
+                         "requires_grad=True.")
     outs = _flat_outputs(fn, inputs)
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
