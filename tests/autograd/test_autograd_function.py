@@ -371,3 +371,44 @@ def test_single_non_differentiable_output_does_not_require_grad():
     np.testing.assert_array_equal(y.numpy(), [2.0, 6.0, 4.0])
     i = Argmax.apply(x)
     assert not i.requires_grad and i.grad_fn is None and i.item() == 1
+
+
+def _returning(base, grad_rule):
+    class Op(base):
+        @staticmethod
+        def forward(ctx, x, extra=None):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return grad_rule(g)
+
+    return Op
+
+
+@requires_torch
+def test_a_gradient_that_broadcasts_to_the_input_is_summed_to_its_shape_as_torch():
+    import torch
+
+    def one_row(g):  # shape (1, 3) for an input of shape (3,): PyTorch sums it to (3,)
+        return g.reshape(1, 3) * 3, None
+
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        _returning(lib.autograd.Function, one_row).apply(x).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0, 3.0])
+        x.grad = None
+        _returning(lib.autograd.Function, lambda g: (g.expand(2, 3), None)).apply(x).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = tg.autograd.grad(_returning(tg.autograd.Function, one_row).apply(x).sum(), x, create_graph=True)
+    assert g.shape == (3,)
+    with pytest.raises(RuntimeError, match=r"Op.backward returned a gradient of shape \(3, 1\)"):
+        _returning(tg.autograd.Function, lambda g: (g.reshape(3, 1), None)).apply(x).sum().backward()
+
+
+def test_a_gradient_for_a_non_tensor_argument_is_an_error_as_torch():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned a gradient different than None at position 2, but the "
+                                           "corresponding forward input was not a Tensor"):
+        _returning(tg.autograd.Function, lambda g: (g * 2, g)).apply(x, 3.0).sum().backward()

@@ -92,16 +92,30 @@ class _CustomNode(_Node):
             raise RuntimeError(f"{ctx.user_cls.__name__}.backward returned {len(grads)} gradients but forward "
                                f"took {len(ctx.inputs)} inputs")
         out = []
-        for gi, p in zip(grads, ctx.inputs):
-            if gi is None or not isinstance(p, Tensor):
+        for i, (gi, p) in enumerate(zip(grads, ctx.inputs)):
+            if gi is None:
                 out.append(None)
                 continue
+            if not isinstance(p, Tensor):
+                raise RuntimeError(f"function {ctx.user_cls.__name__}Backward returned a gradient different than "
+                                   f"None at position {i + 1}, but the corresponding forward input was not a Tensor")
             gi = gi if isinstance(gi, Tensor) else Tensor(gi)
-            if gi.shape != p.shape:
-                raise RuntimeError(f"{ctx.user_cls.__name__}.backward returned a gradient of shape {gi.shape} "
-                                   f"for an input of shape {p.shape}")
-            out.append(gi if isinstance(g, Tensor) else gi._data)
+            gi = gi if isinstance(g, Tensor) else gi._data  # Tensors under create_graph, else arrays
+            if gi.shape != p.shape:  # a gradient the input broadcasts to is summed back to it, as in PyTorch
+                if _broadcast_shape(p.shape, gi.shape) != gi.shape:
+                    raise RuntimeError(f"{ctx.user_cls.__name__}.backward returned a gradient of shape "
+                                       f"{gi.shape} for an input of shape {p.shape}")
+                gi = F.sum_to(gi, p.shape)
+            out.append(gi)
         return tuple(out)
+
+
+def _broadcast_shape(a: tuple, b: tuple):
+    """The shape ``a`` and ``b`` broadcast to, or None if they do not."""
+    try:
+        return np.broadcast_shapes(a, b)
+    except ValueError:
+        return None
 
 
 def _with_graph(node, saved: tuple) -> tuple:
