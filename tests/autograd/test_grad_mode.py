@@ -150,3 +150,9 @@ def test_decorated_generators_run_each_step_in_the_mode():
     assert gen.throw(ValueError()) == ("thrown", False)
     gen.close()
     assert tg.is_grad_enabled()
+
+
+def test_the_context_managers_give_none_to_as_as_torch():
+    for mode in (tg.no_grad(), tg.enable_grad(), tg.inference_mode(), tg.set_grad_enabled(True)):
+        with mode as value:
+            assert value is None

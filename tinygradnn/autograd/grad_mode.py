@@ -20,10 +20,9 @@ class _GradMode:
         self = super().__new__(cls)
         return self(fn) if callable(fn) else self  # ``@no_grad`` without parentheses, as in PyTorch
 
-    def __enter__(self):
+    def __enter__(self) -> None:  # ``with no_grad() as v``: v is None, as in PyTorch
         self._prev = _State.enabled
         _State.enabled = self.mode
-        return self
 
     def __exit__(self, *exc):
         _State.enabled = self._prev
@@ -108,8 +107,8 @@ class set_grad_enabled(_GradMode):
         self._prev = _State.enabled
         _State.enabled = self.mode
 
-    def __enter__(self):
-        return self
+    def __enter__(self) -> None:
+        pass
 
     def __call__(self, fn):
         _State.enabled = self._prev  # used as a decorator: the call above must not have switched anything
