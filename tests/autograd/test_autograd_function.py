@@ -412,3 +412,18 @@ def test_a_gradient_for_a_non_tensor_argument_is_an_error_as_torch():
     with pytest.raises(RuntimeError, match="returned a gradient different than None at position 2, but the "
                                            "corresponding forward input was not a Tensor"):
         _returning(tg.autograd.Function, lambda g: (g * 2, g)).apply(x, 3.0).sum().backward()
+
+
+def test_save_for_backward_takes_only_tensors_or_none_as_torch():
+    class SavesInt(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, None, 3)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(TypeError, match="save_for_backward can only save variables, but argument 2 is of type int"):
+        SavesInt.apply(tg.ones(2, requires_grad=True))

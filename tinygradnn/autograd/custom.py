@@ -44,6 +44,10 @@ class FunctionCtx:
         self._non_differentiable = ()
 
     def save_for_backward(self, *tensors) -> None:
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
         self.saved_tensors = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
