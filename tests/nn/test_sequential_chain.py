@@ -22,6 +22,17 @@ def _mlp(seed=0, dtype=np.float32):
     return model.double() if dtype == np.float64 else model
 
 
+def _torch_twin(model):
+    """``_mlp(dtype=np.float64)`` in PyTorch, with the same weights."""
+    import torch
+
+    tmodel = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 4, bias=False),
+                                 torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.Sigmoid(),
+                                 torch.nn.Linear(4, 3)).double()
+    tmodel.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    return tmodel
+
+
 def _unfused(model, x):
     for module in model:
         x = module(x)
@@ -85,10 +96,7 @@ def test_a_gradient_penalty_through_the_chain_as_torch():
     import torch
 
     model = _mlp(dtype=np.float64)
-    tmodel = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 4, bias=False),
-                                 torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.Sigmoid(),
-                                 torch.nn.Linear(4, 3)).double()
-    tmodel.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    tmodel = _torch_twin(model)
     x = np.random.default_rng(0).standard_normal((4, 5))
     xt, tx = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     (gx,) = tg.autograd.grad(model(xt).sum(), xt, create_graph=True)
@@ -302,10 +310,7 @@ def test_backward_with_create_graph_leaves_differentiable_grads_as_torch(chained
     import torch
 
     model = _mlp(dtype=np.float64)
-    tmodel = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 4, bias=False),
-                                 torch.nn.ReLU(), torch.nn.Linear(4, 4), torch.nn.Sigmoid(),
-                                 torch.nn.Linear(4, 3)).double()
-    tmodel.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    tmodel = _torch_twin(model)
     x = np.random.default_rng(0).standard_normal((4, 5))
     out = model(tg.tensor(x)) if chained else _unfused(model, tg.tensor(x))
     (out ** 2).sum().backward(create_graph=True)
