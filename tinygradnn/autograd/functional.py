@@ -98,4 +98,3 @@ def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_un
     from ..ops.shape import stack
 
     return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
-
