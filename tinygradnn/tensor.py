@@ -25,7 +25,7 @@ from ._state import _State
 
 # bound by _install_methods at the end of tinygradnn/__init__ (these modules import Tensor):
 _ops = None  # tinygradnn.ops
-_seed = run_backward = None  # tinygradnn.autograd: Tensor.backward's seed gradient and the engine
+_seed = run_backward = _backward_into = None  # tinygradnn.autograd: Tensor.backward's helpers and the engine
 _new, _ndarray, _generic = object.__new__, np.ndarray, np.generic  # (globals: cheaper in Tensor._wrap)
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -223,19 +223,7 @@ class Tensor:
                                "under no_grad()?)")
         g = _seed(self, gradient, create_graph)
         if inputs is not None:
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            if not inputs:
-                raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
-            for i, t in enumerate(inputs):
-                if not t.requires_grad:
-                    raise RuntimeError(f"backward: inputs[{i}] (shape {t.shape}) has requires_grad=False; every "
-                                       "tensor in inputs= must require grad")
-            grads = run_backward([self], [g], retain_graph=retain_graph, create_graph=create_graph,
-                                 inputs=inputs, allow_unused=True)
-            for t, gi in zip(inputs, grads):
-                if gi is not None:
-                    t.grad = gi if t.grad is None else t.grad + gi
-            return
+            return _backward_into([self], [g], retain_graph, create_graph, inputs)
         run_backward([self], [g], retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
@@ -645,9 +633,9 @@ _OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__
 
 def _install_methods(ops) -> None:
     """Bind ``tinygradnn.ops`` and add each name above as a Tensor method sharing its docstring."""
-    global _ops, _seed, run_backward
+    global _ops, _seed, run_backward, _backward_into
     from .autograd.engine import run_backward
-    from .autograd.functional import _seed
+    from .autograd.functional import _backward_into, _seed
 
     _ops = ops
     for attr, name in [*zip(_NAMED_METHODS, _NAMED_METHODS), *_OPERATORS.items()]:

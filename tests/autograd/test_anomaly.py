@@ -63,3 +63,18 @@ def test_detect_anomaly_leaves_finite_computations_alone():
     with tg.autograd.detect_anomaly():
         (x.exp() * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])), rtol=1e-6)
+
+
+def test_set_detect_anomaly_switches_at_once_or_for_a_block():
+    assert not tg.autograd.is_anomaly_enabled()
+    with tg.autograd.set_detect_anomaly(True):
+        assert tg.autograd.is_anomaly_enabled()
+        with pytest.raises(RuntimeError):
+            tg.log(tg.tensor([0.0]))
+    assert not tg.autograd.is_anomaly_enabled()
+    try:
+        tg.autograd.set_detect_anomaly(True)
+        assert tg.autograd.is_anomaly_enabled()
+    finally:
+        tg.autograd.set_detect_anomaly(False)
+    assert not tg.autograd.is_anomaly_enabled() and not _State.anomaly

@@ -244,3 +244,25 @@ def test_is_grads_batched_stacks_one_vector_jacobian_product_per_row():
     with pytest.raises(RuntimeError, match="shape"):  # each row must have the output's shape
         tg.autograd.grad(x * x, x, grad_outputs=tg.ones(3), is_grads_batched=True)
 
+
+
+@requires_torch
+def test_autograd_backward_of_several_outputs_as_torch():
+    import torch
+
+    a = np.random.default_rng(0).standard_normal((3,))
+    x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    w, tw = tg.tensor(a[::-1].copy(), requires_grad=True), torch.tensor(a[::-1].copy(), requires_grad=True)
+    g = np.array([1.0, -2.0, 0.5])
+    tg.autograd.backward([(x * w).sum(), x * x], [None, tg.tensor(g)])
+    torch.autograd.backward([(tx * tw).sum(), tx * tx], [None, torch.tensor(g)])
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+    tg.autograd.backward((x * w).sum(), inputs=[w])  # only w's gradient grows
+    torch.autograd.backward((tx * tw).sum(), inputs=[tw])
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="got 2 tensors and 1 gradients"):
+        tg.autograd.backward([x * 2, x * 3], [tg.ones(3)])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.autograd.backward([tg.ones(2).sum()])

@@ -31,6 +31,23 @@ class detect_anomaly:
         return False
 
 
+class set_detect_anomaly(detect_anomaly):
+    """Turn anomaly detection on or off: at once (``set_detect_anomaly(True)``), or for a ``with`` block."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        super().__init__(check_nan)
+        self._prev = _State.anomaly
+        _State.anomaly = bool(mode) and check_nan
+
+    def __enter__(self):
+        return self
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on."""
+    return bool(_State.anomaly)
+
+
 def _where(ctx) -> str:
     stack = getattr(ctx, "trace", None)
     if not stack:

@@ -98,3 +98,35 @@ def _batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_un
     from ..ops.shape import stack
 
     return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows))
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradients of several outputs into the leaves' ``.grad`` in one pass: ``tensors`` with
+    ``grad_tensors`` (one per tensor, None for a one-element output), as ``sum(t * g)`` would, but without it."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    grads = _grad_outputs(tensors, grad_tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = [_seed(t, g, create_graph) for t, g in zip(tensors, grads)]
+    if inputs is not None:
+        return _backward_into(tensors, seeds, retain_graph, create_graph, inputs)
+    run_backward(tensors, seeds, retain_graph=retain_graph, create_graph=create_graph)
+
+
+def _backward_into(roots, seeds, retain_graph, create_graph, inputs) -> None:
+    """``backward(inputs=...)``: only the gradients of ``inputs``, added into their ``.grad``."""
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"backward: inputs[{i}] (shape {t.shape}) has requires_grad=False; every "
+                               "tensor in inputs= must require grad")
+    grads = run_backward(roots, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs,
+                         allow_unused=True)
+    for t, gi in zip(inputs, grads):
+        if gi is not None:
+            t.grad = gi if t.grad is None else t.grad + gi
