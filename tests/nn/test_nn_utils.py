@@ -14,10 +14,13 @@ def _grads(seed):
 
 
 @pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (100.0, 2.0), (0.5, 1.0), (2.0, float("inf")),
-                                               (1.0, 0.0)])
-def test_clip_grad_norm_matches_pytorch(max_norm, norm_type):
+                                               (1.0, 0.0), (0.1, float("-inf")), (0.1, -1.0), (0.1, -2.0)])
+@pytest.mark.parametrize("zeros", [False, True])
+def test_clip_grad_norm_matches_pytorch(max_norm, norm_type, zeros):
     torch = pytest.importorskip("torch")
     grads = _grads(0)
+    if zeros:  # a zero element: |0| ** p is inf for p < 0, which makes a negative norm 0 without a warning
+        grads[0][1, 2] = 0
     ours = [nn.Parameter(tg.zeros(*g.shape)) for g in grads]
     theirs = [torch.nn.Parameter(torch.zeros(*g.shape)) for g in grads]
     for p, tp, g in zip(ours, theirs, grads):
@@ -43,6 +46,15 @@ def test_clip_grad_norm_skips_missing_grads_and_can_raise_on_nan():
         assert np.isnan(p.grad.numpy()).all()
         with pytest.raises(RuntimeError, match="nan"):
             clip_grad_norm_([p, q], 1.0, norm_type, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("norm_type,expected", [(2.0, 0.0), (float("inf"), 0.0), (-1.0, np.inf),
+                                                (float("-inf"), np.inf)])
+def test_clip_grad_norm_of_only_empty_gradients(norm_type, expected):
+    # PyTorch raises for inf and negative norms; we take the norm over no elements (docs/pytorch.md)
+    p = nn.Parameter(tg.zeros(0))
+    p.grad = tg.zeros(0)
+    assert clip_grad_norm_([p], 1.0, norm_type).item() == expected
 
 
 def test_clip_grad_value():

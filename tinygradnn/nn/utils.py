@@ -28,14 +28,19 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
     norm_type, max_norm = float(norm_type), float(max_norm)
     arrays = [g._data for g in grads]
     dtype = np.result_type(*arrays)  # the total norm's: the widest gradient dtype
-    if math.isinf(norm_type):  # (np.max, unlike Python's max, lets a NaN through)
-        total = float(np.max([np.abs(a).max() if a.size else 0.0 for a in arrays]))
+    if math.isinf(norm_type):  # the largest magnitude (inf) or the smallest (-inf); over no elements 0 or inf
+        pick = np.max if norm_type > 0 else np.min  # (unlike Python's max and min, they let a NaN through)
+        peaks = [pick(np.abs(a)) for a in arrays if a.size]
+        total = float(pick(peaks)) if peaks else (0.0 if norm_type > 0 else math.inf)
     elif norm_type == 0:  # PyTorch takes the 0-"norm" of the per-tensor norms: the gradients not all zero
         total = float(sum(bool(np.count_nonzero(a)) for a in arrays))
     else:
-        # float16 in float32, as PyTorch: their powers would overflow or underflow in float16
-        total = sum(float(np.sum(np.abs(a, dtype=np.promote_types(a.dtype, np.float32)) ** norm_type))
-                    for a in arrays) ** (1.0 / norm_type)
+        # float16 in float32, as PyTorch: their powers would overflow or underflow in float16; for a negative
+        # norm_type a zero's power is inf (no warning) and the norm 0, as in PyTorch
+        with np.errstate(divide="ignore"):
+            powers = sum(float(np.sum(np.abs(a, dtype=np.promote_types(a.dtype, np.float32)) ** norm_type))
+                         for a in arrays)
+        total = powers ** (1.0 / norm_type) if powers or norm_type > 0 else math.inf  # (no elements: inf)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, so "
                            "they cannot be clipped; set error_if_nonfinite=False to skip this check")
