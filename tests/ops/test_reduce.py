@@ -261,6 +261,12 @@ def test_var_std_ambiguous_arguments_are_refused_like_torch(op, call):
         call(tg.tensor(X22), op)
 
 
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_std_of_integers_are_refused_naming_the_op(op):
+    with pytest.raises(TypeError, match=rf"^{op}: input dtype should be floating point, got int64"):
+        getattr(tg.tensor([1, 2]), op)()
+
+
 # ----------------------------------------------------------------------------- dim=() means every dim
 @requires_torch
 @pytest.mark.torch

@@ -223,9 +223,13 @@ def mean(x: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Mean over ``dim`` (all dims when None or empty), of ``x`` cast to ``dtype`` first if given."""
     if dtype is not None:
         x = x.astype(dtype)
-    if x._data.dtype.kind != "f":
-        raise TypeError(f"mean: input dtype should be floating point, got {x.dtype}; use .float() first")
+    _check_floating(x, "mean")
     return Mean.apply(x, reduce_dims(dim, x.ndim, "mean"), keepdim)
+
+
+def _check_floating(x: Tensor, op: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"{op}: input dtype should be floating point, got {x.dtype}; use .float() first")
 
 
 def _is_bool(v) -> bool:
@@ -258,10 +262,11 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
     dims) and ``var(dim=None, *, correction=1, keepdim=False)``; ``unbiased=False`` is ``correction=0``.
     """
     dim, keepdim, correction = _var_args("var", dim, unbiased, keepdim, correction)
-    return _var(x, reduce_dims(dim, x.ndim, "var"), keepdim, correction)
+    return _var(x, reduce_dims(dim, x.ndim, "var"), keepdim, correction, "var")
 
 
-def _var(x: Tensor, axes, keepdim, correction) -> Tensor:
+def _var(x: Tensor, axes, keepdim, correction, op: str) -> Tensor:
+    _check_floating(x, op)
     n = math.prod(x.shape[a] for a in axes)
     d = x - mean(x, axes, keepdim=True)
     return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)
@@ -285,7 +290,7 @@ class _StdSqrt(Function):
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation ``sqrt(var(x))``, with :func:`var`'s arguments. Its gradient is 0 where it is 0."""
     dim, keepdim, correction = _var_args("std", dim, unbiased, keepdim, correction)
-    return _StdSqrt.apply(_var(x, reduce_dims(dim, x.ndim, "std"), keepdim, correction))
+    return _StdSqrt.apply(_var(x, reduce_dims(dim, x.ndim, "std"), keepdim, correction, "std"))
 
 
 def _check_reducible(x: Tensor, axes, name: str, dim) -> None:
