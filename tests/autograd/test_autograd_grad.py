@@ -87,6 +87,59 @@ def test_backward_with_create_graph_retains_the_graph_by_default():
     with pytest.raises(RuntimeError, match="second time"):
         y.grad.sum().backward()
 
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")  # (PyTorch's own)
+def test_backward_with_create_graph_gives_each_leaf_its_own_writable_grad():
+    # PyTorch clones the gradient into .grad: a + b's one upstream gradient is not shared by a.grad and
+    # b.grad, nor with the caller's gradient, and .grad can be changed in place (clipping, zero_grad)
+    import torch
+
+    out = []
+    for lib in (tg, torch):
+        a = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        b = lib.tensor([3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        u = lib.tensor([1.0, -1.0], dtype=lib.float64)
+        (a * a + b).sum().backward(create_graph=True)
+        (a + b).backward(u, create_graph=True)
+        ga, gb = a.grad, b.grad
+        assert ga is not gb and ga.requires_grad
+        with lib.no_grad():
+            b.grad.mul_(5)
+        (ga * ga).sum().backward()  # ga still differentiates back to a
+        out.append([ga.detach().numpy().copy(), b.grad.detach().numpy().copy(), u.numpy().copy()])
+        c = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        (c + c.detach()).sum().backward(create_graph=True)  # the ones seed (read-only in NumPy) lands here
+        c.grad.zero_()
+        out[-1].append(c.grad.numpy().copy())
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")  # (PyTorch's own)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_retained_grad_of_a_non_leaf_is_replaced_not_changed_in_place(create_graph):
+    # a second backward adds into .grad out of place (as PyTorch): a gradient taken earlier, possibly
+    # part of a graph, keeps its values
+    import torch
+
+    out = []
+    for lib in (tg, torch):
+        x = lib.tensor([0.3, -0.5], dtype=lib.float64, requires_grad=True)
+        z = lib.sin(x)
+        z.retain_grad()
+        (z * z).sum().backward(create_graph=create_graph, retain_graph=True)
+        first = z.grad
+        (z * z * z).sum().backward()
+        assert z.grad is not first
+        out.append([first.detach().numpy().copy(), z.grad.numpy().copy(), x.grad.detach().numpy().copy()])
+    for ours, theirs in zip(*out):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 def _loss(lib, x, w1, w2):
     h = lib.tanh(x @ w1)
     logits = h @ w2

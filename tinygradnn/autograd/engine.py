@@ -97,7 +97,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
             elif t._hooks:
                 g = _run_hooks(t, g, create_graph, t in owned)
             if t._retains_grad:
-                _store_grad(t, g, create_graph, False)
+                _retain_grad(t, g, create_graph)
             ctx = t._ctx
             if ctx.bumps != _State.bumps:  # some tensor was changed in place since ctx was recorded
                 _check_versions(ctx, t)
@@ -238,14 +238,25 @@ def _fresh(gi, g, in_grads) -> bool:
 
 
 def _store_grad(t: Tensor, g, create_graph: bool, owned: bool) -> None:
-    """Add ``g`` into ``t.grad`` (a fresh buffer the first time, so grads never alias each other)."""
-    if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+    """Add ``g`` into a leaf's ``t.grad`` (a fresh buffer the first time, so grads never alias each other)."""
+    if create_graph:  # (a recorded copy: g may be shared with other inputs or the caller, or read-only)
+        t.grad = ops.clone(g) if t.grad is None else t.grad + g
     elif t.grad is None:
         t.grad = Tensor._wrap(g if owned else np.array(g, dtype=t._data.dtype))
     else:
         total = t.grad._data + g
         t.grad._data = total if type(total) is np.ndarray else np.asarray(total)  # 0-d: stays an array
+
+
+def _retain_grad(t: Tensor, g, create_graph: bool) -> None:
+    """A non-leaf's retained gradient: a copy the first time, then a new sum (out of place, as PyTorch:
+    a gradient taken before, maybe part of a graph, keeps its values)."""
+    if create_graph:
+        t.grad = ops.clone(g) if t.grad is None else t.grad + g
+    elif t.grad is None:
+        t.grad = Tensor._wrap(np.array(g, dtype=t._data.dtype))
+    else:
+        t.grad = Tensor._wrap(np.asarray(t.grad._data + g))
 
 
 def _run_hooks(t: Tensor, g, create_graph: bool, owned: bool):
