@@ -140,6 +140,16 @@ def test_retained_grad_of_a_non_leaf_is_replaced_not_changed_in_place(create_gra
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+def test_create_graph_without_retain_graph_frees_the_graph_so_the_gradient_cannot_be_differentiated_through_it():
+    # (tanh(x) * x)': (1 - t**2) * x + t reads tanh's output t, whose node was freed: differentiating it again
+    # must raise, as in PyTorch, not silently drop the terms through t (only the path through x is intact)
+    x = tg.tensor([0.3, 0.6], dtype=tg.float64, requires_grad=True)
+    for second in (lambda g: tg.autograd.grad(g.sum(), x), lambda g: g.sum().backward(inputs=[x])):
+        (g,) = tg.autograd.grad((tg.tanh(x) * x).sum(), x, create_graph=True, retain_graph=False)
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            second(g)
+
+
 def _loss(lib, x, w1, w2):
     h = lib.tanh(x @ w1)
     logits = h @ w2

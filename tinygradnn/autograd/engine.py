@@ -139,7 +139,8 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                         heappush(heap, (-p_ctx.seq, p))
             if not retain_graph:
                 ctx.saved = None
-                ctx.inputs = ()
+                if not create_graph:  # (the recorded rules read its inputs: the links let a pass through
+                    ctx.inputs = ()  # them later find the freed node and raise, instead of skipping it)
         for t in leaves:
             g = grads.pop(t)
             if t._hooks and (needed is None or t in needed):
