@@ -125,7 +125,7 @@ def arange(start=0, end=None, step=1, dtype=None, requires_grad: bool = False, d
     if end is None:
         start, end = 0, start
     start, end, step = _number(start), _number(end), _number(step)
-    if dtype is None and all(_number_dtype(v) == np.int64 for v in (start, end, step)):
+    if dtype is None and all(_number_dtype(v) in (np.int64, np.bool_) for v in (start, end, step)):
         dtype = np.int64
     dt = _dt(dtype)
     if dt == np.int64:

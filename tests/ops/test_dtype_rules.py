@@ -510,6 +510,14 @@ ORACLE = [
     # bool subtraction, sign
     "b - f[:2]", "f[:2] - b", "1 - b", "b - 1", "b - 1.5", "b - True", "n - True", "f - t(True)", "b - b", "-b",
     "T.sign(t([float('nan'), -0.0, 0.0, -3., float('inf')]))", "T.sign(b)", "T.sign(t([-2,0,3]))",
+    # true division of integers: each operand goes to float as it is (a negative 0-d int64 does not wrap into uint8);
+    # in place it never fits an integer or bool tensor
+    "u8 / t(-3)", "t(-3) / u8", "u8.div(t(-3))", "T.div(t(-300), u8)", "u8 / i8[1]", "i8 / t(200)",
+    "n.clone().div_(2)", "u8.clone().div_(t(2))", "i32.clone().__itruediv__(2.5)", "c.clone().div_(c)",
+    "n.clone().div_(f)", "f.clone().div_(n)",
+    # square of bools is int64; functions of 0-d float16 tensors stay float16; arange of bool arguments is int64
+    "T.square(b)", "b.square()", "t(0.5, dtype=T.float16).sigmoid()", "T.sigmoid(t(-2., dtype=T.float16))",
+    "T.arange(True, 4)", "T.arange(False, 3, True)",
 ]
 
 

@@ -336,10 +336,11 @@ def mul(a, b) -> Tensor:
 
 def div(a, b) -> Tensor:
     """``a / b`` (true division; integer inputs give the default float dtype)."""
-    a, b = _operands(a, b, "div")
-    if _kind(a) in "biu" and _kind(b) in "biu":  # both sides: NumPy makes int / float32 a float64
-        a, b = _default_float(a), _default_float(b)
-    return Div.apply(a, b)
+    if not (type(a) is Tensor and a._data.dtype.kind == "f"):  # (the common case skips this)
+        a, b = _operand(a, "div"), _operand(b, "div")
+        if _kind(a) in "biu" and _kind(b) in "biu":  # each side straight to float, as PyTorch: not through the
+            a, b = _default_float(a), _default_float(b)  # promoted integer dtype (uint8 / 0-d int64 -3 is not / 253)
+    return Div.apply(*_operands(a, b, "div"))
 
 
 def _default_float(x):
@@ -525,7 +526,9 @@ def rsqrt(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
-    """``x * x``."""
+    """``x * x`` (int64 for a bool tensor, as PyTorch)."""
+    if x._data.dtype.kind == "b":
+        x = cast(x, np.int64)
     return Mul.apply(x, x)
 
 

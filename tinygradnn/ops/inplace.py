@@ -181,7 +181,11 @@ def mul_(x: Tensor, other) -> Tensor:
 
 
 def div_(x: Tensor, other) -> Tensor:
-    """``x /= other`` in place."""
+    """``x /= other`` in place (a float result: an integer or bool ``x`` is refused, as in PyTorch)."""
+    if x._data.dtype.kind != "f":
+        d = getattr(other, "dtype", None)
+        raise _dtype_error("div_", d if d is not None and np.dtype(d).kind == "f" else get_default_dtype(),
+                           x._data.dtype)
     return _apply(x, other, ew.div, np.true_divide, "div_")
 
 

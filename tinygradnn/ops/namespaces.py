@@ -49,7 +49,9 @@ def sigmoid_array(x):
     """``1 / (1 + exp(-x))``: within a few ulps of scipy's ``expit`` and about 2x faster on float32
     arrays (NumPy's exp is vectorized); ``exp(-x)`` overflowing to inf correctly gives 0."""
     if type(x) is not np.ndarray or x.ndim == 0 or x.dtype.kind != "f":
-        return scipy_special().expit(x)
+        y = scipy_special().expit(x)  # (a float16 NumPy scalar gives float64 there: keep its dtype)
+        dtype = getattr(x, "dtype", None)
+        return y.astype(dtype) if dtype is not None and dtype.kind == "f" and y.dtype != dtype else y
     with np.errstate(over="ignore"):
         y = np.exp(-x)
     y += 1
