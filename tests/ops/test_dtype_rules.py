@@ -392,6 +392,8 @@ t = T.tensor
 c = t([True, False, True]); n = t([1, 2, 3]); f = t([1., 2., 3.]); b = t([True, False])
 u8 = t([1, 2, 44, 200], dtype=T.uint8); i32 = t([1, -2, 100], dtype=T.int32)
 i8 = t(__import__('numpy').array([5, -3, 0], 'int8'))
+def setitem(x, i, v):
+    x[i] = v; return x
 def g_exp(xs, e):
     x = t(xs, requires_grad=True); y = x ** e; y.sum().backward(); return y, x.grad
 def g_base(base, xs):
@@ -518,6 +520,13 @@ ORACLE = [
     # square of bools is int64; functions of 0-d float16 tensors stay float16; arange of bool arguments is int64
     "T.square(b)", "b.square()", "t(0.5, dtype=T.float16).sigmoid()", "T.sigmoid(t(-2., dtype=T.float16))",
     "T.arange(True, 4)", "T.arange(False, 3, True)",
+    # x[i] = a Python number converts it as fill_ does: an unsigned dtype takes small negative ints modulo 2**bits,
+    # a value that does not fit is an error
+    "setitem(u8.clone(), 0, -2)", "setitem(u8.clone(), 0, -255)", "setitem(u8.clone(), slice(None), -1)",
+    "setitem(u8.clone(), 0, -256)", "setitem(u8.clone(), 0, 256)", "setitem(u8.clone(), 0, 2.7)",
+    "setitem(u8.clone(), 0, -1.5)", "setitem(u8.clone(), 0, True)", "setitem(i8.clone(), 0, 200)",
+    "setitem(i8.clone(), 0, -129)", "setitem(i8.clone(), c, 127)", "setitem(n.clone(), 0, 2**63)",
+    "setitem(b.clone(), 0, 2)", "setitem(f.clone(), 0, 2**40)",
 ]
 
 
