@@ -527,6 +527,9 @@ ORACLE = [
     "setitem(u8.clone(), 0, -1.5)", "setitem(u8.clone(), 0, True)", "setitem(i8.clone(), 0, 200)",
     "setitem(i8.clone(), 0, -129)", "setitem(i8.clone(), c, 127)", "setitem(n.clone(), 0, 2**63)",
     "setitem(b.clone(), 0, 2)", "setitem(f.clone(), 0, 2**40)",
+    # clamp_ of an integer tensor with integer tensor bounds: computed as clamp, the result wraps into x's dtype
+    "u8.clone().clamp_(min=i8[1])", "u8.clone().clamp_(min=t([-3, 9, 0, 250], dtype=T.int32))",
+    "i8.clone().clamp_(max=t([300, -200, 1], dtype=T.int32))", "u8.clone().clamp_(t(2.5))", "n.clone().clamp_(i8)",
 ]
 
 

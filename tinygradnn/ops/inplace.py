@@ -234,7 +234,11 @@ def clamp_(x: Tensor, min=None, max=None) -> Tensor:
     try:
         np.clip(_writable(x), lo, hi, out=x._data)
     except TypeError:  # e.g. a float bound for an int or bool tensor: name the dtype of the out-of-place result
-        raise _dtype_error("clamp_", ew.clamp(Tensor._wrap(x._data), min, max)._data.dtype, x._data.dtype) from None
+        result = ew.clamp(Tensor._wrap(x._data), min, max)._data
+        if x._data.dtype.kind not in "iu" or result.dtype.kind not in "iu":
+            raise _dtype_error("clamp_", result.dtype, x._data.dtype) from None
+        _check_broadcasts_to("clamp_", x, result.shape)
+        x._data[...] = result  # an integer result wraps into an integer x of any signedness (as PyTorch)
     x._bump_version()
     return x
 
