@@ -38,6 +38,8 @@ def _to_array(data, dtype=None) -> np.ndarray:
     dtype = None if dtype is None else _np_dtype(dtype)
     try:
         arr = np.array(data, dtype=dtype)
+    except OverflowError:  # Python ints that do not fit an integer dtype
+        arr = _out_of_range_ints(data, dtype)
     except (TypeError, ValueError) as e:
         if "inhomogeneous" in str(e) or "with a sequence" in str(e):
             raise ValueError("tensor(): the nested lists are ragged: every list at one level must have the same "
@@ -63,6 +65,20 @@ def _to_array(data, dtype=None) -> np.ndarray:
         raise TypeError(f"tensor() cannot hold data of dtype {arr.dtype} (got {type(data).__name__}); "
                         "use numbers, bools, nested lists of them or a numeric NumPy array")
     return arr
+
+
+def _out_of_range_ints(data, dtype: np.dtype) -> np.ndarray:
+    """PyTorch's conversion of Python numbers that NumPy refuses for an integer ``dtype``: an unsigned dtype takes
+    small negative integers modulo 2**bits (uint8: -1 is 255, -255 is 1); any other value out of range is an error."""
+    info = np.iinfo(dtype)
+    try:
+        arr = np.array(data)
+    except OverflowError:
+        arr = np.array(data, dtype=object)
+    if arr.dtype.kind in "biu" and info.min == 0 and arr.size and -info.max <= arr.min() and arr.max() <= info.max:
+        return (arr % (info.max + 1)).astype(dtype)
+    raise RuntimeError(f"tensor(): a value cannot be converted to {dtype} without overflow (the range is "
+                       f"{info.min} .. {info.max}" + (f", and -{info.max} .. -1 wrap)" if info.min == 0 else ")"))
 
 
 def _leaf_types(data) -> set:

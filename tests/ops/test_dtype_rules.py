@@ -530,6 +530,12 @@ ORACLE = [
     # clamp_ of an integer tensor with integer tensor bounds: computed as clamp, the result wraps into x's dtype
     "u8.clone().clamp_(min=i8[1])", "u8.clone().clamp_(min=t([-3, 9, 0, 250], dtype=T.int32))",
     "i8.clone().clamp_(max=t([300, -200, 1], dtype=T.int32))", "u8.clone().clamp_(t(2.5))", "n.clone().clamp_(i8)",
+    # tensor(..., dtype=) of Python numbers: an unsigned dtype takes small negative ints modulo 2**bits; values that do
+    # not fit are errors; in-place pow of 0-d integer tensors wraps like that of larger ones
+    "t([-1], dtype=T.uint8)", "t([[1, -2], [-255, 255]], dtype=T.uint8)", "t(-1, dtype=T.uint8)",
+    "t([True, -1], dtype=T.uint8)", "u8.new_tensor([-3])", "t([300], dtype=T.uint8)", "t([-256], dtype=T.uint8)",
+    "t([-1.0], dtype=T.uint8)", "t([2**31], dtype=T.int32)", "t([2.5, -1.5], dtype=T.uint8)",
+    "i8[1].clone().pow_(t(6, dtype=T.int32))", "i8[0].clone().pow_(t(6, dtype=T.int32))", "u8[3].clone().pow_(2)",
 ]
 
 
@@ -590,3 +596,10 @@ def test_a_float_alpha_check_and_a_scalar_operand_work_in_the_result_dtype_as_py
     c = tg.tensor([True, False])
     with pytest.raises(RuntimeError, match="where: .*2\\*\\*63"):
         tg.where(c, 2**63, 0)
+
+
+@pytest.mark.parametrize("data, dtype", [([300], "uint8"), ([-256], "uint8"), ([200], "int8"), ([2**31], "int32"),
+                                         ([-1.0], "uint8"), ([2**70], "uint8")])
+def test_tensor_of_numbers_that_do_not_fit_an_integer_dtype_is_a_runtime_error_naming_it(data, dtype):
+    with pytest.raises(RuntimeError, match=f"cannot be converted to {dtype}"):
+        tg.tensor(data, dtype=np.dtype(dtype))

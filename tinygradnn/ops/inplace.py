@@ -198,7 +198,7 @@ def pow_(x: Tensor, other) -> Tensor:
     if (result.dtype.kind not in "iu" or x._data.dtype.kind == "b") and not np.can_cast(result.dtype, x._data.dtype,
                                                                                           "same_kind"):
         raise _dtype_error("pow_", result.dtype, x._data.dtype)  # (an integer result wraps into an integer x)
-    _writable(x)[...] = result
+    _writable(x)[...] = np.asarray(result)  # (a NumPy scalar would not wrap: 0-d int16 4096 into int8 is 0)
     x._bump_version()
     return x
 
