@@ -258,6 +258,30 @@ def test_in_matches_torch():
         assert ours is theirs, (data, el)
 
 
+@requires_torch
+@pytest.mark.parametrize("default", [np.float32, np.float64])
+def test_tensor_of_a_list_holding_numpy_scalars_or_0d_tensors_promotes_their_dtypes_as_torch(default):
+    items = [np.float16(1.5), np.float32(2.5), np.int16(3), np.uint8(200), np.int8(-4), np.bool_(True), 2, 2.5, True]
+    for i, a in enumerate(items):
+        for b in items[i:]:
+            for as_tensor in (False, True):
+                if isinstance(a, int | float) and isinstance(b, int | float):
+                    continue
+                def data(lib, a=a, b=b, as_tensor=as_tensor):  # (torch takes np.bool_ items as floats: skip those)
+                    return [lib.tensor(np.array(v)) if as_tensor and isinstance(v, np.generic) else v for v in (a, b)]
+                if not as_tensor and np.bool_ in (type(a), type(b)):
+                    continue
+                tg.set_default_dtype(default)
+                torch.set_default_dtype(torch.float64 if default is np.float64 else torch.float32)
+                try:
+                    ours, theirs = tg.tensor(data(tg)), torch.tensor(data(torch))
+                finally:
+                    tg.set_default_dtype(np.float32)
+                    torch.set_default_dtype(torch.float32)
+                assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (a, b, as_tensor)
+                np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 def test_astype_and_shortcuts():
     x = tg.tensor([1.7, -2.2])
     assert x.astype(tg.float64).dtype == F64 and x.double().dtype == F64

@@ -49,16 +49,20 @@ def _to_array(data, dtype=None) -> np.ndarray:
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"tensor() supports bool, integer and floating dtypes, got dtype {arr.dtype}")
         return arr
-    if arr.dtype == np.float64 and not isinstance(data, np.ndarray | np.generic):
+    if arr.dtype.kind == "f" and not isinstance(data, np.ndarray | np.generic):
         leaves = _leaf_types(data) if isinstance(data, list | tuple) else (type(data),)
         if float not in leaves and leaves and all(t is int or t is bool for t in leaves):
             raise ValueError("tensor(): an integer overflows int64 (PyTorch's range is -2**63 .. 2**63 - 1)")
         if not (np.float64 in leaves or ((np.ndarray in leaves or Tensor in leaves) and _holds_float64(data))):
-            arr = arr.astype(_dtype.get_default_dtype())  # Python floats -> default dtype, like torch.tensor
-    elif arr.dtype.kind in "iu" and arr.dtype != np.int64 and not isinstance(data, np.ndarray | np.generic):
-        if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+            # Python floats -> the default dtype; with float16/float32 items, PyTorch promotes them all
+            floats = _item_float_dtypes(data, set()) if set(leaves) - {int, float, bool} else set()
+            if float in leaves or not floats:
+                floats.add(_dtype.get_default_dtype())
+            arr = arr.astype(_dtype.promote_types(*floats))
+    elif arr.dtype == np.uint64 and not isinstance(data, np.ndarray | np.generic):
+        if arr.size and arr.max() > np.iinfo(np.int64).max:
             raise ValueError(f"tensor(): integer {int(arr.max())} overflows int64")
-        arr = arr.astype(np.int64)
+        arr = arr.astype(np.int64)  # (other integer dtypes come from items of that dtype: kept, as PyTorch)
     elif arr.dtype == object and not isinstance(data, np.ndarray) and _holds_big_int(data):
         raise ValueError("tensor(): an integer overflows int64 (PyTorch's range is -2**63 .. 2**63 - 1)")
     elif arr.dtype.kind not in "biuf":
@@ -90,6 +94,16 @@ def _leaf_types(data) -> set:
             if type(x) is list or type(x) is tuple:
                 types |= _leaf_types(x)
     return types
+
+
+def _item_float_dtypes(data, found: set) -> set:
+    """The floating dtypes of the NumPy scalars, arrays and tensors in nested lists."""
+    for x in data:
+        if isinstance(x, list | tuple):
+            _item_float_dtypes(x, found)
+        elif getattr(x, "dtype", None) is not None and np.dtype(x.dtype).kind == "f":
+            found.add(np.dtype(x.dtype))
+    return found
 
 
 def _holds_float64(data) -> bool:
