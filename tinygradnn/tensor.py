@@ -623,8 +623,13 @@ class Tensor:
         """The ``p``-norm over ``dim`` (all elements when None): ``p`` is 2 ("fro"), 1 or ``inf``.
 
         Built from ``sum`` and ``sqrt``, so the gradient of the 2-norm at exactly zero is nan (PyTorch: 0).
+        Integer and bool tensors are refused, as in PyTorch.
         """
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"norm: expected a floating point tensor as input, got {self._data.dtype}")
         if p in (2, "fro"):
+            if self._data.dtype == np.float16:  # squares in float32, as PyTorch: a float16 300 squared would be inf
+                return self.float().norm(p, dim, keepdim).half()
             return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
         if p == 1:
             return self.abs().sum(dim=dim, keepdim=keepdim)

@@ -536,6 +536,10 @@ ORACLE = [
     "t([True, -1], dtype=T.uint8)", "u8.new_tensor([-3])", "t([300], dtype=T.uint8)", "t([-256], dtype=T.uint8)",
     "t([-1.0], dtype=T.uint8)", "t([2**31], dtype=T.int32)", "t([2.5, -1.5], dtype=T.uint8)",
     "i8[1].clone().pow_(t(6, dtype=T.int32))", "i8[0].clone().pow_(t(6, dtype=T.int32))", "u8[3].clone().pow_(2)",
+    # norm wants a floating tensor; a float16 2-norm does not overflow in the squares
+    "n.norm()", "n.norm(p=1)", "u8.norm(p=float('inf'), dim=0)", "b.norm()", "f.norm(p=1)",
+    "t([300., 400.], dtype=T.float16).norm()", "t([[300., 400.]], dtype=T.float16).norm(dim=1, keepdim=True)",
+    "t([60000., 60000.], dtype=T.float16).norm(p=1)", "f.half().norm(p=float('inf'))",
 ]
 
 
