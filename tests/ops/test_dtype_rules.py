@@ -394,6 +394,8 @@ u8 = t([1, 2, 44, 200], dtype=T.uint8); i32 = t([1, -2, 100], dtype=T.int32)
 i8 = t(__import__('numpy').array([5, -3, 0], 'int8'))
 def setitem(x, i, v):
     x[i] = v; return x
+def g_cumsum(x):
+    x.requires_grad_(); y = x.cumsum(0); y.sum().backward(); return y, x.grad
 def g_exp(xs, e):
     x = t(xs, requires_grad=True); y = x ** e; y.sum().backward(); return y, x.grad
 def g_base(base, xs):
@@ -540,6 +542,9 @@ ORACLE = [
     "n.norm()", "n.norm(p=1)", "u8.norm(p=float('inf'), dim=0)", "b.norm()", "f.norm(p=1)",
     "t([300., 400.], dtype=T.float16).norm()", "t([[300., 400.]], dtype=T.float16).norm(dim=1, keepdim=True)",
     "t([60000., 60000.], dtype=T.float16).norm(p=1)", "f.half().norm(p=float('inf'))",
+    # float16 cumsum and std accumulate in float32 (a float16 running sum of ones stalls at 2048)
+    "T.ones(5000, dtype=T.float16).cumsum(0)", "T.ones(2, 3000, dtype=T.float16).cumsum(1)",
+    "g_cumsum(T.ones(3000, dtype=T.float16))", "(t(list(range(3000)), dtype=T.float16) / 300).std()",
 ]
 
 

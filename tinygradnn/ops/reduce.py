@@ -437,14 +437,21 @@ def cumsum(x: Tensor, dim: int, *, dtype=None) -> Tensor:
     return CumSum.apply(x, axis)
 
 
+def _cumsum_array(x: np.ndarray, axis: int) -> np.ndarray:
+    """NumPy's cumsum; float16 accumulates in float32, as PyTorch (a float16 running sum of ones stops at 2048)."""
+    if x.dtype == np.float16:
+        return np.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
+    return np.cumsum(x, axis=axis)
+
+
 class CumSum(Function):
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return np.cumsum(x, axis=axis)
+        return _cumsum_array(x, axis)
 
     def backward(ctx, g, F):  # reversed cumulative sum of g
         from .shape import flip
 
         if isinstance(g, np.ndarray):
-            return np.flip(np.cumsum(np.flip(g, ctx.axis), axis=ctx.axis), ctx.axis)
+            return np.flip(_cumsum_array(np.flip(g, ctx.axis), ctx.axis), ctx.axis)
         return flip(cumsum(flip(g, ctx.axis), ctx.axis), ctx.axis)
