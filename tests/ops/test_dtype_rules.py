@@ -545,6 +545,10 @@ ORACLE = [
     # float16 cumsum and std accumulate in float32 (a float16 running sum of ones stalls at 2048)
     "T.ones(5000, dtype=T.float16).cumsum(0)", "T.ones(2, 3000, dtype=T.float16).cumsum(1)",
     "g_cumsum(T.ones(3000, dtype=T.float16))", "(t(list(range(3000)), dtype=T.float16) / 300).std()",
+    # float16 var, std and mse_loss over more than 65504 elements: the count does not overflow to inf
+    "T.linspace(0, 1, 70000, dtype=T.float16).var()", "T.linspace(0, 1, 70000, dtype=T.float16).std(correction=0)",
+    "T.linspace(0, 1, 140000, dtype=T.float16).reshape(2, 70000).var(1)",
+    "T.nn.functional.mse_loss(T.linspace(0, 1, 70000, dtype=T.float16), T.zeros(70000, dtype=T.float16))",
 ]
 
 

@@ -104,6 +104,9 @@ class MSELoss(Function):
     def forward(ctx, x, t, reduction):
         ctx.saved, ctx.reduction, ctx.size = (x, t), reduction, x.size
         d = x - t
+        if d.dtype == np.float16:  # float16 squares summed in float32, as PyTorch (the count may exceed 65504)
+            total = np.add.reduce(d * d, dtype=np.float32)
+            return (total / d.size if reduction == "mean" else total).astype(np.float16)
         total = np.vdot(d, d)  # one BLAS dot instead of a square and a sum
         return total / d.size if reduction == "mean" else total
 

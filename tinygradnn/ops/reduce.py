@@ -267,6 +267,8 @@ def var(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
 
 def _var(x: Tensor, axes, keepdim, correction, op: str) -> Tensor:
     _check_floating(x, op)
+    if x._data.dtype == np.float16:  # in float32, as PyTorch (a count beyond 65504 is inf in float16)
+        return _var(x.float(), axes, keepdim, correction, op).half()
     n = math.prod(x.shape[a] for a in axes)
     d = x - mean(x, axes, keepdim=True)
     return sum(d * d, axes, keepdim) / builtins.max(n - correction, 0)
