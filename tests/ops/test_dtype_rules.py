@@ -549,6 +549,9 @@ ORACLE = [
     "T.linspace(0, 1, 70000, dtype=T.float16).var()", "T.linspace(0, 1, 70000, dtype=T.float16).std(correction=0)",
     "T.linspace(0, 1, 140000, dtype=T.float16).reshape(2, 70000).var(1)",
     "T.nn.functional.mse_loss(T.linspace(0, 1, 70000, dtype=T.float16), T.zeros(70000, dtype=T.float16))",
+    # fill_ of a floating tensor with a number beyond its range is an error (inf and nan are fine)
+    "f.clone().fill_(1e40)", "f.half().fill_(70000)", "f.half().fill_(70000.)", "f.half().fill_(float('inf'))",
+    "f.clone().fill_(float('nan'))", "f.clone().fill_(2.5)", "f.half().fill_(-2)", "f.clone().fill_(2**200)",
 ]
 
 

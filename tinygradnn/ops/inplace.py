@@ -273,6 +273,8 @@ def fill_(x: Tensor, value) -> Tensor:
                          "(use copy_ to copy a tensor that broadcasts)")
     if type(value) is int and x._data.dtype.kind in "iu":  # wraps as PyTorch (uint8: -1 is 255) or must fit
         value = ew._fill_value(value, x._data.dtype, "fill_").item()
+    elif (type(value) is float or type(value) is int) and x._data.dtype.kind == "f":
+        ew._fill_value(value, x._data.dtype, "fill_")  # a finite number beyond the dtype's range is an error
     return _fill(x, value)
 
 
