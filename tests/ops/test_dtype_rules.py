@@ -552,6 +552,9 @@ ORACLE = [
     # fill_ of a floating tensor with a number beyond its range is an error (inf and nan are fine)
     "f.clone().fill_(1e40)", "f.half().fill_(70000)", "f.half().fill_(70000.)", "f.half().fill_(float('inf'))",
     "f.clone().fill_(float('nan'))", "f.clone().fill_(2.5)", "f.half().fill_(-2)", "f.clone().fill_(2**200)",
+    # logical_and/or/xor are Tensor methods too
+    "c.logical_and(n)", "n.logical_or(f - 1)", "c.logical_xor(c)", "u8.logical_and(t(0))",
+    "f.logical_xor(t([1, 0, 0]))",
 ]
 
 
