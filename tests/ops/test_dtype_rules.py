@@ -622,3 +622,52 @@ def test_a_float_alpha_check_and_a_scalar_operand_work_in_the_result_dtype_as_py
 def test_tensor_of_numbers_that_do_not_fit_an_integer_dtype_is_a_runtime_error_naming_it(data, dtype):
     with pytest.raises(RuntimeError, match=f"cannot be converted to {dtype}"):
         tg.tensor(data, dtype=np.dtype(dtype))
+
+
+# float16 ops whose intermediate results overflow, underflow or stall in float16: PyTorch computes them in
+# float32 and rounds once. Compared to float16 precision (the order of the float32 sums may differ).
+FLOAT16_ORACLE = [
+    # a float16 sum along a non-contiguous dim stalled at 256 (0.1 added to 256 rounds away)
+    "T.full((3000, 2), 0.1, dtype=T.float16).sum(0)", "g_fn(T.full((3000, 2), 0.1, dtype=T.float16), 'sum', 0)",
+    # std: the float16 variance overflows (inf) or underflows (0) where the deviation itself fits
+    "t([30000., -30000.], dtype=T.float16).std()", "t([[1e-6], [-1e-6]], dtype=T.float16).std(0)",
+    "g_fn(t([30000., -30000., 100.], dtype=T.float16), 'std')",
+    # softmax/log_softmax over more than 65504 elements: the sum of exps overflowed float16
+    # (PyTorch 2.13's float16 log_softmax over 70000 elements gives -inf: tested below against float64 instead)
+    "T.zeros(70000, dtype=T.float16).softmax(0)", "g_fn(T.zeros(70000, dtype=T.float16), 'softmax', 0)",
+    "g_fn(T.zeros(2, 300, dtype=T.float16), 'softmax', 0)",
+    # mse_loss of a 2-d float16 input reduced over dim 0 only (a shape (3,) result)
+    "T.nn.functional.mse_loss(T.ones(2, 3, dtype=T.float16), T.zeros(2, 3, dtype=T.float16))",
+    "T.nn.functional.mse_loss(T.ones(2, 3, dtype=T.float16), T.zeros(2, 3, dtype=T.float16), reduction='sum')",
+]
+FLOAT16_SETUP = """
+def g_fn(x, name, *args):
+    x.requires_grad_(); y = getattr(x, name)(*args); y.backward(T.ones_like(y)); return y, x.grad
+"""
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("expr", FLOAT16_ORACLE)
+def test_float16_computes_in_float32_and_rounds_once_as_pytorch(expr):
+    import torch
+
+    def run(lib):
+        namespace = {"T": lib}
+        exec(SETUP + FLOAT16_SETUP, namespace)
+        return _summary(eval(expr, namespace))
+
+    ours, theirs = run(tg), run(torch)
+    for (o_dtype, o), (t_dtype, t) in zip(*(r if isinstance(r[0], tuple) else (r,) for r in (ours, theirs)),
+                                          strict=True):
+        assert o_dtype == t_dtype == "float16", expr
+        np.testing.assert_allclose(o, t, rtol=2e-3, atol=1e-7, err_msg=expr)
+
+
+def test_float16_log_softmax_over_more_elements_than_float16_holds_is_finite():
+    x = tg.zeros(2, 70000, dtype=tg.float16, requires_grad=True)
+    y = x.log_softmax(1)
+    y.backward(tg.ones_like(y))
+    assert y.dtype == x.grad.dtype == np.float16
+    np.testing.assert_allclose(y.detach().numpy(), -np.log(70000.0), rtol=1e-3)
+    np.testing.assert_allclose(x.grad.numpy(), 0.0, atol=1e-3)  # 1 - exp(y) * 70000

@@ -105,14 +105,18 @@ class MSELoss(Function):
         ctx.saved, ctx.reduction, ctx.size = (x, t), reduction, x.size
         d = x - t
         if d.dtype == np.float16:  # float16 squares summed in float32, as PyTorch (the count may exceed 65504)
-            total = np.add.reduce(d * d, dtype=np.float32)
+            total = np.add.reduce(d * d, axis=None, dtype=np.float32)
             return (total / d.size if reduction == "mean" else total).astype(np.float16)
         total = np.vdot(d, d)  # one BLAS dot instead of a square and a sum
         return total / d.size if reduction == "mean" else total
 
     def backward(ctx, g, F):
         (x, t), (nx, nt, _) = ctx.saved, ctx.needs_input_grad
-        gx = (x - t) * (g * (2.0 / ctx.size if ctx.reduction == "mean" else 2.0))  # (x - t): not saved, recomputed
+        scale = 2.0 / ctx.size if ctx.reduction == "mean" else 2.0
+        if x.dtype == np.float16:  # in float32 and rounded once, as PyTorch (2 / size may underflow float16)
+            gx = F.cast((x - t) * (F.cast(g, np.float32) * scale), np.float16)
+        else:
+            gx = (x - t) * (g * scale)  # (x - t): not saved, recomputed
         return gx if nx else None, -gx if nt else None, None
 
 

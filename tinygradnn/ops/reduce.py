@@ -66,6 +66,8 @@ def _expand_back(g, F, shape, axes):
 class Sum(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
+        if x.dtype == np.float16:  # accumulated in float32, as PyTorch (along a strided dim float16 stalls at 256)
+            return np.sum(x, axis=axes, keepdims=keepdim, dtype=np.float32).astype(np.float16)
         return np.sum(x, axis=axes, keepdims=keepdim)
 
     def backward(ctx, g, F):
@@ -171,6 +173,10 @@ class LogSumExp(Function):
 
 class Softmax(Function):
     def forward(ctx, x, axis):
+        if x.dtype == np.float16:  # in float32, as PyTorch (the sum of exps may overflow float16)
+            y = Softmax.forward(ctx, x.astype(np.float32), axis).astype(np.float16)
+            ctx.saved = (y,)
+            return y
         e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
         y = e / np.sum(e, axis=axis, keepdims=True)
         ctx.saved, ctx.axis = (y,), axis
@@ -178,12 +184,20 @@ class Softmax(Function):
 
     def backward(ctx, g, F):
         (y,) = ctx.saved
+        if y.dtype == np.float16:
+            y, g = F.cast(y, np.float32), F.cast(g, np.float32)
+            gy = g * y
+            return F.cast(gy - y * F.sum(gy, ctx.axis, True), np.float16)
         gy = g * y
         return gy - y * F.sum(gy, ctx.axis, True)
 
 
 class LogSoftmax(Function):
     def forward(ctx, x, axis):
+        if x.dtype == np.float16:  # in float32, as PyTorch (the sum of exps may overflow float16)
+            y = LogSoftmax.forward(ctx, x.astype(np.float32), axis).astype(np.float16)
+            ctx.saved = (y,)
+            return y
         shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
         y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) if x.size else shifted
         ctx.saved, ctx.axis = (y,), axis
@@ -191,6 +205,9 @@ class LogSoftmax(Function):
 
     def backward(ctx, g, F):
         (y,) = ctx.saved
+        if y.dtype == np.float16:
+            y, g = F.cast(y, np.float32), F.cast(g, np.float32)
+            return F.cast(g - F.exp(y) * F.sum(g, ctx.axis, True), np.float16)
         return g - F.exp(y) * F.sum(g, ctx.axis, True)
 
 
@@ -292,6 +309,8 @@ class _StdSqrt(Function):
 def std(x: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation ``sqrt(var(x))``, with :func:`var`'s arguments. Its gradient is 0 where it is 0."""
     dim, keepdim, correction = _var_args("std", dim, unbiased, keepdim, correction)
+    if x._data.dtype == np.float16:  # the root in float32 too, as PyTorch (the float16 variance may be inf or 0)
+        return std(x.float(), dim, keepdim=keepdim, correction=correction).half()
     return _StdSqrt.apply(_var(x, reduce_dims(dim, x.ndim, "std"), keepdim, correction, "std"))
 
 
