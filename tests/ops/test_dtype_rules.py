@@ -639,6 +639,9 @@ FLOAT16_ORACLE = [
     # mse_loss of a 2-d float16 input reduced over dim 0 only (a shape (3,) result)
     "T.nn.functional.mse_loss(T.ones(2, 3, dtype=T.float16), T.zeros(2, 3, dtype=T.float16))",
     "T.nn.functional.mse_loss(T.ones(2, 3, dtype=T.float16), T.zeros(2, 3, dtype=T.float16), reduction='sum')",
+    # average pooling: the float16 window sum overflowed before the division
+    "T.nn.functional.avg_pool2d(T.full((1, 1, 4, 4), 30000., dtype=T.float16), 2)",
+    "T.nn.functional.avg_pool1d(T.full((1, 2, 6), -30000., dtype=T.float16), 3)",
 ]
 FLOAT16_SETUP = """
 def g_fn(x, name, *args):

@@ -645,6 +645,8 @@ class AvgPool(Function):
 
     def forward(ctx, x, geom, divisor):
         ctx.args = (geom, divisor, x.shape)
+        if x.dtype == np.float16:  # summed in float32, as PyTorch (the window sum may overflow float16)
+            return _from4d(_avgpool_forward(_as4d(x.astype(np.float32)), geom, divisor).astype(np.float16), geom)
         return _from4d(_avgpool_forward(_as4d(x), geom, divisor), geom)
 
     def backward(ctx, g, F):
