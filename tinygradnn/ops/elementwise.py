@@ -670,6 +670,8 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit; ``approximate='tanh'`` gives the tanh approximation."""
     x = _floating(x)
+    if x._data.dtype == np.float16 and approximate in ("none", "tanh"):  # in float32, as PyTorch (x * x overflows)
+        return gelu(x.float(), approximate).half()
     if approximate == "tanh":
         inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
         return 0.5 * x * (1 + tanh(inner))
