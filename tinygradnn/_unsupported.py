@@ -13,7 +13,6 @@ from __future__ import annotations
 
 _NO_GPU = "run on the CPU in float32 or float64 (tinygradnn has no GPU, compiler or mixed precision)"
 _RNN = "the recurrence written out with nn.Linear and torch.tanh/torch.sigmoid in a Python loop"
-_ADAPTIVE = "x.mean(dim=(2, 3), keepdim=True) for output size 1, otherwise F.avg_pool2d with a fixed kernel"
 _LAYER_NORM = ("(x - x.mean(-1, keepdim=True)) / (x.var(-1, keepdim=True, unbiased=False) + eps).sqrt(), "
                "then * weight + bias")
 
@@ -38,7 +37,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
     },
     "tinygradnn.nn": {
         "LayerNorm": _LAYER_NORM,
-        "AdaptiveAvgPool2d": _ADAPTIVE,
         "Dropout1d": "nn.Dropout (drops single elements, not whole channels)",
         "Dropout2d": "nn.Dropout (drops single elements, not whole channels)",
         "SiLU": "x * torch.sigmoid(x)",
@@ -53,7 +51,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
         "ConvTranspose2d": "upsampling by indexing (x.repeat or x[..., idx]) followed by nn.Conv2d",
     },
     "tinygradnn.nn.functional": {
-        "adaptive_avg_pool2d": _ADAPTIVE,
         "layer_norm": _LAYER_NORM,
         "silu": "x * torch.sigmoid(x)",
         "relu6": "x.clamp(0, 6)",

@@ -256,6 +256,8 @@ POOL_GRADCHECK = [
     ("avg_pool2d tiles", lambda x: C.avg_pool2d(x, 2)),
     ("avg_pool2d padded exclude", lambda x: C.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
     ("avg_pool2d divisor_override", lambda x: C.avg_pool2d(x, (2, 3), 1, (1, 0), divisor_override=5)),
+    ("adaptive_avg_pool2d uneven bins", lambda x: C.adaptive_avg_pool2d(x, (4, 3))),
+    ("adaptive_avg_pool2d to 1", lambda x: C.adaptive_avg_pool2d(x, 1)),
 ]
 
 
@@ -336,6 +338,32 @@ def test_max_pool2d_matches_torch_including_ties_and_indices(case):
     tidx = F.max_pool2d(torch.tensor(x), return_indices=True, **kw)[1]
     assert idx.dtype == np.int64
     np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+
+
+@pytest.mark.torch
+@SETTINGS
+@given(st.integers(0, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 9),
+       st.sampled_from([1, 2, 3, 4, 5, (2, 3), (None, 2), (3, None), (1, 7), (0, 2)]), st.booleans())
+def test_adaptive_avg_pool2d_matches_torch(n, c, h, w, output_size, batched):
+    F = _torch().nn.functional
+    rng = np.random.default_rng(n * 1000 + c * 100 + h * 10 + w)
+    x = rng.standard_normal((n, c, h, w) if batched else (c, h, w))
+    y, ty, grads = _run_both(lambda a: C.adaptive_avg_pool2d(a, output_size),
+                             lambda a: F.adaptive_avg_pool2d(a, output_size), [x], rng)
+    _close(y, ty)
+    _close(grads[0][0], grads[0][1])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_adaptive_avg_pool2d_keeps_the_dtype_and_module_matches_torch(dtype):
+    torch = _torch()
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 5)).astype(dtype)
+    for size in [1, (3, 2), (None, 4)]:
+        ours, theirs = tg.nn.AdaptiveAvgPool2d(size), torch.nn.AdaptiveAvgPool2d(size)
+        y, ty = ours(tg.tensor(x)), theirs(torch.tensor(x))
+        assert y.dtype == np.dtype(dtype) and repr(ours) == repr(theirs)
+        np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-3 if dtype == "float16" else 1e-6, atol=1e-6)
 
 
 @pytest.mark.torch
@@ -566,6 +594,16 @@ ERRORS = [
     (lambda: C.avg_pool2d(tg.randn(1, 1, 8, 8), 2.5), TypeError, "kernel_size must be an int or a tuple"),
     (lambda: C.avg_pool2d(tg.ones(1, 1, 8, 8).long(), 2), TypeError, "avg_pool2d: expected a floating point input"),
     (lambda: C.avg_pool2d(tg.randn(1, 1, 8, 8), 2, divisor_override=0), ValueError, "divisor_override"),
+    (lambda: C.adaptive_avg_pool2d(tg.randn(8, 8), 1), ValueError,
+     r"adaptive_avg_pool2d: expected a 4-D input .* got shape \(8, 8\)"),
+    (lambda: C.adaptive_avg_pool2d(tg.randn(1, 1, 0, 8), 1), ValueError,
+     r"adaptive_avg_pool2d: .*non-zero size.* got shape \(1, 1, 0, 8\)"),
+    (lambda: C.adaptive_avg_pool2d(tg.randn(1, 1, 8, 8), (1, 2, 3)), TypeError,
+     "adaptive_avg_pool2d: output_size must be an int or a tuple of 2"),
+    (lambda: C.adaptive_avg_pool2d(tg.randn(1, 1, 8, 8), -1), ValueError,
+     r"adaptive_avg_pool2d: output_size must be non-negative, got \(-1, -1\)"),
+    (lambda: C.adaptive_avg_pool2d(tg.ones(1, 1, 8, 8).long(), 2), TypeError,
+     "adaptive_avg_pool2d: expected a floating point input"),
 ]
 
 

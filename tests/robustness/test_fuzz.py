@@ -550,6 +550,8 @@ LAYERS = {
     "MaxPool2d": lambda d: (nn.MaxPool2d(2, padding=d(st.integers(0, 1))),
                             d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=4))),
     "AvgPool2d": lambda d: (nn.AvgPool2d(2), d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=4))),
+    "AdaptiveAvgPool2d": lambda d: (nn.AdaptiveAvgPool2d(d(st.sampled_from([1, 2, (3, None)]))),
+                                    d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=4))),
     "BatchNorm1d": lambda d: (nn.BatchNorm1d(2), d(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=3))),
     "BatchNorm2d": lambda d: (nn.BatchNorm2d(2).train(d(st.booleans())),
                               d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=3))),

@@ -867,6 +867,46 @@ def _avg_pool(op, nd, x, kernel_size, stride, padding, ceil_mode, count_include_
     return out.reshape(out.shape[1:]) if unbatched else out
 
 
+def _adaptive_bins(size: int, out: int, dtype) -> np.ndarray:
+    """The (out, size) matrix that averages PyTorch's adaptive bins: row i is the mean over
+    ``[floor(i * size / out), ceil((i + 1) * size / out))``."""
+    m = np.zeros((out, size), dtype)
+    for i in range(out):
+        lo, hi = i * size // out, -(-(i + 1) * size // out)
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return m
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Mean over adaptive bins as ``torch.nn.functional.adaptive_avg_pool2d``: (N, C, H, W) or (C, H, W) ->
+    (..., oH, oW); ``output_size`` an int or an (oH, oW) pair, ``None`` keeping that input size.
+
+    The bins are separable, so the result is ``Ph @ x @ Pw.T`` with two constant averaging matrices
+    (forward and backward are matmuls); output size 1 is a plain mean. float16 is computed in float32.
+    """
+    op = "adaptive_avg_pool2d"
+    x, unbatched = _pool_input(op, 2, input)
+    if 0 in x.shape[2:]:
+        raise ValueError(f"{op}: expected an input with non-zero height and width (non-zero size), "
+                         f"got shape {tuple(x.shape)}")
+    size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
+    if len(size) != 2 or not all(s is None or isinstance(s, int | np.integer) for s in size):
+        raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
+    size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
+    if min(size) < 0:
+        raise ValueError(f"{op}: output_size must be non-negative, got {size}")
+    half = x.dtype == np.float16  # as PyTorch, float16 sums in float32 and rounds once
+    work = x.float() if half else x
+    if size == (1, 1):
+        out = work.mean(dim=(2, 3), keepdim=True)
+    else:
+        dtype = work.dtype
+        rows, cols = _adaptive_bins(x.shape[2], size[0], dtype), _adaptive_bins(x.shape[3], size[1], dtype).T
+        out = (Tensor(rows) @ work) @ Tensor(np.ascontiguousarray(cols))
+    out = out.half() if half else out
+    return out.reshape(out.shape[1:]) if unbatched else out
+
+
 # ----------------------------------------------------------------------------- public functions
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
     """1-D convolution (cross-correlation) as ``torch.nn.functional.conv1d``.
@@ -954,4 +994,4 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-           "avg_pool1d", "avg_pool2d"]
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d"]

@@ -10,7 +10,7 @@ Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
 """
 
 from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
-from .conv import avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .conv import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .layers import dropout, embedding, flatten, linear, one_hot, pad
 from .loss import (
     binary_cross_entropy,
@@ -27,7 +27,7 @@ from .normalization import batch_norm
 __all__ = [
     "relu", "leaky_relu", "gelu", "elu", "softplus", "tanh", "sigmoid", "softmax", "log_softmax",
     "linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "dropout", "batch_norm",
-    "embedding", "one_hot", "pad", "flatten",
+    "adaptive_avg_pool2d", "embedding", "one_hot", "pad", "flatten",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
 ]

@@ -1,4 +1,5 @@
-"""``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``: a max or mean over sliding windows, per channel."""
+"""``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``: a max or mean over sliding windows, per channel;
+``AdaptiveAvgPool2d``: a mean over bins sized to give a fixed output size."""
 
 from __future__ import annotations
 
@@ -81,3 +82,18 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Mean over bins that cover the input: ``(N, C, H, W) -> (N, C, oH, oW)`` for any H, W.
+    ``output_size`` is an int or an (oH, oW) pair; ``None`` keeps that input size."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
