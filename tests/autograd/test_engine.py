@@ -393,3 +393,39 @@ def test_a_hook_added_by_a_hook_waits_for_the_next_pass():
     y.register_hook(lambda g: calls.append("h1") or y.register_hook(lambda g: calls.append("h2")) and None)
     y.sum().backward()
     assert calls == ["h1"]
+
+
+def _node_tree(grad_fn, depth=3):
+    """grad_fn's ``name()`` and its ``next_functions`` down to ``depth``, PyTorch's trailing digits dropped."""
+    if grad_fn is None:
+        return None
+    name = grad_fn.name().rstrip("0123456789")
+    if name.endswith("AccumulateGrad"):
+        return ("AccumulateGrad", grad_fn.variable.shape[0])
+    kids = [(_node_tree(fn, depth - 1), i) for fn, i in grad_fn.next_functions] if depth else []
+    return (name, kids)
+
+
+@requires_torch
+def test_grad_fn_name_and_next_functions_walk_the_graph_as_in_torch():
+    """The 60-minute blitz idioms: ``loss.grad_fn.next_functions[0][0]``, ``grad_fn.name()``, and the
+    ``AccumulateGrad`` nodes (``.variable``) of leaves that require grad; ``None`` for constants."""
+    import torch
+
+    def build(lib):
+        x = lib.ones(3)
+        w = lib.ones(4, 3).requires_grad_()
+        b = lib.ones(3).requires_grad_()
+        z = x * w + b
+        return z, (z * z).mean(), w
+
+    for lib in (tg, torch):
+        z, loss, w = build(lib)
+        assert loss.grad_fn.next_functions[0][0] is loss.grad_fn.next_functions[0][0]
+    ours, theirs = build(tg), build(torch)
+    assert _node_tree(ours[0].grad_fn) == _node_tree(theirs[0].grad_fn)
+    assert ours[0].grad_fn.name() == "AddBackward" and repr(ours[0].grad_fn) == "<AddBackward>"
+    acc = ours[0].grad_fn.next_functions[1][0]
+    assert acc.variable is ours[0].grad_fn.next_functions[1][0].variable
+    assert tuple(acc.variable.shape) == (3,) and acc.next_functions == ()
+    assert _node_tree(ours[1].grad_fn) == _node_tree(theirs[1].grad_fn)

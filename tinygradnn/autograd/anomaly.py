@@ -69,7 +69,7 @@ def _not_finite(arr) -> bool:
 def check_forward(ctx, out: np.ndarray) -> None:
     ctx.trace = _user_frames()
     if _not_finite(out):
-        raise RuntimeError(f"Function '{ctx.name}' returned nan or inf values in its forward output "
+        raise RuntimeError(f"Function '{ctx._label}' returned nan or inf values in its forward output "
                            f"(shape {out.shape}). It was called at:\n{_where(ctx)}")
 
 
@@ -77,5 +77,5 @@ def check_backward(ctx, grads) -> None:
     for i, g in enumerate(grads):
         arr = getattr(g, "_data", g)
         if _not_finite(arr):
-            raise RuntimeError(f"Function '{ctx.name}Backward' returned nan or inf values in its gradient for "
+            raise RuntimeError(f"Function '{ctx._label}Backward' returned nan or inf values in its gradient for "
                                f"input {i} (shape {arr.shape}). The forward op was created at:\n{_where(ctx)}")

@@ -68,7 +68,7 @@ class _CustomNode(_Node):
     # then ``saved`` holds the output's (or packed outputs') array, which the engine turns into the output
     # Tensor under create_graph, so a double backward flows through this node as in PyTorch.
     @property
-    def name(self) -> str:
+    def _label(self) -> str:
         return self.user_cls.__name__  # in grad_fn's repr and in error messages, as in PyTorch
 
     def backward(ctx, g, F):

@@ -45,7 +45,7 @@ def _check_versions(ctx, out: Tensor) -> None:
     if changed:
         bad = changed[0]
         raise RuntimeError(
-            f"A tensor of shape {bad.shape} needed by {ctx.name} for its gradient was modified by an "
+            f"A tensor of shape {bad.shape} needed by {ctx._label} for its gradient was modified by an "
             f"in-place operation after it was used (version {bad._version}). Use an out-of-place "
             "operation (x = x + 1 instead of x += 1) or clone() the tensor first.")
 
@@ -120,7 +120,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                     data = p._data
                     if gi.shape != data.shape:
                         raise RuntimeError(
-                            f"internal error: {ctx.name} returned a gradient of shape {gi.shape} "
+                            f"internal error: {ctx._label} returned a gradient of shape {gi.shape} "
                             f"for an input of shape {data.shape}")
                     if gi.dtype is not data.dtype and gi.dtype != data.dtype:
                         gi = F.cast(gi, data.dtype)
@@ -214,7 +214,7 @@ def _enqueue(t: Tensor, heap: list, leaves: list) -> None:
 
 def _freed_graph_error(ctx) -> RuntimeError:
     return RuntimeError(
-        f"Trying to backward through the graph a second time (through {ctx.name}): its saved values were "
+        f"Trying to backward through the graph a second time (through {ctx._label}): its saved values were "
         "freed by the first backward. Pass retain_graph=True to the first backward() if you need to "
         "differentiate twice.")
 

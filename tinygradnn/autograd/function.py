@@ -92,8 +92,40 @@ class Function:
         return out
 
     @property
-    def name(self) -> str:
+    def _label(self) -> str:  # the op in error messages
         return type(self).__name__
 
+    def name(self) -> str:
+        """PyTorch's ``grad_fn.name()``: ``'MulBackward'`` (PyTorch: ``'MulBackward0'``)."""
+        return f"{self._label}Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch's ``grad_fn.next_functions``: ``(node, 0)`` per tensor input: its ``grad_fn``, an
+        ``AccumulateGrad`` for a leaf that requires grad, else ``None``. Empty once backward freed the node."""
+        return tuple((_next_node(a), 0) for a in getattr(self, "inputs", ()) if isinstance(a, Tensor))
+
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad:
+    """The graph node that stands for a leaf in ``next_functions``: ``variable`` is the leaf."""
+
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+def _next_node(t: Tensor):
+    if t._ctx is not None:
+        return t._ctx
+    return AccumulateGrad(t) if t._requires_grad else None

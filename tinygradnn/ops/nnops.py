@@ -206,11 +206,11 @@ class Chain(Function):
         return x
 
     @property
-    def name(self) -> str:  # (error messages: which layers)
+    def _label(self) -> str:  # (error messages: which layers)
         return f"Chain({', '.join(cls.__name__ for cls, _ in self.steps)})"
 
-    def __repr__(self) -> str:
-        return "<ChainBackward>"
+    def name(self) -> str:
+        return "ChainBackward"
 
     def backward(ctx, g, F):
         if not isinstance(g, np.ndarray):  # create_graph: record the ops again and run their rules on Tensors
