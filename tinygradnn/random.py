@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 
-_rng = np.random.default_rng()
+
+def _fresh_seed() -> int:
+    """A random 64-bit seed from the OS entropy source."""
+    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+
+
+_initial_seed = _fresh_seed()
+_rng = np.random.default_rng(_initial_seed)
 
 
 class Generator:
     """A seedable random source to pass as ``generator=`` (DataLoader, random_split, init)."""
 
     def __init__(self, device=None):
-        self.rng = np.random.default_rng()
+        self.manual_seed(_fresh_seed())
 
     def manual_seed(self, seed: int) -> Generator:
         self.rng = np.random.default_rng(seed)
+        self._seed = int(seed)
         return self
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with (a random one until :meth:`manual_seed`)."""
+        return self._seed
 
     def get_state(self) -> dict:
         return self.rng.bit_generator.state
@@ -24,13 +36,42 @@ class Generator:
         self.rng.bit_generator.state = state
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the global generator: runs become bit-for-bit reproducible."""
-    global _rng
+class _DefaultGenerator(Generator):
+    """``default_generator``: the global stream as a :class:`Generator` (what ``manual_seed`` returns)."""
+
+    def __init__(self):
+        pass
+
+    rng = property(lambda self: _rng)
+
+    def manual_seed(self, seed: int) -> Generator:
+        return manual_seed(seed)
+
+    def initial_seed(self) -> int:
+        return _initial_seed
+
+
+default_generator = _DefaultGenerator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the global generator: runs become bit-for-bit reproducible. Returns ``default_generator``."""
+    global _rng, _initial_seed
     _rng = np.random.default_rng(seed)
+    _initial_seed = int(seed)
+    return default_generator
 
 
-seed = manual_seed
+def seed() -> int:
+    """Seed the global generator with a fresh random 64-bit seed, and return that seed."""
+    s = _fresh_seed()
+    manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    """The seed the global generator was last seeded with (by :func:`manual_seed`, :func:`seed` or at import)."""
+    return _initial_seed
 
 
 def get_generator(generator=None) -> np.random.Generator:

@@ -270,6 +270,35 @@ def test_seeds_make_runs_repeatable():
     assert first.tolist() == torch.randperm(5, generator=torch.Generator().manual_seed(0)).tolist()
 
 
+@requires_torch
+@pytest.mark.parametrize("lib", ["tinygradnn", "torch"])
+def test_manual_seed_returns_the_default_generator_and_seed_picks_one(lib):
+    """``g = torch.manual_seed(0)`` is the global generator (passing it as ``generator=`` draws from the global
+    stream); ``torch.seed()`` takes no argument, seeds at random and returns the seed; ``initial_seed()``
+    gives the last seed."""
+    lib = importlib.import_module(lib)
+    if lib is torch:
+        _check_seeding(lib)
+    else:
+        with lib.random.fork_rng():  # leave PyTorch's global generator as it was
+            _check_seeding(lib)
+
+
+def _check_seeding(lib):
+    g = lib.manual_seed(7)
+    assert isinstance(g, lib.Generator) and g is lib.default_generator
+    assert lib.initial_seed() == g.initial_seed() == 7
+    a = lib.randperm(6, generator=g).tolist()
+    lib.manual_seed(7)
+    assert lib.randperm(6).tolist() == a
+    s = lib.seed()
+    assert isinstance(s, int) and 0 <= s < 2 ** 64 and lib.initial_seed() == s
+    b = lib.randn(3).tolist()
+    lib.manual_seed(s)
+    assert lib.randn(3).tolist() == b
+    assert lib.Generator().manual_seed(3).initial_seed() == 3
+
+
 # ----------------------------------------------------------------------------- save / load
 def test_save_and_load_a_checkpoint(tmp_path):
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
