@@ -87,12 +87,27 @@ def check_collate_fn(r):
     assert r["padding_row_grad"] == 0  # padding_idx gets no gradient
 
 
+def check_quickstart(r):
+    _falls(r["losses"], 0.5)
+    assert r["accuracy"] > 70 and r["test_loss"] < 1.0
+    assert r["batch_shape"] == [[64, 1, 8, 8], [64]]
+    assert r["printed"].startswith("[   64/ 1024] | [  576/ 1024]")  # size = len(dataloader.dataset)
+    assert r["reloaded_matches"] is True  # the saved state_dict gives the same model
+
+
+def check_nn_from_scratch(r):
+    _falls(r["scratch_losses"], 0.7)
+    assert r["scratch_accuracy"] > 70
+    _falls(r["losses"], 0.5)
+    assert r["accuracy"] > 70 and r["valid_loss"] < 1.0
+
+
 CHECKS = {name[len("check_"):]: fn for name, fn in globals().items() if name.startswith("check_")}
 
 
 def test_every_script_has_checks():
     assert sorted(CHECKS) == sorted(SCRIPTS)
-    assert len(SCRIPTS) >= 8
+    assert len(SCRIPTS) >= 10
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

@@ -18,4 +18,6 @@ SCRIPTS = [
     "save_resume",
     "custom_autograd_loss",
     "collate_fn",
+    "quickstart",
+    "nn_from_scratch",
 ]
