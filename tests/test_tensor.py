@@ -335,6 +335,26 @@ def test_repr():
     assert repr(tg.tensor(2.5)) == "tensor(2.5)"
 
 
+
+@requires_torch
+def test_format_spec_of_a_0d_tensor_formats_its_value_as_torch():
+    """``f"loss {loss:.4f}"``: a 0-d tensor formats as its Python value (``f"{t}"`` too); other tensors
+    refuse a spec."""
+    cases = [(1.23456, "float32", ".3f"), (2.5, "float64", ">8.2e"), (7, "int64", "d"), (7, "int64", "05d"),
+             (-3.0, "float32", "+.1%"), (True, "bool", ""), (0.5, "float32", "")]
+    for value, dtype, spec in cases:
+        ours, theirs = tg.tensor(value, dtype=getattr(tg, dtype)), torch.tensor(value, dtype=getattr(torch, dtype))
+        assert format(ours, spec) == format(theirs, spec), (value, dtype, spec)
+        assert f"{ours * 1:{spec}}" == f"{theirs * 1:{spec}}"
+    for bad in (tg.ones(1), tg.ones(2, 2)):
+        with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+            format(bad, ".2f")
+    with pytest.raises(TypeError, match="unsupported format string passed to Tensor.__format__"):
+        format(torch.ones(1), ".2f")
+    p = tg.nn.Parameter(tg.tensor(0.5))
+    assert f"{tg.ones(2)}" == str(tg.ones(2)) and f"{p}" == str(p)  # a Parameter prints as one
+
+
 def test_leaves_detach_and_requires_grad():
     x = tg.ones(2, requires_grad=True)
     y = x * 2

@@ -386,6 +386,12 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.item())
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its Python value, as PyTorch; others as ``str``."""
+        if self._data.ndim == 0 and type(self) is Tensor:  # (a Parameter prints as one, as in PyTorch)
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
+
     __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise); the C slot keeps dict lookups fast
 
     def __repr__(self) -> str:
