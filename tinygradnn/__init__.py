@@ -39,7 +39,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .device import cuda, device
+from .device import accelerator, cuda, device
 from .ops import *  # noqa: F403  (every op as a function: tg.exp, tg.cat, tg.where, ...)
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .threads import get_num_threads, set_num_threads

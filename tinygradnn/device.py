@@ -56,3 +56,18 @@ class _Unavailable:
 
 
 cuda = _Unavailable()
+
+
+class _Accelerator(_Unavailable):
+    """``accelerator``: PyTorch's device-agnostic API, with no accelerator present."""
+
+    @staticmethod
+    def current_accelerator(check_available: bool = False) -> None:
+        return None
+
+    @staticmethod
+    def synchronize(device=None) -> None:
+        pass
+
+
+accelerator = _Accelerator()

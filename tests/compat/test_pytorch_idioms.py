@@ -23,6 +23,18 @@ def test_the_cpu_is_the_only_device():
     assert x.device == device
 
 
+
+@requires_torch
+@pytest.mark.parametrize("lib", ["tinygradnn", "torch"])
+def test_the_quickstart_device_line_picks_the_cpu(lib):
+    """The first line of PyTorch's current quickstart, through ``torch.accelerator``."""
+    lib = importlib.import_module(lib)
+    device = lib.accelerator.current_accelerator().type if lib.accelerator.is_available() else "cpu"
+    assert device == "cpu" and lib.accelerator.current_accelerator() is None
+    assert lib.accelerator.device_count() == 0 and lib.accelerator.is_available() is False
+    assert lib.ones(2).to(device).device == lib.device("cpu")
+
+
 def test_to_converts_dtypes_like_pytorch():
     x = torch.randn(2, 3)
     assert x.to(torch.float64).dtype == torch.float64
