@@ -39,7 +39,7 @@ def run(torch, steps=40, dtype=None):
     X, y = next(iter(test_dataloader))
     batch_shape = [list(X.shape), list(y.shape)]
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
 
     class NeuralNetwork(nn.Module):
         def __init__(self):
