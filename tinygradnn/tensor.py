@@ -660,12 +660,12 @@ add sub mul div pow matmul neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid
 softplus erf clamp clip maximum minimum sign square
 sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
-split chunk unbind swapaxes roll flip gather masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
+split chunk unbind swapaxes roll flip gather scatter masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
 logical_and logical_or logical_xor
 bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous equal allclose isclose argsort unflatten
 tril triu index_select masked_select nonzero argwhere narrow movedim moveaxis repeat_interleave
 bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_
-add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ pow_ exp_ relu_ sigmoid_ tanh_
+add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ scatter_ pow_ exp_ relu_ sigmoid_ tanh_
 """.split()
 
 

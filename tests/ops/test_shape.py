@@ -13,6 +13,7 @@ from helpers import (
     rngs,
     shapes,
     table_tests,
+    torch,
     values,
 )
 from hypothesis import strategies as st
@@ -745,3 +746,75 @@ def test_a_skipped_empty_1d_input_of_cat_gets_an_empty_gradient_as_pytorch():
     y = tg.zeros(1, 2, requires_grad=True)
     (g,) = tg.autograd.grad(tg.cat([empty, y, empty]).sum(), (empty,), create_graph=True)
     assert g.shape == (0,)
+
+
+SCATTER_CASES = [  # (x shape, dim, index, src shape or a number)
+    ((3, 4), 1, [[0, 1], [2, 3]], 5.0),
+    ((3, 4), 0, [[0, 1, 2, 0]], (1, 4)),
+    ((3, 4), -1, [[3], [0], [1]], (3, 1)),
+    ((2, 3, 2), 1, [[[2, 0]], [[1, 1]]], (2, 1, 2)),
+    ((5,), 0, 2, 1.0),  # a 0-d index into a 1-d tensor (the one-hot of the Transforms tutorial)
+    ((5,), 0, [4, 0], (2,)),
+    ((3, 4), 1, np.zeros((3, 0), np.int64), (3, 0)),
+]
+
+
+@requires_torch
+@pytest.mark.torch
+def test_scatter_from_a_larger_src_takes_its_leading_part_as_torch():
+    # (PyTorch's backward refuses a src larger than the index, so this compares the forward only)
+    x0, s0, index = np.zeros((3, 4)), np.arange(12.0).reshape(3, 4), [[0, 1, 2, 0]]
+    ours = tg.tensor(x0).scatter(0, tg.tensor(index), tg.tensor(s0))
+    theirs = torch.tensor(x0).scatter(0, torch.tensor(index), torch.tensor(s0))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("case", SCATTER_CASES)
+def test_scatter_and_scatter_matches_torch_with_gradients(case):
+    shape, dim, index, src = case
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal(shape)
+    s0 = rng.standard_normal(src) if isinstance(src, tuple) else src
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(x0, requires_grad=True)
+        s = lib.tensor(s0, requires_grad=True) if isinstance(src, tuple) else s0
+        idx = lib.tensor(index, dtype=lib.int64)
+        y = x.scatter(dim, idx, s) if isinstance(src, tuple) else lib.scatter(x, dim, idx, value=s)
+        y.backward(lib.tensor(np.arange(y.numel(), dtype=np.float64).reshape(y.shape)))
+        with lib.no_grad():
+            z = lib.tensor(x0).scatter_(dim, idx, lib.tensor(s0) if isinstance(src, tuple) else s0)
+        results.append([y.detach().numpy(), x.grad.numpy(), z.numpy()]
+                       + ([s.grad.numpy()] if isinstance(src, tuple) else []))
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@requires_torch
+@pytest.mark.torch
+def test_scatter_in_place_in_the_graph_matches_torch():
+    grads = []
+    for lib in (tg, torch):
+        w = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        src = lib.tensor([[10.0, 20.0]], dtype=lib.float64, requires_grad=True)
+        y = w * 2
+        y.scatter_(1, lib.tensor([[2, 0]]), src)
+        (y * y).sum().backward()
+        grads.append((y.detach().numpy(), w.grad.numpy(), src.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: tg.zeros(5).scatter(0, tg.tensor([7]), 1.0), IndexError, r"scatter: index values must be in \[0, 5\)"),
+    (lambda: tg.zeros(5).scatter(0, tg.tensor([1.0]), 1.0), TypeError, "scatter: index must be an integer tensor"),
+    (lambda: tg.zeros(5).scatter(0, tg.tensor([1]), tg.ones(1, 1)), ValueError, "scatter: index has 1 dims"),
+    (lambda: tg.zeros(5).scatter(0, tg.tensor([1]), tg.ones(1).double()), TypeError, "same dtype"),
+    (lambda: tg.zeros(2, 2).scatter(0, tg.tensor([[1, 1, 1]]), 1.0), ValueError, "no larger than"),
+    (lambda: tg.zeros(2).scatter(0, tg.tensor([1])), TypeError, "src or value"),
+])
+def test_scatter_errors_are_clear(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

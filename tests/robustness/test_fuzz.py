@@ -300,6 +300,16 @@ def _gather(draw, a, x, name):
     return (lambda: ops.gather(x, dim, tg.tensor(index))), None
 
 
+def _scatter(draw, a, x, name):
+    dim = a_dim(draw, a.ndim)
+    shape = draw(hnp.array_shapes(min_dims=a.ndim, max_dims=a.ndim, min_side=0, max_side=3)) if a.ndim else ()
+    index = draw(hnp.arrays(np.int64, shape, elements=st.integers(-1, 3)))
+    src = draw(st.sampled_from([1.5, 0, "same"]))
+    src = x.detach().clone() if src == "same" else src  # (a src of x's shape and dtype, or a number)
+    target = x.clone() if name == "scatter" else x.detach().clone()
+    return (lambda: getattr(ops, name)(target, dim, tg.tensor(index), src)), None
+
+
 def _sort_topk(draw, a, x, name):
     dim = a_dim(draw, a.ndim)
     if name in ("sort", "argsort"):
@@ -424,14 +434,14 @@ OPS = {
     "getitem": _getitem, "gather": _gather, "sort": _sort_topk, "argsort": _sort_topk, "topk": _sort_topk, "pad": _pad,
     "masked_fill": _masked_fill, "hstack": _stack_2, "vstack": _stack_2, "tril": _triangle, "triu": _triangle,
     "index_select": _select, "masked_select": _select, "narrow": _select, "repeat_interleave": _select,
-    "movedim": _select, "moveaxis": _select, "nonzero": _select, "argwhere": _select,
+    "movedim": _select, "moveaxis": _select, "nonzero": _select, "argwhere": _select, "scatter": _scatter,
     # in place
     "add_": _inplace_binary, "sub_": _inplace_binary, "mul_": _inplace_binary, "div_": _inplace_binary,
     "pow_": _inplace_binary, "exp_": _inplace_unary, "relu_": _inplace_unary, "sigmoid_": _inplace_unary,
     "tanh_": _inplace_unary, "zero_": _inplace_unary, "clamp_": _clamp, "fill_": _fill, "copy_": _copy,
     "masked_fill_": _masked_fill, "uniform_": _random_fill, "normal_": _random_fill, "setitem_": _setitem,
     "bitwise_and_": _inplace_binary, "bitwise_or_": _inplace_binary, "bitwise_xor_": _inplace_binary,
-    "bitwise_not_": _inplace_unary,
+    "bitwise_not_": _inplace_unary, "scatter_": _scatter,
 }
 
 
@@ -522,7 +532,8 @@ _EXTRA_ARGS = {
     "gt": (1.0,), "ge": (1.0,), "logical_and": (1.0,), "logical_or": (1.0,), "logical_xor": (1.0,),
     "bitwise_and": (1,), "bitwise_or": (1,), "bitwise_xor": (1,),
     "allclose": (tg.ones(2),), "isclose": (tg.ones(2),), "equal": (tg.ones(2),), "unflatten": (0, (1,)),
-    "gather": (0, tg.tensor([0])), "getitem": (0,),
+    "gather": (0, tg.tensor([0])), "scatter": (0, tg.tensor([0]), 1.0), "scatter_": (0, tg.tensor([0]), 1.0),
+    "getitem": (0,),
     "cast": (np.float32,), "chunk": (2,), "split": (1,), "expand": ((2,),), "expand_as": (tg.ones(2),),
     "reshape": ((1,),), "view": ((1,),), "view_as": (tg.ones(1),), "reshape_as": (tg.ones(1),),
     "permute": ((0,),), "repeat": ((1,),), "tile": ((1,),), "roll": (1,), "flip": ((0,),),

@@ -83,6 +83,8 @@ from .inplace import (
     normal_,
     pow_,
     relu_,
+    scatter,
+    scatter_,
     setitem_,
     sigmoid_,
     sub_,

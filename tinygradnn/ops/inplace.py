@@ -390,6 +390,58 @@ class _Place(Function):
         return F.getitem(g, ctx.index)
 
 
+def _scatter_writes(name: str, x: Tensor, dim: int, index, src, value):
+    """PyTorch's checks of ``scatter``; returns the positions written (an index of ``x``) and what goes there."""
+    from .shape import _axis, getitem
+
+    if (src is None) == (value is None):
+        raise TypeError(f"{name}: pass either src or value (src a tensor or a number, value a number)")
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
+    if idx.ndim == 0 and x.ndim == 1:  # a 0-d index into a 1-d tensor: one position, as PyTorch
+        idx = idx.reshape(1)
+    d = _axis(dim, x.ndim, name)
+    if idx.ndim != x.ndim:
+        raise ValueError(f"{name}: index has {idx.ndim} dims but the input of shape {x.shape} has {x.ndim}")
+    limits = [(x.shape, "the input", d)]
+    if isinstance(src, Tensor):
+        if src.ndim != idx.ndim:
+            raise ValueError(f"{name}: index has {idx.ndim} dims but src of shape {src.shape} has {src.ndim}")
+        if src._data.dtype != x._data.dtype:
+            raise TypeError(f"{name}: src must have the same dtype as the input, got {src._data.dtype} and "
+                            f"{x._data.dtype}")
+        limits.append((src.shape, "src", None))
+    for shape, what, skip in limits:
+        if idx.size and any(i > n for a, (i, n) in enumerate(zip(idx.shape, shape)) if a != skip):
+            raise ValueError(f"{name}: index of shape {idx.shape} must be no larger than {what} of shape {shape}"
+                             + (f" in every dim but {dim}" if skip is not None else ""))
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
+        raise IndexError(f"{name}: index values must be in [0, {x.shape[d]}) along dim {dim}; got min {idx.min()}, "
+                         f"max {idx.max()}")
+    where = tuple(idx if a == d else np.arange(n).reshape([-1 if b == a else 1 for b in range(idx.ndim)])
+                  for a, n in enumerate(idx.shape))
+    if isinstance(src, Tensor):
+        return where, getitem(src, tuple(slice(0, n) for n in idx.shape))
+    return where, value if src is None else src
+
+
+def scatter_(x: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
+    """In-place ``scatter``: ``x[index[i][j]][j] = src[i][j]`` for ``dim=0`` (or ``value`` everywhere indexed)."""
+    where, values = _scatter_writes("scatter_", x, dim, index, src, value)
+    setitem_(x, where, values)
+    return x
+
+
+def scatter(x: Tensor, dim: int, index, src=None, *, value=None) -> Tensor:
+    """A copy of ``x`` with ``src`` (or ``value``) written at ``index`` along ``dim`` (PyTorch's scatter, the
+    inverse of ``gather``); differentiable in ``x`` and ``src``. A position indexed twice keeps the last write."""
+    where, values = _scatter_writes("scatter", x, dim, index, src, value)
+    out = clone(x)
+    setitem_(out, where, values)
+    return out
+
+
 def clone(x: Tensor) -> Tensor:
     """A copy with its own memory; gradients flow back to ``x``."""
     return ew.add(x, 0) if x._requires_grad and _State.enabled else Tensor._wrap(x._data.copy())
