@@ -73,6 +73,13 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_floating_point(x: Tensor) -> bool:
+    """True if ``x`` has a floating point dtype."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"is_floating_point(): argument 'input' must be Tensor, not {type(x).__name__}")
+    return x.is_floating_point()
+
+
 def numel(x: Tensor) -> int:
     """Number of elements of ``x``."""
     return x.numel()

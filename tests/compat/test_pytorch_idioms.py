@@ -35,6 +35,18 @@ def test_the_quickstart_device_line_picks_the_cpu(lib):
     assert lib.ones(2).to(device).device == lib.device("cpu")
 
 
+
+@requires_torch
+@pytest.mark.parametrize("lib", ["tinygradnn", "torch"])
+def test_is_floating_point_and_is_tensor_as_functions(lib):
+    lib = importlib.import_module(lib)
+    assert lib.is_floating_point(lib.ones(2)) is True and lib.is_floating_point(lib.ones(2).half()) is True
+    assert lib.is_floating_point(lib.tensor([1, 2])) is False and lib.is_floating_point(lib.tensor([True])) is False
+    assert lib.is_tensor(lib.ones(1)) is True and lib.is_tensor([1.0]) is False
+    with pytest.raises(TypeError):
+        lib.is_floating_point([1.0])
+
+
 def test_to_converts_dtypes_like_pytorch():
     x = torch.randn(2, 3)
     assert x.to(torch.float64).dtype == torch.float64
