@@ -19,8 +19,6 @@ _LAYER_NORM = ("(x - x.mean(-1, keepdim=True)) / (x.var(-1, keepdim=True, unbias
 # What to use instead, keyed by the tinygradnn module that the PyTorch module maps to.
 ALTERNATIVES: dict[str, dict[str, str]] = {
     "tinygradnn": {
-        "mm": "tinygradnn.matmul(a, b) or a @ b",
-        "bmm": "tinygradnn.matmul(a, b) or a @ b (batch dims broadcast)",
         "einsum": "tinygradnn.matmul with reshape/permute",
         "t": "x.T or x.transpose(0, 1)",
         "norm": "x.pow(2).sum(dim).sqrt() (or x.abs().sum(dim) for the 1-norm)",

@@ -656,7 +656,7 @@ class Tensor:
 
 
 _NAMED_METHODS = """
-add sub mul div pow matmul neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu
+add sub mul div pow matmul mm bmm neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu
 softplus erf clamp clip maximum minimum sign square
 sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile

@@ -76,3 +76,34 @@ def test_matmul_with_one_constant_side_and_arrays():
 def test_matmul_shape_errors(a, b, error):
     with pytest.raises(ValueError, match=error):
         tg.ones(*a) @ tg.ones(*b)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:grad and param do not obey")  # PyTorch's, on the empty shapes
+@pytest.mark.parametrize("name,shapes", [("mm", [(3, 4), (4, 2)]), ("mm", [(1, 0), (0, 5)]),
+                                         ("bmm", [(2, 3, 4), (2, 4, 5)]), ("bmm", [(0, 2, 3), (0, 3, 1)])])
+def test_mm_and_bmm_match_torch_with_gradients(name, shapes):
+    """The "Learning PyTorch with Examples" warm-up: ``x.mm(w1)``, ``h_relu.t().mm(grad_y_pred)``."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    results = []
+    for lib in (tg, torch):
+        a, b = (lib.tensor(v, requires_grad=True) for v in arrays)
+        for y in (getattr(lib, name)(a, b), getattr(a, name)(b)):
+            y.backward(lib.ones_like(y))
+        results.append([y.detach().numpy(), a.grad.numpy(), b.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: tg.mm(tg.ones(2, 3), tg.ones(3)), r"mm: expected 2-D tensors, got shapes \(2, 3\) and \(3,\)"),
+    (lambda: tg.ones(3).mm(tg.ones(3, 2)), r"mm: expected 2-D tensors"),
+    (lambda: tg.mm(tg.ones(2, 3), tg.ones(2, 3)), "not aligned"),
+    (lambda: tg.bmm(tg.ones(2, 3), tg.ones(2, 3, 1)), r"bmm: expected 3-D tensors, got shapes \(2, 3\)"),
+    (lambda: tg.bmm(tg.ones(2, 3, 4), tg.ones(1, 4, 1)), r"bmm: batch sizes 2 and 1 differ"),
+])
+def test_mm_and_bmm_refuse_other_shapes_as_torch(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

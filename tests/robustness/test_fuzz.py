@@ -310,6 +310,13 @@ def _scatter(draw, a, x, name):
     return (lambda: getattr(ops, name)(target, dim, tg.tensor(index), src)), None
 
 
+def _mm(draw, a, x, name):
+    nd = 2 if name == "mm" else 3
+    shape = (a.shape[:-2] if a.ndim >= nd else (2,) * (nd - 2)) + (a.shape[-1] if a.ndim else 1, 2)
+    other = tg.tensor(arrays(draw, shape=shape[-nd:]))
+    return (lambda: getattr(ops, name)(x, other)), None
+
+
 def _sort_topk(draw, a, x, name):
     dim = a_dim(draw, a.ndim)
     if name in ("sort", "argsort"):
@@ -415,6 +422,7 @@ OPS = {
     "bitwise_and": binary(np.bitwise_and, False), "bitwise_or": binary(np.bitwise_or, False),
     "bitwise_xor": binary(np.bitwise_xor, False), "bitwise_not": unary(np.invert),
     "allclose": _compare_all, "isclose": _compare_all, "equal": _compare_all, "where": _where, "matmul": _matmul,
+    "mm": _mm, "bmm": _mm,
     "clamp": _clamp, "clip": _clamp, "cast": _cast,
     # reductions
     "sum": reduction(np.sum), "mean": reduction(np.mean), "prod": reduction(np.prod),
@@ -527,6 +535,7 @@ def test_every_op_names_itself_when_given_a_wrong_type(name, bad):
 
 
 _EXTRA_ARGS = {
+    "mm": (tg.ones(2, 2),), "bmm": (tg.ones(1, 2, 2),),
     "add": (1.0,), "sub": (1.0,), "mul": (1.0,), "div": (1.0,), "pow": (1.0,), "maximum": (1.0,),
     "minimum": (1.0,), "matmul": (tg.ones(2),), "eq": (1.0,), "ne": (1.0,), "lt": (1.0,), "le": (1.0,),
     "gt": (1.0,), "ge": (1.0,), "logical_and": (1.0,), "logical_or": (1.0,), "logical_xor": (1.0,),

@@ -92,7 +92,7 @@ from .inplace import (
     uniform_,
     zero_,
 )
-from .linalg import matmul
+from .linalg import bmm, matmul, mm
 from .namespaces import ArrayOps, sum_to
 from .reduce import (
     all,

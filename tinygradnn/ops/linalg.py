@@ -46,3 +46,22 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         return MatMul.apply(a, b)
     except ValueError as e:
         raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot be broadcast") from e
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product of two 2-D tensors, ``(n, k) @ (k, m) -> (n, m)`` (``matmul`` restricted to matrices)."""
+    a, b = tensor_arg(a, "mm"), tensor_arg(b, "mm")
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors, got shapes {a.shape} and {b.shape}; use matmul for others")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of two 3-D tensors, ``(B, n, k) @ (B, k, m) -> (B, n, m)`` (no broadcasting)."""
+    a, b = tensor_arg(a, "bmm"), tensor_arg(b, "bmm")
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"bmm: expected 3-D tensors, got shapes {a.shape} and {b.shape}; use matmul for others")
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: batch sizes {a.shape[0]} and {b.shape[0]} differ (shapes {a.shape} and {b.shape}); "
+                         "matmul broadcasts them")
+    return matmul(a, b)
