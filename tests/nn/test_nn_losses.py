@@ -256,3 +256,78 @@ def test_huber_and_smooth_l1_gradient_is_finite_for_an_infinite_difference(loss,
     np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(tt.grad.numpy(), tr.grad.numpy(), rtol=1e-12)
     assert np.isfinite(xt.grad.numpy()[:5]).all() and np.isnan(xt.grad.numpy()[5:]).all()
+
+
+# ----------------------------------------------------------------------------- float16 accuracy
+def _rel_error(a, exact):
+    """Largest elementwise error relative to the exact value (floored at 1e-3 of the largest one), where
+    that is within float16's range."""
+    a, exact = np.asarray(a, np.float64), np.asarray(exact, np.float64)
+    ok = np.abs(exact) <= 65504
+    scale = np.maximum(np.abs(exact[ok]), np.abs(exact[ok]).max(initial=0) * 1e-3 + 6e-8)
+    return float((np.abs(a[ok] - exact[ok]) / scale).max(initial=0))
+
+
+def _half_losses(loss, arrays, **kwargs):
+    """``loss`` run on float16 ``arrays`` in tinygradnn and in PyTorch, and in float64 (the exact answer):
+    each gives (value, gradients) for an upstream gradient of float16 values in [0.5, 1.5]."""
+    results = []
+    for lib, dtype in ((tg, None), (torch, None), (torch, np.float64)):
+        xs = [lib.tensor(a if dtype is None else a.astype(dtype), requires_grad=True) for a in arrays]
+        opts = {k: lib.tensor(v if dtype is None else v.astype(dtype)) if isinstance(v, np.ndarray) else v
+                for k, v in kwargs.items()}
+        out = getattr(F if lib is tg else torch.nn.functional, loss)(*xs, **opts)
+        up = np.random.default_rng(1).uniform(0.5, 1.5, tuple(out.shape)).astype(np.float16)
+        out.backward(lib.tensor(up if dtype is None else up.astype(dtype)))
+        results.append((out.detach().numpy(), [x.grad.numpy() for x in xs], str(out.dtype)))
+    return results
+
+
+def _assert_half_as_accurate_as_torch(loss, arrays, skip=(), **kwargs):
+    (ours, ours_g, ours_dtype), (theirs, theirs_g, theirs_dtype), (exact, exact_g, _) = \
+        _half_losses(loss, arrays, **kwargs)
+    assert ours_dtype.replace("tinygradnn.", "") == theirs_dtype.replace("torch.", "") == "float16"
+    for what, a, b, e in [("value", ours, theirs, exact)] + [(f"grad{i}", *abe) for i, abe in
+                                                             enumerate(zip(ours_g, theirs_g, exact_g))]:
+        if what in skip:
+            continue
+        np.testing.assert_array_equal(np.isfinite(a), np.isfinite(b))  # (the same overflows to inf)
+        mine, torch_err = _rel_error(a, e), _rel_error(b, e)
+        assert mine <= max(1.5 * torch_err, 2e-3), f"{loss} {what}: error {mine:.3g}, torch's {torch_err:.3g}"
+
+
+def _half(lo, hi, shape=(400, 200), seed=0):
+    return np.random.default_rng(seed).uniform(lo, hi, shape).astype(np.float16)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("p_range", [(0.01, 0.99), (1e-4, 0.01), (0.99, 0.9995)])
+@pytest.mark.parametrize("weight", [False, True])
+def test_bce_float16_is_as_accurate_as_pytorch(reduction, p_range, weight):
+    # float16 in float32, rounded once: for 'mean' over 80000 elements, 1 / N times a small p - y is
+    # far below float16's smallest normal number
+    options = {"weight": _half(0, 2, (200,), 2)} if weight else {}
+    _assert_half_as_accurate_as_torch("binary_cross_entropy", [_half(*p_range), _half(0, 1, seed=1)],
+                                      reduction=reduction, **options)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("scale", [1e-6, 3, 30])
+@pytest.mark.parametrize("options", ["", "weight", "pos_weight"])
+def test_bce_with_logits_float16_is_as_accurate_as_pytorch(reduction, scale, options):
+    kwargs = {name: _half(0.1, 2, (200,), 2 + i) for i, name in enumerate(["weight", "pos_weight"])
+              if name == options}
+    # (the target's gradient -x for logits x near float16's smallest numbers: PyTorch's -x is exact, ours
+    # softplus(-x) - softplus(x) in float32 is not)
+    _assert_half_as_accurate_as_torch("binary_cross_entropy_with_logits", [_half(-scale, scale), _half(0, 1, seed=1)],
+                                      skip=("grad1",) if scale < 1e-3 else (), reduction=reduction, **kwargs)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("scale", [1e-6, 3, 300])
+@pytest.mark.parametrize("loss,options", [("smooth_l1_loss", {}), ("smooth_l1_loss", {"beta": 0.5}),
+                                          ("smooth_l1_loss", {"beta": 0.0}), ("huber_loss", {}),
+                                          ("huber_loss", {"delta": 2.0}), ("l1_loss", {})])
+def test_regression_losses_float16_are_as_accurate_as_pytorch(loss, options, reduction, scale):
+    _assert_half_as_accurate_as_torch(loss, [_half(-scale, scale), _half(-scale, scale, seed=1)],
+                                      reduction=reduction, **options)

@@ -76,6 +76,22 @@ def _probabilities(name: str, what: str, t: Tensor) -> None:
                          f"{hint}")
 
 
+def _in_float32(input: Tensor, target: Tensor) -> tuple:
+    """A float16 ``input`` and ``target`` in float32 (differentiably), and whether they were float16.
+
+    As PyTorch, a float16 loss is computed in float32 and rounded once (``_rounded``): in float16,
+    ``1 / N`` times a small gradient or the square of a tiny difference loses every digit.
+    """
+    if input.dtype == np.float16 and target.dtype == np.float16:
+        return nnops.recast(input, np.float32), nnops.recast(target, np.float32), True
+    return input, target, False
+
+
+def _rounded(loss: Tensor, half: bool) -> Tensor:
+    """The float32 ``loss`` of float16 inputs (see ``_in_float32``) rounded to float16 once."""
+    return nnops.recast(loss, np.float16) if half else loss
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -100,7 +116,8 @@ def l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: st
     """Absolute error ``|input - target|``; ``(*), (*) -> ()`` or ``(*)`` for 'none'."""
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
     input = _input("l1_loss", input)
-    return _reduce(ops.abs(input - _same_shape("l1_loss", input, target)), reduction)
+    input, target, half = _in_float32(input, _same_shape("l1_loss", input, target))
+    return _rounded(_reduce(ops.abs(input - target), reduction), half)
 
 
 def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -109,11 +126,13 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     input = _input("huber_loss", input)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    diff = input - _same_shape("huber_loss", input, target)
+    input, target, half = _in_float32(input, _same_shape("huber_loss", input, target))
+    diff = input - target
     size = ops.abs(diff)
     small = ~(size >= delta)  # (NaN diffs too: a NaN gradient, as PyTorch)
     inner = ops.where(small, diff, 0.0)  # squared only where used: an inf diff gets gradient +-delta, not NaN
-    return _reduce(ops.where(small, 0.5 * inner * inner, delta * (size - 0.5 * delta)), reduction)
+    loss = ops.where(small, 0.5 * inner * inner, delta * (size - 0.5 * delta))
+    return _rounded(_reduce(loss, reduction), half)
 
 
 def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
@@ -123,13 +142,14 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduct
     input = _input("smooth_l1_loss", input)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    diff = input - _same_shape("smooth_l1_loss", input, target)
+    input, target, half = _in_float32(input, _same_shape("smooth_l1_loss", input, target))
+    diff = input - target
     size = ops.abs(diff)
     if beta == 0:
-        return _reduce(size, reduction)
+        return _rounded(_reduce(size, reduction), half)
     small = ~(size >= beta)
     inner = ops.where(small, diff, 0.0)  # (as in huber_loss: no NaN gradient from an inf diff)
-    return _reduce(ops.where(small, (0.5 / beta) * inner * inner, size - 0.5 * beta), reduction)
+    return _rounded(_reduce(ops.where(small, (0.5 / beta) * inner * inner, size - 0.5 * beta), reduction), half)
 
 
 # ----------------------------------------------------------------------------- binary
@@ -144,10 +164,11 @@ def binary_cross_entropy(input: Tensor, target, weight=None, size_average=None, 
     target = _same_shape("binary_cross_entropy", input, target)
     _probabilities("binary_cross_entropy", "input", input)
     _probabilities("binary_cross_entropy", "target", target)
+    input, target, half = _in_float32(input, target)
     loss = nnops.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * _elementwise_weight("binary_cross_entropy", weight, input.shape)
-    return _reduce(loss, reduction)
+    return _rounded(_reduce(loss, reduction), half)
 
 
 def _elementwise_weight(name: str, weight, shape: tuple, what: str = "weight"):
@@ -172,6 +193,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     input = _input("binary_cross_entropy_with_logits", input)
     target = _same_shape("binary_cross_entropy_with_logits", input, target)
     _probabilities("binary_cross_entropy_with_logits", "target", target)
+    input, target, half = _in_float32(input, target)
     # -(t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))) = t softplus(-x) + (1 - t) softplus(x): a sum of two
     # non-negative terms, so no cancellation (softplus(x) - t x loses all digits of a confident right answer).
     # threshold=inf: softplus(x) is not rounded to x for x > 20, which would cost float64 ~1e-9 absolute.
@@ -182,7 +204,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     loss = positive + (1 - target) * ops.softplus(input, 1.0, math.inf)
     if weight is not None:
         loss = loss * _elementwise_weight("binary_cross_entropy_with_logits", weight, input.shape)
-    return _reduce(loss, reduction)
+    return _rounded(_reduce(loss, reduction), half)
 
 
 # ----------------------------------------------------------------------------- classification
