@@ -467,3 +467,12 @@ def test_size_conversion_and_comparison_helpers_as_pytorch():
     tv = torch.tensor([[3, 1, 3], [2, 5, 2]])
     for kw in ({}, {"dim": 0}, {"descending": True}, {"dim": 0, "descending": True}):
         np.testing.assert_array_equal(v.argsort(**kw).numpy(), tv.argsort(**kw, stable=True).numpy())
+
+
+@requires_torch
+def test_casting_beyond_the_new_dtype_range_gives_inf_silently_like_torch():
+    x = tg.tensor([1e6, -1e6, 3.0], requires_grad=True)
+    y = x.half()  # RuntimeWarnings from tinygradnn are errors in this suite
+    np.testing.assert_array_equal(y.detach().numpy(), torch.tensor([1e6, -1e6, 3.0]).half().numpy())
+    y.float().backward(tg.tensor([1e6, 1.0, 2.0]))  # the gradient goes back through a cast to float16 and back
+    np.testing.assert_array_equal(x.grad.numpy(), [np.inf, 1.0, 2.0])

@@ -1005,7 +1005,8 @@ def isclose(a: Tensor, b: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_
 class Cast(Function):
     def forward(ctx, x, dtype):
         ctx.in_dtype = x.dtype
-        return x.astype(dtype)
+        with np.errstate(over="ignore"):  # a value beyond the new dtype's range becomes inf silently, as PyTorch
+            return x.astype(dtype)
 
     def backward(ctx, g, F):
         return F.cast(g, ctx.in_dtype)

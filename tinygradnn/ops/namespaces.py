@@ -129,4 +129,5 @@ class ArrayOps:
 
     @staticmethod
     def cast(x, dtype):
-        return x.astype(dtype)
+        with np.errstate(over="ignore"):  # (beyond the new dtype's range: inf, as PyTorch)
+            return x.astype(dtype)

@@ -161,24 +161,6 @@ def binary_cross_entropy(p: Tensor, target) -> Tensor:
     return BinaryCrossEntropy.apply(p, target)
 
 
-# ----------------------------------------------------------------------------- float16 losses in float32
-class Recast(Function):
-    """``x`` converted between float16 and float32, overflowing to inf without a warning (as PyTorch)."""
-
-    def forward(ctx, x, dtype):
-        ctx.in_dtype = x.dtype
-        with np.errstate(over="ignore"):
-            return x.astype(dtype)
-
-    def backward(ctx, g, F):
-        return recast(g, ctx.in_dtype) if isinstance(g, Tensor) else Recast.forward(ctx, g, ctx.in_dtype), None
-
-
-def recast(x: Tensor, dtype) -> Tensor:
-    """A float16 loss's float32 working copy of ``x``, or its float32 result rounded to float16. No checks."""
-    return Recast.apply(x, dtype)
-
-
 # ----------------------------------------------------------------------------- dropout
 class Dropout(Function):
     """``x * mask`` where ``mask`` is 0 with probability ``p`` and ``1 / (1 - p)`` otherwise."""

@@ -83,13 +83,13 @@ def _in_float32(input: Tensor, target: Tensor) -> tuple:
     ``1 / N`` times a small gradient or the square of a tiny difference loses every digit.
     """
     if input.dtype == np.float16 and target.dtype == np.float16:
-        return nnops.recast(input, np.float32), nnops.recast(target, np.float32), True
+        return ops.cast(input, np.float32), ops.cast(target, np.float32), True
     return input, target, False
 
 
 def _rounded(loss: Tensor, half: bool) -> Tensor:
     """The float32 ``loss`` of float16 inputs (see ``_in_float32``) rounded to float16 once."""
-    return nnops.recast(loss, np.float16) if half else loss
+    return ops.cast(loss, np.float16) if half else loss
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
