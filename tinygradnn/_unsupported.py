@@ -21,7 +21,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
     "tinygradnn": {
         "einsum": "tinygradnn.matmul with reshape/permute",
         "t": "x.T or x.transpose(0, 1)",
-        "norm": "x.pow(2).sum(dim).sqrt() (or x.abs().sum(dim) for the 1-norm)",
         "concat": "tinygradnn.cat",
         "FloatTensor": "tinygradnn.tensor(data, dtype=tinygradnn.float32)",
         "LongTensor": "tinygradnn.tensor(data, dtype=tinygradnn.int64)",
@@ -54,7 +53,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
         "relu6": "x.clamp(0, 6)",
         "hardtanh": "x.clamp(min_val, max_val)",
         "logsigmoid": "-F.softplus(-x)",
-        "normalize": "x / x.pow(2).sum(dim, keepdim=True).sqrt().clamp(min=eps)",
         "cosine_similarity": "(a * b).sum(dim) / (a.pow(2).sum(dim).sqrt() * b.pow(2).sum(dim).sqrt())",
         "kl_div": "(target * (target.log() - input)).sum() / batch_size for log-probability inputs",
         "dropout2d": "F.dropout (drops single elements, not whole channels)",

@@ -625,24 +625,6 @@ class Tensor:
             raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
         return _ops.transpose(self, -2, -1)
 
-    def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
-        """The ``p``-norm over ``dim`` (all elements when None): ``p`` is 2 ("fro"), 1 or ``inf``.
-
-        Built from ``sum`` and ``sqrt``, so the gradient of the 2-norm at exactly zero is nan (PyTorch: 0).
-        Integer and bool tensors are refused, as in PyTorch.
-        """
-        if self._data.dtype.kind != "f":
-            raise RuntimeError(f"norm: expected a floating point tensor as input, got {self._data.dtype}")
-        if p in (2, "fro"):
-            if self._data.dtype == np.float16:  # squares in float32, as PyTorch: a float16 300 squared would be inf
-                return self.float().norm(p, dim, keepdim).half()
-            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
-        if p == 1:
-            return self.abs().sum(dim=dim, keepdim=keepdim)
-        if p == float("inf"):
-            return self.abs().amax(dim=dim, keepdim=keepdim)
-        raise ValueError(f"norm: p must be 2, 'fro', 1 or inf, got {p!r}")
-
     def t(self) -> Tensor:
         """The transpose of a matrix (0-d and 1-D tensors are returned as they are), as ``torch.Tensor.t``."""
         if self.ndim > 2:
@@ -656,16 +638,17 @@ class Tensor:
 
 
 _NAMED_METHODS = """
-add sub mul div pow matmul mm bmm neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu
-softplus erf clamp clip maximum minimum sign square
-sum mean var std max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
+add sub mul div pow matmul mm bmm dot outer diag trace
+neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu
+softplus erf clamp clip maximum minimum sign square floor ceil trunc round
+sum mean var std norm max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
 split chunk unbind swapaxes roll flip gather scatter masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
 logical_and logical_or logical_xor
 bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous equal allclose isclose argsort unflatten
-tril triu index_select masked_select nonzero argwhere narrow movedim moveaxis repeat_interleave
+tril triu index_select masked_select nonzero argwhere unique bincount narrow movedim moveaxis repeat_interleave
 bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_
-add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ scatter_ pow_ exp_ relu_ sigmoid_ tanh_
+abs_ add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ scatter_ pow_ exp_ relu_ sigmoid_ tanh_
 """.split()
 
 

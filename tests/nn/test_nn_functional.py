@@ -78,3 +78,26 @@ def test_dropout_inplace_autograd_as_pytorch():
     np.testing.assert_array_equal(a.grad.numpy(), x.detach().numpy())  # mask / (1 - p): 0 or 2, as the values
     with tg.no_grad():
         assert F.dropout(leaf, 0.5, True, True) is leaf
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape,kwargs", [((4, 3), {}), ((2, 3, 4), {"dim": -1}), ((5,), {"dim": 0}),
+                                          ((2, 3), {"p": 1.0, "dim": 0}), ((3, 2), {"p": float("inf")}),
+                                          ((2, 3), {"eps": 0.5})])
+def test_normalize_matches_torch_with_gradients_and_zero_rows(shape, kwargs):
+    pytest.importorskip("torch")
+    from helpers import OpCase, Sample, check_against_torch, check_finite_differences
+
+    a = np.random.default_rng(0).uniform(0.2, 2, shape) * np.random.default_rng(1).choice([-1.0, 1.0], shape)
+    case = OpCase("normalize", lambda m, x: m.nn.functional.normalize(x, **kwargs), None)
+    check_against_torch(case, Sample((a,)))
+    check_finite_differences(case, Sample((a,)))
+    a[0] = 0.0  # a zero row: divided by eps, with PyTorch's gradient
+    check_against_torch(case, Sample((a,)), second_order=False)
+
+
+def test_normalize_refuses_what_torch_refuses():
+    with pytest.raises(IndexError, match="out of range"):
+        F.normalize(tg.ones(3))  # dim=1 of a 1-D tensor
+    with pytest.raises(RuntimeError, match="floating point"):
+        F.normalize(tg.ones(2, 3, dtype=tg.int64))

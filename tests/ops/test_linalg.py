@@ -1,11 +1,13 @@
-"""ops/linalg.py: matmul for 1-D, 2-D, batched and broadcasting batch dims."""
+"""ops/linalg.py: matmul for 1-D, 2-D, batched and broadcasting batch dims; mm, bmm, dot, outer, diag, trace."""
 
 import numpy as np
 import pytest
 from helpers import (
     OpCase,
     Sample,
+    requires_torch,
     rngs,
+    shapes,
     table_tests,
     values,
 )
@@ -38,6 +40,22 @@ def matmul_sample(draw, a_kind="any", b_kind="any"):
     return Sample((values(rng, sa), values(rng, sb)))
 
 
+@st.composite
+def vectors(draw, same_length=True):
+    """Two 1-D arrays (of one length for dot)."""
+    n = draw(st.integers(0, 4))
+    m = n if same_length else draw(st.integers(0, 4))
+    rng = draw(rngs())
+    return Sample((values(rng, (n,)), values(rng, (m,))))
+
+
+@st.composite
+def diag_sample(draw, ndim):
+    """A 1-D or 2-D array and a diagonal offset (sometimes beyond the matrix)."""
+    shape = draw(shapes(min_dims=ndim, max_dims=ndim, min_side=0))
+    return Sample((values(draw(rngs()), shape),), {"diagonal": draw(st.integers(-4, 4))})
+
+
 CASES = [
     OpCase("matmul", lambda m, a, b: a @ b, matmul_sample()),
     OpCase("matmul_fn", lambda m, a, b: m.matmul(a, b), matmul_sample()),
@@ -49,6 +67,15 @@ CASES = [
     OpCase("vec_batched", lambda m, a, b: a @ b, matmul_sample("1d", "batched")),
     OpCase("batched_vec", lambda m, a, b: a @ b, matmul_sample("batched", "1d")),
     OpCase("matmul_then_tanh", lambda m, a, b: m.tanh(a @ b), matmul_sample()),
+    OpCase("dot", lambda m, a, b: m.dot(a, b), vectors()),
+    OpCase("dot_method", lambda m, a, b: a.dot(b) * a.sum(), vectors()),
+    OpCase("outer", lambda m, a, b: m.outer(a, b), vectors(same_length=False)),
+    OpCase("outer_method", lambda m, a, b: m.tanh(a.outer(b)), vectors(same_length=False)),
+    OpCase("diag_of_vector", lambda m, x, diagonal: m.diag(x, diagonal), diag_sample(1)),
+    OpCase("diag_of_matrix", lambda m, x, diagonal: m.diag(x, diagonal=diagonal), diag_sample(2)),
+    OpCase("diag_method", lambda m, x, diagonal: m.tanh(x.diag(diagonal)), diag_sample(2)),
+    OpCase("trace", lambda m, x, diagonal: m.trace(x * x), diag_sample(2)),
+    OpCase("trace_method", lambda m, x, diagonal: x.trace() * x.sum(), diag_sample(2)),
 ]
 
 
@@ -107,3 +134,48 @@ def test_mm_and_bmm_match_torch_with_gradients(name, shapes):
 def test_mm_and_bmm_refuse_other_shapes_as_torch(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["int32", "int64", "float32", "float64", "bool"])
+@pytest.mark.parametrize("call", [
+    lambda m, a, b: m.dot(a, b), lambda m, a, b: m.outer(a, b[:2]), lambda m, a, b: m.diag(a, 1),
+    lambda m, a, b: m.diag(m.outer(a, b), -1), lambda m, a, b: m.trace(m.outer(a, b[:2])),
+])
+def test_dot_outer_diag_trace_keep_torch_dtypes(call, dtype):
+    torch = pytest.importorskip("torch")
+    a, b = np.array([1, 0, 3]).astype(dtype), np.array([2, 1, 1]).astype(dtype)
+    outcome = []
+    for m, wrap in ((tg, tg.tensor), (torch, torch.as_tensor)):
+        try:
+            outcome.append(call(m, wrap(a), wrap(b)).numpy())
+        except Exception as e:  # noqa: BLE001 (both must fail alike)
+            outcome.append(type(e))
+    ours, theirs = outcome
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("call,match", [
+    (lambda m: m.dot(m.ones(2, 2), m.ones(2, 2)), "1D tensors expected, but got 2D and 2D"),
+    (lambda m: m.dot(m.ones(2), m.ones(3)), "inconsistent tensor size"),
+    (lambda m: m.dot(m.ones(2), m.ones(2, dtype=m.float64)), "same dtype"),
+    (lambda m: m.outer(m.ones(2, 2), m.ones(2)), "outer: Expected 1-D argument self, but got 2-D"),
+    (lambda m: m.outer(m.ones(2), m.ones(())), "Expected 1-D argument vec2, but got 0-D"),
+    (lambda m: m.diag(m.ones(2, 2, 2)), r"diag\(\): Supports 1D or 2D tensors. Got 3D"),
+    (lambda m: m.diag(m.ones(())), "Got 0D"),
+    (lambda m: m.trace(m.ones(3)), "trace: expected a matrix, but got tensor with dim 1"),
+    (lambda m: m.trace(m.ones(2, 2, dtype=m.bool)), "not implemented for 'Bool'"),
+])
+def test_dot_outer_diag_trace_errors_as_torch(call, match):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception, match=match) as theirs:
+        call(torch)
+    with pytest.raises(theirs.type, match=match):
+        call(tg)

@@ -55,6 +55,10 @@ def _prod(m, x, dim, keepdim):
 
 
 CASES = [
+    OpCase("norm", lambda m, x, dim, keepdim: m.norm(x, dim=dim, keepdim=keepdim), with_dim("away0")),
+    OpCase("norm_2_method", lambda m, x, dim, keepdim: x.norm(2, dim, keepdim), with_dim("away0")),
+    OpCase("norm_1", lambda m, x, dim, keepdim: m.norm(x, 1, dim, keepdim), with_dim("away0")),
+    OpCase("norm_inf", lambda m, x, dim, keepdim: m.norm(x, float("inf"), dim, keepdim), with_dim("distinct")),
     OpCase("sum", lambda m, x, dim, keepdim: m.sum(x, dim=dim, keepdim=keepdim), with_dim()),
     OpCase("sum_method", lambda m, x, dim, keepdim: x.sum(dim, keepdim), with_dim()),
     OpCase("mean", lambda m, x, dim, keepdim: m.mean(x, dim=dim, keepdim=keepdim), with_dim()),
@@ -501,3 +505,23 @@ def test_mean_with_dtype_like_torch():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     tg.mean(x, dtype=tg.float64).backward()
     assert x.grad.dtype == np.float32 and x.grad.tolist() == [0.5, 0.5]
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("p", ["fro", 2, 1, float("inf")])
+def test_norm_of_zeros_has_torch_gradient(p):
+    """The gradient of the 2-norm where it is 0 is 0, as in PyTorch (sqrt alone would give nan)."""
+    torch = pytest.importorskip("torch")
+    a = np.zeros((2, 3))
+    a[1] = [3.0, -4.0, 0.0]
+    check_against_torch(OpCase("norm_at_zero", lambda m, x: m.norm(x, p, 1), None), Sample((a,)), second_order=False)
+    assert torch.norm(torch.ones(3)).item() == pytest.approx(tg.norm(tg.ones(3)).item())
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_])
+def test_norm_of_integers_is_refused_as_torch(dtype):
+    with pytest.raises(RuntimeError, match="norm: expected a floating point tensor"):
+        tg.norm(tg.tensor(np.ones(3, dtype)))
+    with pytest.raises(ValueError, match="p must be 2, 'fro', 1 or inf"):
+        tg.norm(tg.ones(3), p=3)

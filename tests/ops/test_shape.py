@@ -5,6 +5,7 @@ flip, roll, sort/topk."""
 import numpy as np
 import pytest
 from helpers import (
+    PROPERTY_SETTINGS,
     OpCase,
     Sample,
     check_against_torch,
@@ -16,6 +17,7 @@ from helpers import (
     torch,
     values,
 )
+from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygradnn as tg
@@ -818,3 +820,61 @@ def test_scatter_in_place_in_the_graph_matches_torch():
 def test_scatter_errors_are_clear(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- unique, bincount
+@requires_torch
+@pytest.mark.torch
+@given(data=st.data())
+@PROPERTY_SETTINGS
+def test_unique_matches_torch(data):
+    torch = pytest.importorskip("torch")
+    shape = data.draw(shapes(min_side=0), label="shape")
+    dtype = data.draw(st.sampled_from([np.int64, np.int32, np.float32, np.float64, np.bool_]), label="dtype")
+    a = np.random.default_rng(data.draw(st.integers(0, 99))).integers(-2, 3, shape).astype(dtype)
+    if dtype == np.float64 and a.size:
+        a.flat[0] = np.nan  # NaNs are each their own value, as in PyTorch
+    dims = [None] + (list(range(-a.ndim, a.ndim)) if a.size else [])
+    kwargs = {"return_inverse": data.draw(st.booleans()), "return_counts": data.draw(st.booleans()),
+              "dim": data.draw(st.sampled_from(dims)), "sorted": data.draw(st.booleans())}
+    ours, theirs = (lib.unique(lib.tensor(a), **kwargs) for lib in (tg, torch))
+    if isinstance(theirs, torch.Tensor):
+        ours, theirs = (ours,), (theirs,)
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        assert o.dtype == t.numpy().dtype and o.shape == tuple(t.shape)
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+    assert tg.tensor(a).unique().shape == tuple(torch.tensor(a).unique().shape)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("x,weights,minlength", [
+    ([0, 3, 3, 1], None, 0), ([0, 3, 3, 1], None, 7), ([], None, 0), ([], None, 3), ([2], None, 1),
+    ([0, 3, 3], np.array([1.0, 2.0, 3.0], np.float32), 6), ([0, 3, 3], np.array([1, 2, 3]), 0),
+    ([0, 3, 3], np.array([0.5, 2.0, 3.0]), 2), ([1, 1], np.array([True, False]), 0),
+])
+def test_bincount_matches_torch(x, weights, minlength):
+    torch = pytest.importorskip("torch")
+    outs = []
+    for lib in (tg, torch):
+        w = None if weights is None else lib.tensor(weights)
+        outs.append(lib.bincount(lib.tensor(np.array(x, np.int64)), w, minlength).numpy())
+        assert lib.tensor(np.array(x, np.int64)).bincount(w, minlength).shape == outs[-1].shape
+    assert outs[0].dtype == outs[1].dtype
+    np.testing.assert_array_equal(*outs)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda m: m.bincount(m.tensor([0, -1])), lambda m: m.bincount(m.tensor([[0, 1]])),
+    lambda m: m.bincount(m.tensor([0.0, 1.0])), lambda m: m.bincount(m.tensor([True])),
+    lambda m: m.bincount(m.tensor([0, 1]), m.tensor([1.0])), lambda m: m.bincount(m.tensor([0]), minlength=-1),
+])
+def test_bincount_refuses_what_torch_refuses(call):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(theirs.type, match="bincount"):
+        call(tg)

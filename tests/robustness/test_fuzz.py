@@ -317,6 +317,20 @@ def _mm(draw, a, x, name):
     return (lambda: getattr(ops, name)(x, other)), None
 
 
+def _vectors(draw, a, x, name):
+    """dot, outer: a second 1-D operand of x's length (a wrong length or ndim when x is not 1-D)."""
+    other = tg.tensor(arrays(draw, a.dtype, shape=(a.shape[0] if a.ndim == 1 else 2,)))
+    ref = None if a.ndim != 1 or a.dtype.kind != "f" else lambda: getattr(np, name)(a, other.numpy())
+    return (lambda: getattr(ops, name)(x, other)), ref
+
+
+def _diagonals(draw, a, x, name):
+    if name == "trace":
+        return (lambda: ops.trace(x)), (lambda: np.trace(a)) if a.ndim == 2 and a.dtype.kind == "f" else None
+    k = draw(st.integers(-3, 3))
+    return (lambda: ops.diag(x, k)), (lambda: np.diag(a, k)) if a.ndim in (1, 2) else None
+
+
 def _sort_topk(draw, a, x, name):
     dim = a_dim(draw, a.ndim)
     if name in ("sort", "argsort"):
@@ -412,6 +426,7 @@ OPS = {
     "gelu": unary(None), "leaky_relu": unary(None), "softplus": unary(None),
     "isnan": unary(np.isnan), "isfinite": unary(np.isfinite), "logical_not": unary(np.logical_not),
     "clone": unary(lambda a: a), "contiguous": unary(lambda a: a),
+    "floor": unary(np.floor), "ceil": unary(np.ceil), "trunc": unary(np.trunc), "round": unary(np.round),
     # binary
     "add": binary(np.add), "sub": binary(_subtract), "mul": binary(np.multiply), "div": binary(np.true_divide),
     "pow": binary(None), "maximum": binary(np.maximum), "minimum": binary(np.minimum),
@@ -422,14 +437,14 @@ OPS = {
     "bitwise_and": binary(np.bitwise_and, False), "bitwise_or": binary(np.bitwise_or, False),
     "bitwise_xor": binary(np.bitwise_xor, False), "bitwise_not": unary(np.invert),
     "allclose": _compare_all, "isclose": _compare_all, "equal": _compare_all, "where": _where, "matmul": _matmul,
-    "mm": _mm, "bmm": _mm,
+    "mm": _mm, "bmm": _mm, "dot": _vectors, "outer": _vectors, "diag": _diagonals, "trace": _diagonals,
     "clamp": _clamp, "clip": _clamp, "cast": _cast,
     # reductions
     "sum": reduction(np.sum), "mean": reduction(np.mean), "prod": reduction(np.prod),
     "amax": reduction(np.amax), "amin": reduction(np.amin), "max": reduction(None), "min": reduction(None),
     "var": reduction(None), "std": reduction(None), "logsumexp": reduction(None),
     "argmax": reduction(None), "argmin": reduction(None),
-    "all": reduction(np.all, keepdim=False), "any": reduction(np.any, keepdim=False),
+    "norm": reduction(None), "all": reduction(np.all, keepdim=False), "any": reduction(np.any, keepdim=False),
     "softmax": along_dim(), "log_softmax": along_dim(),
     "cumsum": along_dim(lambda a, d: np.cumsum(a, d).reshape(a.shape)),  # (0-d stays 0-d, as in PyTorch)
     # shapes
@@ -443,9 +458,11 @@ OPS = {
     "masked_fill": _masked_fill, "hstack": _stack_2, "vstack": _stack_2, "tril": _triangle, "triu": _triangle,
     "index_select": _select, "masked_select": _select, "narrow": _select, "repeat_interleave": _select,
     "movedim": _select, "moveaxis": _select, "nonzero": _select, "argwhere": _select, "scatter": _scatter,
+    "unique": unary(lambda a: np.unique(a, equal_nan=False)), "bincount": unary(lambda a: np.bincount(a)),
     # in place
     "add_": _inplace_binary, "sub_": _inplace_binary, "mul_": _inplace_binary, "div_": _inplace_binary,
-    "pow_": _inplace_binary, "exp_": _inplace_unary, "relu_": _inplace_unary, "sigmoid_": _inplace_unary,
+    "pow_": _inplace_binary, "abs_": _inplace_unary, "exp_": _inplace_unary, "relu_": _inplace_unary,
+    "sigmoid_": _inplace_unary,
     "tanh_": _inplace_unary, "zero_": _inplace_unary, "clamp_": _clamp, "fill_": _fill, "copy_": _copy,
     "masked_fill_": _masked_fill, "uniform_": _random_fill, "normal_": _random_fill, "setitem_": _setitem,
     "bitwise_and_": _inplace_binary, "bitwise_or_": _inplace_binary, "bitwise_xor_": _inplace_binary,
@@ -535,7 +552,7 @@ def test_every_op_names_itself_when_given_a_wrong_type(name, bad):
 
 
 _EXTRA_ARGS = {
-    "mm": (tg.ones(2, 2),), "bmm": (tg.ones(1, 2, 2),),
+    "mm": (tg.ones(2, 2),), "bmm": (tg.ones(1, 2, 2),), "dot": (tg.ones(2),), "outer": (tg.ones(2),),
     "add": (1.0,), "sub": (1.0,), "mul": (1.0,), "div": (1.0,), "pow": (1.0,), "maximum": (1.0,),
     "minimum": (1.0,), "matmul": (tg.ones(2),), "eq": (1.0,), "ne": (1.0,), "lt": (1.0,), "le": (1.0,),
     "gt": (1.0,), "ge": (1.0,), "logical_and": (1.0,), "logical_or": (1.0,), "logical_xor": (1.0,),

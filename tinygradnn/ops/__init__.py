@@ -3,7 +3,7 @@
 * :mod:`.elementwise` arithmetic, unary math, activations, comparisons
 * :mod:`.reduce`      sum, mean, var, max, logsumexp, softmax, ...
 * :mod:`.shape`       reshape, permute, indexing, cat, pad, ...
-* :mod:`.linalg`      matmul
+* :mod:`.linalg`      matmul, mm, dot, outer, diag, trace
 * :mod:`.inplace`     in-place variants and the version counter
 """
 
@@ -22,6 +22,7 @@ from .elementwise import (
     bitwise_or,
     bitwise_xor,
     cast,
+    ceil,
     clamp,
     clip,
     cos,
@@ -31,6 +32,7 @@ from .elementwise import (
     equal,
     erf,
     exp,
+    floor,
     ge,
     gelu,
     gt,
@@ -54,6 +56,7 @@ from .elementwise import (
     neg,
     pow,
     relu,
+    round,
     rsqrt,
     sigmoid,
     sign,
@@ -63,9 +66,11 @@ from .elementwise import (
     square,
     sub,
     tanh,
+    trunc,
     where,
 )
 from .inplace import (
+    abs_,
     add_,
     bitwise_and_,
     bitwise_not_,
@@ -92,7 +97,7 @@ from .inplace import (
     uniform_,
     zero_,
 )
-from .linalg import bmm, matmul, mm
+from .linalg import bmm, diag, dot, matmul, mm, outer, trace
 from .namespaces import ArrayOps, sum_to
 from .reduce import (
     all,
@@ -107,6 +112,7 @@ from .reduce import (
     max,
     mean,
     min,
+    norm,
     prod,
     softmax,
     std,
@@ -116,6 +122,7 @@ from .reduce import (
 from .shape import (
     argsort,
     argwhere,
+    bincount,
     cat,
     chunk,
     concatenate,
@@ -151,6 +158,7 @@ from .shape import (
     triu,
     unbind,
     unflatten,
+    unique,
     unsqueeze,
     view,
     view_as,

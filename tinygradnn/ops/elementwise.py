@@ -557,6 +557,62 @@ def erf(x: Tensor) -> Tensor:
     return Erf.apply(_floating(x))
 
 
+class _Rounding(Function):
+    """floor, ceil, trunc and round: piecewise constant, so the gradient is zero (as in PyTorch)."""
+
+    def forward(ctx, x, fn, *args):
+        return fn(x, *args)
+
+    def backward(ctx, g, F):
+        return g * 0
+
+
+def _rounding(name: str, fn):
+    def op(x: Tensor) -> Tensor:
+        return _rounded(x, name, fn)
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}`` (gradient zero); integer tensors are returned unchanged (as a copy)."
+    return op
+
+
+def _rounded(x: Tensor, name: str, fn, *args) -> Tensor:
+    kind = x._data.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f"{name}: not implemented for bool tensors (as in PyTorch); convert with .float()")
+    if kind != "f":
+        return Tensor._wrap(x._data.copy())
+    return _Rounding.apply(x, fn, *args)
+
+
+floor = _rounding("floor", np.floor)
+ceil = _rounding("ceil", np.ceil)
+trunc = _rounding("trunc", np.trunc)
+
+
+def round(x: Tensor, *, decimals: int = 0) -> Tensor:
+    """Round half to even (``round(2.5)`` is 2), to ``decimals`` decimal places (negative: tens, hundreds, ...);
+    gradient zero. Integer tensors are returned unchanged, and only with ``decimals=0``, as in PyTorch."""
+    if not isinstance(decimals, int | np.integer) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+    if decimals == 0:
+        return _rounded(x, "round", np.rint)
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"round: decimals={decimals} is not implemented for {x.dtype} tensors (as in "
+                                  "PyTorch); convert with .float()")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _Rounding.apply(x, _round_decimals, int(decimals))
+
+
+def _round_decimals(x: np.ndarray, decimals: int) -> np.ndarray:
+    """PyTorch's rounding to ``decimals`` places: ``rint(x * 10**d) / 10**d``, or ``rint(x / 10**-d) * 10**-d``
+    for negative ``d``, in ``x``'s dtype (float16 in float32, as PyTorch)."""
+    if x.dtype == np.float16:
+        return _round_decimals(x.astype(np.float32), decimals).astype(np.float16)
+    scale = np.asarray(10.0 ** abs(decimals), x.dtype)
+    return np.rint(x * scale) / scale if decimals > 0 else np.rint(x / scale) * scale
+
+
 # ----------------------------------------------------------------------------- activations
 class Tanh(Function):
     def forward(ctx, x):

@@ -220,6 +220,7 @@ def _unary_(fn, name):
     return method
 
 
+abs_ = _unary_(ew.abs, "abs_")
 exp_ = _unary_(ew.exp, "exp_")
 relu_ = _unary_(ew.relu, "relu_")
 sigmoid_ = _unary_(ew.sigmoid, "sigmoid_")

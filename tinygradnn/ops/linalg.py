@@ -1,4 +1,4 @@
-"""Matrix product (1-D, 2-D and batched, with NumPy's broadcasting of batch dims)."""
+"""Matrix products (1-D, 2-D and batched, with NumPy's broadcasting of batch dims), dot, outer, diag, trace."""
 
 from __future__ import annotations
 
@@ -65,3 +65,59 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
         raise ValueError(f"bmm: batch sizes {a.shape[0]} and {b.shape[0]} differ (shapes {a.shape} and {b.shape}); "
                          "matmul broadcasts them")
     return matmul(a, b)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors of one length and one dtype (PyTorch does not promote here)."""
+    a, b = tensor_arg(a, "dot"), tensor_arg(b, "dot")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors "
+                           f"(shapes {a.shape} and {b.shape})")
+    if a.shape != b.shape:
+        raise RuntimeError(f"dot: inconsistent tensor size, expected tensors of shapes {a.shape} and {b.shape} "
+                           "to have the same number of elements")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot: expected both vectors to have same dtype, but found {a.dtype} and {b.dtype}")
+    if a.dtype == np.bool_:
+        raise NotImplementedError("dot: not implemented for bool tensors (as in PyTorch); convert with .long()")
+    return MatMul.apply(a, b)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors, ``out[i, j] = a[i] * b[j]`` (dtypes promoted as in ``mul``)."""
+    a, b = tensor_arg(a, "outer"), tensor_arg(b, "outer")
+    for name, v in (("self", a), ("vec2", b)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D (shape {v.shape})")
+    return a.reshape(-1, 1) * b
+
+
+def _diagonal_index(rows: int, cols: int, k: int):
+    """The (row, column) index arrays of diagonal ``k`` of a ``rows`` x ``cols`` matrix (empty if outside)."""
+    n = max(0, min(rows + min(k, 0), cols - max(k, 0)))
+    i = np.arange(n)
+    return i - min(k, 0), i + max(k, 0)
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D ``x`` as the ``diagonal``-th diagonal of a square matrix (0 elsewhere); the ``diagonal``-th
+    diagonal of a 2-D ``x`` (above the main one for ``diagonal > 0``, below for ``< 0``)."""
+    from .inplace import _Place
+
+    if not isinstance(diagonal, int | np.integer) or isinstance(diagonal, bool):
+        raise TypeError(f"diag: diagonal must be an int, got {diagonal!r}")
+    if x.ndim == 1:
+        m = x.shape[0] + abs(int(diagonal))
+        return _Place.apply(x, (m, m), _diagonal_index(m, m, int(diagonal)))
+    if x.ndim == 2:
+        return x[tuple(Tensor._wrap(i) for i in _diagonal_index(*x.shape, int(diagonal)))]
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D (shape {x.shape})")
+
+
+def trace(x: Tensor) -> Tensor:
+    """Sum of the main diagonal of a matrix (integer matrices sum to int64, as ``sum``)."""
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim} (shape {x.shape})")
+    if x.dtype == np.bool_:
+        raise NotImplementedError('"trace" not implemented for \'Bool\' (as in PyTorch); convert with .long()')
+    return diag(x).sum()

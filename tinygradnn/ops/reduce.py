@@ -476,3 +476,21 @@ class CumSum(Function):
         if isinstance(g, np.ndarray):
             return np.flip(_cumsum_array(np.flip(g, ctx.axis), ctx.axis), ctx.axis)
         return flip(cumsum(flip(g, ctx.axis), ctx.axis), ctx.axis)
+
+
+def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
+    """The ``p``-norm over ``dim`` (all elements when None): ``p`` is 2 or ``"fro"``, 1 or ``inf``.
+
+    The gradient of the 2-norm is 0 where the norm is 0, as in PyTorch. Integer and bool tensors are refused.
+    """
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"norm: expected a floating point tensor as input, got {x._data.dtype}")
+    if p in (2, "fro"):
+        if x._data.dtype == np.float16:  # squares in float32, as PyTorch: a float16 300 squared would be inf
+            return norm(x.float(), p, dim, keepdim).half()
+        return _StdSqrt.apply(sum(x * x, dim, keepdim))
+    if p == 1:
+        return sum(x.abs(), dim, keepdim)
+    if p == math.inf:
+        return amax(x.abs(), dim, keepdim)
+    raise ValueError(f"norm: p must be 2, 'fro', 1 or inf, got {p!r}")

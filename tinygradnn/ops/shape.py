@@ -694,6 +694,48 @@ def argwhere(x: Tensor) -> Tensor:
     return nonzero(x)
 
 
+def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """The distinct elements of ``x`` (1-D, in ascending order; NaNs are not merged), or with ``dim`` the distinct
+    slices along it; with ``return_inverse`` also where each element (slice) went, with ``return_counts`` also how
+    often each occurs, both int64. Not differentiable. The result is sorted even with ``sorted=False``."""
+    a = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if dim is None:
+        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, equal_nan=False)
+        inverse = inverse.reshape(a.shape)
+    else:
+        axis = _dim_of(x, dim, "unique")
+        values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True, axis=axis)
+        inverse = inverse.reshape(-1)
+    out = [Tensor._wrap(values)]
+    if return_inverse:
+        out.append(Tensor._wrap(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(x: Tensor, weights=None, minlength: int = 0) -> Tensor:
+    """How often each value ``0..max(x)`` occurs in the 1-D non-negative integer ``x`` (int64), or the sum of the
+    ``weights`` at its positions (float32 for float32 weights, else float64); at least ``minlength`` long. Not
+    differentiable."""
+    a = x._data if isinstance(x, Tensor) else np.asarray(x)
+    if a.dtype.kind not in "iu":
+        raise NotImplementedError(f"bincount: not implemented for {a.dtype} tensors; it counts integers")
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError(f"bincount only supports 1-d non-negative integral inputs, got shape {a.shape}"
+                           + ("" if a.ndim != 1 else f" with minimum {a.min()}"))
+    if not isinstance(minlength, int | np.integer) or isinstance(minlength, bool) or minlength < 0:
+        raise RuntimeError(f"bincount: minlength should be an int >= 0, got {minlength!r}")
+    if weights is None:
+        return Tensor._wrap(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = weights._data if isinstance(weights, Tensor) else np.asarray(weights)
+    if w.shape != a.shape:
+        raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, got shapes "
+                           f"{w.shape} and {a.shape}")
+    out = np.bincount(a, weights=w.astype(np.float64), minlength=minlength)
+    return Tensor._wrap(out.astype(np.float32 if w.dtype == np.float32 else np.float64))
+
+
 def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries from ``start`` along ``dim`` (``start`` may be negative)."""
     d = _dim_of(x, dim, "narrow")

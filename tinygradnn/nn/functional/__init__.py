@@ -4,7 +4,7 @@ Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
 
 * activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, softmax, log_softmax
 * layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, batch_norm, embedding
-* utilities: one_hot, pad, flatten
+* utilities: one_hot, pad, flatten, normalize
 * losses: mse_loss, l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
   binary_cross_entropy_with_logits, cross_entropy, nll_loss
 """
@@ -22,11 +22,12 @@ from .loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import batch_norm
+from .normalization import batch_norm, normalize
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "elu", "softplus", "tanh", "sigmoid", "softmax", "log_softmax",
     "linear", "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "dropout", "batch_norm",
+    "normalize",
     "adaptive_avg_pool2d", "embedding", "one_hot", "pad", "flatten",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",

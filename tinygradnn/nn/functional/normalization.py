@@ -1,4 +1,4 @@
-"""``batch_norm``: normalise each channel with batch statistics (training) or running ones (eval)."""
+"""``batch_norm``: normalise each channel with batch statistics (training) or running ones (eval); ``normalize``."""
 
 from __future__ import annotations
 
@@ -61,3 +61,10 @@ def _update(running: Tensor, batch: np.ndarray, momentum: float) -> None:
     data *= 1.0 - momentum
     data += momentum * batch.astype(data.dtype, copy=False)
     running._bump_version()
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``input / max(norm(input, p, dim, keepdim=True), eps)``: unit ``p``-norm slices along ``dim``."""
+    from ... import ops
+
+    return input / ops.norm(input, p, dim, keepdim=True).clamp(min=eps)
