@@ -527,6 +527,12 @@ class Tensor:
     def __rtruediv__(self, o):
         return _ops.div(o, self)
 
+    def __rfloordiv__(self, o):
+        return _ops.floor_divide(o, self)
+
+    def __rmod__(self, o):
+        return _ops.remainder(o, self)
+
     def __rpow__(self, o):
         return _ops.pow(o, self)
 
@@ -599,6 +605,12 @@ class Tensor:
     def __itruediv__(self, o):
         return self.div_(o)
 
+    def __ifloordiv__(self, o):
+        return self.floor_divide_(o)
+
+    def __imod__(self, o):
+        return self.remainder_(o)
+
     def __ipow__(self, o):
         return self.pow_(o)
 
@@ -640,19 +652,20 @@ class Tensor:
 _NAMED_METHODS = """
 add sub mul div pow matmul mm bmm dot outer diag trace
 neg exp log log1p sqrt rsqrt abs sin cos tanh sigmoid relu leaky_relu elu gelu
-softplus erf clamp clip maximum minimum sign square floor ceil trunc round
+softplus erf clamp clip maximum minimum sign square floor ceil trunc round floor_divide remainder fmod
 sum mean var std norm max min amax amin prod logsumexp softmax log_softmax argmax argmin all any cumsum
 reshape view flatten transpose permute squeeze unsqueeze expand expand_as view_as reshape_as repeat tile
 split chunk unbind swapaxes roll flip gather scatter masked_fill topk sort eq ne lt le gt ge logical_not isnan isfinite
 logical_and logical_or logical_xor
 bitwise_and bitwise_or bitwise_xor bitwise_not clone contiguous equal allclose isclose argsort unflatten
 tril triu index_select masked_select nonzero argwhere unique bincount narrow movedim moveaxis repeat_interleave
-bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_
+bitwise_and_ bitwise_or_ bitwise_xor_ bitwise_not_ floor_divide_ remainder_ fmod_
 abs_ add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_ normal_ masked_fill_ scatter_ pow_ exp_ relu_ sigmoid_ tanh_
 """.split()
 
 
 _OPERATORS = {"__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div", "__pow__": "pow",
+              "__floordiv__": "floor_divide", "__mod__": "remainder",
               "__matmul__": "matmul", "__neg__": "neg"}
 
 

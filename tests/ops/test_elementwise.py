@@ -53,6 +53,13 @@ def where_sample(draw):
     return Sample(sample.arrays, {"cond": cond})
 
 
+def _halfway(sample):
+    """``a`` moved so that ``a / b`` is an integer plus one half: remainder, fmod and the rounded quotients are
+    smooth there."""
+    a, b = sample.arrays
+    return Sample((b * (np.round(a * 2) + 0.5), b))
+
+
 def _clamp(m, x, lo, hi):
     return m.clamp(x, min=lo, max=hi)
 
@@ -129,6 +136,13 @@ CASES = [
     OpCase("round", lambda m, x: m.round(x * 3) * x, unary()),
     OpCase("round_decimals", lambda m, x, decimals: m.round(x * 10, decimals=decimals) + x,
            unary().map(lambda s: Sample(s.arrays, {"decimals": s.arrays[0].size % 5 - 2}))),
+    # integer-style division, with a / b kept half-way between integers (clear of the jumps)
+    OpCase("remainder", lambda m, a, b: a % b, binary(("any", "away0")).map(_halfway)),
+    OpCase("remainder_fn", lambda m, a, b: m.remainder(a, b), binary(("any", "away0")).map(_halfway)),
+    OpCase("fmod", lambda m, a, b: m.fmod(a, b), binary(("any", "away0")).map(_halfway)),
+    OpCase("remainder_scalar", lambda m, x, s: x % s, with_scalar(away0=True)),
+    OpCase("div_floor", lambda m, a, b: m.div(a, b, rounding_mode="floor") * a, binary(("any", "away0")).map(_halfway)),
+    OpCase("div_trunc", lambda m, a, b: a.div(b, rounding_mode="trunc") + b, binary(("any", "away0")).map(_halfway)),
 ]
 
 
@@ -269,3 +283,160 @@ def test_rounding_gradient_is_zero_and_integer_inputs_are_copies():
     assert i.tolist() == [1, 2]
     with pytest.raises(TypeError, match="decimals must be an int"):
         tg.round(x, decimals=1.5)
+
+
+# ----------------------------------------------------------------------------- integer-style division
+_DIVISIONS = {
+    "floordiv": lambda m, a, b: a // b, "mod": lambda m, a, b: a % b,
+    "floor_divide": lambda m, a, b: m.floor_divide(a, b), "remainder": lambda m, a, b: m.remainder(a, b),
+    "fmod": lambda m, a, b: m.fmod(a, b), "div_trunc": lambda m, a, b: m.div(a, b, rounding_mode="trunc"),
+    "div_floor": lambda m, a, b: a.div(b, rounding_mode="floor") if isinstance(a, m.Tensor) else
+    m.div(a, b, rounding_mode="floor"),
+}
+_DIVIDENDS = np.array([-7, 7, -8, 8, 0, 5, -128, 127, 3, -3, 100, -100])
+_DIVISORS = np.array([2, -2, 3, -3, 7, -1, -1, 5, 1, 4, -7, 9])
+
+
+def _division_outcome(m, op, a, b):
+    try:
+        out = _DIVISIONS[op](m, a, b)
+        return out.numpy() if isinstance(out, m.Tensor) else out
+    except Exception as e:  # noqa: BLE001 (both must fail alike)
+        return type(e)
+
+
+def _assert_same(ours, theirs, what):
+    if isinstance(theirs, type):
+        assert ours is theirs, f"{what}: {ours} where PyTorch raises {theirs.__name__}"
+        return
+    assert not isinstance(ours, type), f"{what}: raised {ours.__name__}, PyTorch gives {theirs}"
+    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, PyTorch {theirs.dtype}"
+    np.testing.assert_array_equal(ours, theirs, err_msg=what)
+    zeros = theirs == 0
+    np.testing.assert_array_equal(np.signbit(ours[zeros]), np.signbit(theirs[zeros]), err_msg=f"{what} (signs of 0)")
+
+
+_OPERAND_KINDS = ["tensor", "0d", "0d_int64", "0d_float64", "int", "neg_int", "big_int", "float", "bool"]
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("op", list(_DIVISIONS))
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64", "bool"])
+@pytest.mark.parametrize("kind", _OPERAND_KINDS)
+@pytest.mark.parametrize("reflected", [False, True])
+def test_division_values_and_dtypes_match_torch(op, dtype, kind, reflected):
+    """Values, signs of zeros, dtypes (promotion with Python numbers and 0-d tensors) and errors (bools)."""
+    torch = pytest.importorskip("torch")
+    a = (np.abs(_DIVIDENDS) if dtype == "uint8" else _DIVIDENDS) * (1.25 if dtype[0] == "f" else 1)
+    a = (a % 2 == 1) if dtype == "bool" else a.astype(dtype)
+    b = _DIVISORS.astype(dtype) if dtype not in ("uint8", "bool") else np.abs(_DIVISORS).astype(dtype)
+    scalar = {"int": 3, "neg_int": -3, "big_int": 300, "float": -2.5, "bool": True}.get(kind)
+    outcome = []
+    for m in (tg, torch):
+        x = m.tensor(a)
+        if kind == "tensor":
+            y = m.tensor(b)
+        elif kind.startswith("0d"):
+            y = m.tensor(np.array(-3 if dtype not in ("uint8", "bool") else 3).astype(
+                {"0d": dtype, "0d_int64": "int64", "0d_float64": "float64"}[kind]))
+        else:
+            y = scalar
+        if reflected and not isinstance(y, int | float):
+            x, y = y, x  # (a tensor dividend, another tensor divisor)
+        elif reflected and op not in ("floordiv", "mod", "remainder", "floor_divide"):
+            return  # fmod and div take a tensor first
+        elif reflected:
+            x, y = y, x.abs() + 1 if dtype not in ("bool",) else x  # (no zero divisors)
+        outcome.append(_division_outcome(m, op, x, y))
+    _assert_same(*outcome, f"{op} {dtype} {kind} reflected={reflected}")
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("op", list(_DIVISIONS))
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_float_division_by_zero_inf_and_nan_match_torch(op, dtype):
+    torch = pytest.importorskip("torch")
+    a = np.array([-7.0, 7.0, -0.0, 0.0, np.inf, -np.inf, np.nan, 5.0, -5.0, 1e-3, 6.0, -6.0], dtype)
+    b = np.array([0.0, -0.0, 0.0, -0.0, 2.0, 3.0, 1.0, np.inf, np.inf, -np.inf, -3.0, 0.7], dtype)
+    ours, theirs = (_division_outcome(m, op, m.tensor(a), m.tensor(b)) for m in (tg, torch))
+    np.testing.assert_array_equal(ours, theirs, err_msg=op)
+    _assert_same(ours, theirs, op)
+
+
+@pytest.mark.parametrize("op", list(_DIVISIONS))
+@pytest.mark.parametrize("divisor", [0, tg.tensor(0), tg.tensor([1, 0, 2]), False])
+def test_integer_division_by_zero_is_a_runtime_error(op, divisor):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        _DIVISIONS[op](tg, tg.tensor([4, 5, 6]), divisor)
+
+
+@requires_torch
+@pytest.mark.torch
+def test_division_broadcasts_and_refuses_mismatched_shapes_as_torch():
+    torch = pytest.importorskip("torch")
+    a, b = np.arange(-6, 6).reshape(3, 1, 4), np.array([[2], [-3]])
+    for op in _DIVISIONS:
+        _assert_same(*(_division_outcome(m, op, m.tensor(a), m.tensor(b)) for m in (tg, torch)), op)
+        with pytest.raises(ValueError, match="cannot be broadcast"):
+            _DIVISIONS[op](tg, tg.tensor([1.0, 2.0]), tg.tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(RuntimeError, match="rounding_mode"):
+        tg.div(tg.tensor([1.0]), 2, rounding_mode="round")
+    with pytest.raises(TypeError, match="fmod"):
+        tg.fmod(7, tg.tensor([2]))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("op,args", [("floor_divide_", (3,)), ("remainder_", (-3,)), ("fmod_", (-3,)),
+                                     ("div_", (3,)), ("floor_divide_", (2.5,)), ("remainder_", (2.5,)),
+                                     ("__ifloordiv__", (-2,)), ("__imod__", (-2,)), ("remainder_", ("tensor",))])
+@pytest.mark.parametrize("dtype", ["int64", "int8", "float32"])
+@pytest.mark.parametrize("rounding_mode", [None, "floor", "trunc"])
+def test_in_place_division_matches_torch(op, args, dtype, rounding_mode):
+    torch = pytest.importorskip("torch")
+    if rounding_mode is not None and op != "div_":
+        return
+    kwargs = {"rounding_mode": rounding_mode} if op == "div_" else {}
+    outcome = []
+    for m in (tg, torch):
+        x = m.tensor(np.array([-7, 7, -8, 9], dtype))
+        other = m.tensor(np.array([2, -3, 3, -4], "int16")) if args == ("tensor",) else args[0]
+        try:
+            out = getattr(x, op)(other, **kwargs)
+            assert out is x
+            outcome.append(x.numpy())
+        except Exception as e:  # noqa: BLE001 (both must fail alike; ours is a TypeError, documented)
+            outcome.append(RuntimeError if isinstance(e, TypeError) else type(e))
+    _assert_same(*outcome, f"{op}{args} {dtype} {rounding_mode}")
+
+
+@requires_torch
+@pytest.mark.torch
+def test_division_gradients_match_torch():
+    """floor_divide's backward raises; div with a rounding mode has gradient zero; remainder and fmod give
+    1 and -rounded(a / b); remainder with a Python number dividend has no derivative."""
+    torch = pytest.importorskip("torch")
+    a, b = np.array([-7.0, 5.0, 3.0, 0.5]), np.array([2.0, -2.0, 1.5, -0.3])
+    cases = {**_DIVISIONS, "rmod_scalar": lambda m, a, b: 7.0 % b, "mod_scalar": lambda m, a, b: a % -2.5,
+             "div_floor_inplace": lambda m, a, b: (a * 1).div_(b, rounding_mode="floor"),
+             "remainder_inplace": lambda m, a, b: (a * 1).remainder_(b),
+             "fmod_inplace": lambda m, a, b: (a * 1).fmod_(b)}
+    for name, fn in cases.items():
+        outcome = []
+        for m in (tg, torch):
+            x, y = m.tensor(a, requires_grad=True), m.tensor(b, requires_grad=True)
+            try:
+                fn(m, x, y).sum().backward()
+                outcome.append((None if x.grad is None else x.grad.numpy(), None if y.grad is None else y.grad.numpy()))
+            except RuntimeError:
+                outcome.append(RuntimeError)
+        ours, theirs = outcome
+        if isinstance(theirs, type):
+            assert ours is theirs, name
+        else:
+            for o, t in zip(ours, theirs):
+                assert (o is None) == (t is None), name
+                if t is not None:
+                    np.testing.assert_array_equal(o, t, err_msg=name)

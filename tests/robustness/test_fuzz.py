@@ -373,6 +373,11 @@ def _inplace_binary(draw, a, x, name):
     return (lambda: getattr(ops, name)(x.detach().clone(), y)), None
 
 
+def _no_grad(make):
+    """An op whose backward raises, as PyTorch's (floor_divide): run on the detached input."""
+    return lambda draw, a, x, name: make(draw, a, x.detach(), name)
+
+
 def _inplace_unary(draw, a, x, name):
     return (lambda: getattr(ops, name)(x.detach().clone())), None
 
@@ -467,6 +472,9 @@ OPS = {
     "masked_fill_": _masked_fill, "uniform_": _random_fill, "normal_": _random_fill, "setitem_": _setitem,
     "bitwise_and_": _inplace_binary, "bitwise_or_": _inplace_binary, "bitwise_xor_": _inplace_binary,
     "bitwise_not_": _inplace_unary, "scatter_": _scatter,
+    # integer-style division
+    "floor_divide": _no_grad(binary(np.floor_divide)), "remainder": binary(np.remainder), "fmod": binary(np.fmod),
+    "floor_divide_": _inplace_binary, "remainder_": _inplace_binary, "fmod_": _inplace_binary,
 }
 
 
@@ -569,6 +577,8 @@ _EXTRA_ARGS = {
     "index_select": (0, tg.tensor([0])), "masked_select": (tg.ones(1) > 0,), "narrow": (0, 0, 1),
     "movedim": (0, 0), "moveaxis": (0, 0), "repeat_interleave": (1,),
     "clip": (0.0,), "clamp_": (0.0,), "bitwise_and_": (1,), "bitwise_or_": (1,), "bitwise_xor_": (1,),
+    "floor_divide": (1.0,), "remainder": (1.0,), "fmod": (1.0,), "floor_divide_": (1.0,), "remainder_": (1.0,),
+    "fmod_": (1.0,),
 }
 
 

@@ -61,7 +61,8 @@ def _operand(x, op: str):
                     "numeric NumPy array")
 
 
-_WRAPPING = frozenset({"add", "sub", "mul", "bitwise_and", "bitwise_or", "bitwise_xor"})
+_WRAPPING = frozenset({"add", "sub", "mul", "bitwise_and", "bitwise_or", "bitwise_xor", "floor_divide", "remainder",
+                       "fmod", "div"})
 
 
 def _wrap_int(v: int, dtype: np.dtype, op: str) -> int:
@@ -334,8 +335,12 @@ def mul(a, b) -> Tensor:
     return Mul.apply(*_operands(a, b, "mul"))
 
 
-def div(a, b) -> Tensor:
-    """``a / b`` (true division; integer inputs give the default float dtype)."""
+def div(a, b, *, rounding_mode=None) -> Tensor:
+    """``a / b`` (true division; integer inputs give the default float dtype). ``rounding_mode='trunc'`` rounds
+    toward zero and ``'floor'`` toward -inf, in the promoted dtype of ``a`` and ``b`` (integers stay integers),
+    with gradient zero, as in PyTorch."""
+    if rounding_mode is not None:
+        return _div_rounded(a, b, rounding_mode)
     if not (type(a) is Tensor and a._data.dtype.kind == "f"):  # (the common case skips this)
         a, b = _operand(a, "div"), _operand(b, "div")
         if _kind(a) in "biu" and _kind(b) in "biu":  # each side straight to float, as PyTorch: not through the
@@ -348,6 +353,116 @@ def _default_float(x):
     if isinstance(x, Tensor):
         return cast(x, get_default_dtype())
     return float(x) if isinstance(x, int) else np.asarray(x, get_default_dtype())
+
+
+# ----------------------------------------------------------------------------- integer-style division
+# floor_divide (``//``), remainder (``%``), fmod and div(rounding_mode=) work in the promoted dtype of their
+# operands, as in PyTorch: integers stay integers (a zero divisor is an error), floats give inf/nan at zero.
+class FloorDivide(Function):
+    """``a // b``: recorded, but with no derivative, as in PyTorch (whose backward raises too)."""
+
+    def forward(ctx, a, b, fn):
+        return fn(a, b)
+
+    def backward(ctx, g, F):
+        raise RuntimeError("derivative for floor_divide is not implemented (as in PyTorch); "
+                           "div(a, b, rounding_mode='floor') gives the same values with gradient zero")
+
+
+class DivRounded(Function):
+    """div with ``rounding_mode``: piecewise constant, so the gradient is zero (as in PyTorch)."""
+
+    _label = "Div"
+
+    def forward(ctx, a, b, fn):
+        ctx.shapes = (_shape(a), _shape(b))
+        return fn(a, b)
+
+    def backward(ctx, g, F):
+        (sa, sb), (na, nb, _), zero = ctx.shapes, ctx.needs_input_grad, g * 0
+        return F.sum_to(zero, sa) if na else None, F.sum_to(zero, sb) if nb else None
+
+
+class Remainder(Function):
+    """remainder and fmod: ``a - q * b`` with ``q`` the rounded quotient (floor: the divisor's sign, trunc: the
+    dividend's), so d/da = 1 and d/db = -q."""
+
+    def forward(ctx, a, b, fn, quotient):
+        ctx.saved = (a, b, quotient)
+        return fn(a, b)
+
+    def backward(ctx, g, F):
+        (a, b, quotient), (na, nb, *_) = ctx.saved, ctx.needs_input_grad
+        gb = None
+        if nb:
+            if isinstance(a, int | float):
+                raise RuntimeError("derivative for remainder with a Python number dividend is not implemented (as "
+                                   "in PyTorch); make the dividend a tensor")
+            with np.errstate(all="ignore"):  # q is a constant: computed on the arrays, also under create_graph
+                q = quotient(getattr(a, "_data", a), getattr(b, "_data", b))
+            gb = F.sum_to(-g * q, _shape(b))
+        return F.sum_to(g, _shape(a)) if na else None, gb
+
+
+def _trunc_divide(a, b):
+    return (a - np.fmod(a, b)) // b  # integers: exact, C's division (int8 -128 // -1 wraps to -128, as PyTorch)
+
+
+def _trunc_divide_float(a, b):
+    return np.trunc(a / b)
+
+
+def _remainder_float(a, b):
+    """PyTorch's float remainder: fmod moved to the divisor's sign (a zero result keeps fmod's sign, where
+    NumPy's remainder takes the divisor's)."""
+    mod = np.fmod(a, b)
+    return np.where((mod != 0) & ((mod < 0) != (b < 0)), mod + b, mod)
+
+
+def _division(fn, a, b, op: str, for_ints: tuple, for_floats: tuple):
+    """``fn.apply(a, b, *for_ints)`` or ``*for_floats`` (by the result's dtype): PyTorch's promotion (Python ints
+    wrap into an integer dtype), bools only with a non-bool, an integer zero divisor a RuntimeError."""
+    a, b = _operands(a, b, op)
+    ka, kb = _kind(a), _kind(b)
+    if ka == "b" and kb == "b":
+        raise NotImplementedError(f"{op}: not implemented for bool operands (as in PyTorch); convert with .long() "
+                                  "or .float() first")
+    floating = ka == "f" or kb == "f"
+    if not floating and np.any(np.equal(b._data if type(b) is Tensor else b, 0)):
+        raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero, as in PyTorch)")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        try:
+            return fn.apply(a, b, *(for_floats if floating else for_ints))
+        except ValueError as e:
+            _broadcast_error(op, a, b, e)
+
+
+def floor_divide(a, b) -> Tensor:
+    """``a // b``: the quotient rounded toward -inf, in the promoted dtype (not differentiable: its backward
+    raises, as in PyTorch; ``div(a, b, rounding_mode='floor')`` has gradient zero)."""
+    return _division(FloorDivide, a, b, "floor_divide", (np.floor_divide,), (np.floor_divide,))
+
+
+def remainder(a, b) -> Tensor:
+    """``a % b``: Python's remainder, with the sign of the divisor ``b`` (``-7 % 2`` is 1)."""
+    return _division(Remainder, a, b, "remainder", (np.remainder, np.floor_divide),
+                     (_remainder_float, np.floor_divide))
+
+
+def fmod(a, b) -> Tensor:
+    """C's remainder, with the sign of the dividend ``a`` (``fmod(-7, 2)`` is -1); ``a`` must be a tensor."""
+    if not isinstance(a, Tensor | np.ndarray):
+        raise TypeError(f"fmod: the dividend must be a tensor, got {type(a).__name__} (as in PyTorch)")
+    return _division(Remainder, a, b, "fmod", (np.fmod, _trunc_divide), (np.fmod, _trunc_divide_float))
+
+
+def _div_rounded(a, b, rounding_mode) -> Tensor:
+    if rounding_mode == "floor":
+        return _division(DivRounded, a, b, "div", (np.floor_divide,), (np.floor_divide,))
+    if rounding_mode == "trunc":
+        return _division(DivRounded, a, b, "div", (_trunc_divide,), (_trunc_divide_float,))
+    raise RuntimeError(f"div: expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                       f"{rounding_mode!r}")
 
 
 def pow(a, b) -> Tensor:

@@ -180,13 +180,46 @@ def mul_(x: Tensor, other) -> Tensor:
     return _apply(x, other, ew.mul, np.multiply, "mul_")
 
 
-def div_(x: Tensor, other) -> Tensor:
-    """``x /= other`` in place (a float result: an integer or bool ``x`` is refused, as in PyTorch)."""
+def div_(x: Tensor, other, *, rounding_mode=None) -> Tensor:
+    """``x /= other`` in place (a float result: an integer or bool ``x`` is refused, as in PyTorch); with
+    ``rounding_mode`` ('trunc' or 'floor') as :func:`~.elementwise.div`, integers staying integers."""
+    if rounding_mode is not None:
+        return _division_(x, other, lambda a, b: ew.div(a, b, rounding_mode=rounding_mode), "div_")
     if x._data.dtype.kind != "f":
         d = getattr(other, "dtype", None)
         raise _dtype_error("div_", d if d is not None and np.dtype(d).kind == "f" else get_default_dtype(),
                            x._data.dtype)
     return _apply(x, other, ew.div, np.true_divide, "div_")
+
+
+def _division_(x: Tensor, other, op, name: str) -> Tensor:
+    """``x = op(x, other)`` in place, for the integer-style divisions (rules: :func:`~.elementwise.floor_divide`)."""
+    if _records(x, other):
+        if isinstance(other, Tensor):
+            _check_broadcasts_to(name, x, other.shape)
+        return _rebase(x, op, other, name=name)
+    result = op(Tensor._wrap(x._data), other)._data
+    _check_broadcasts_to(name, x, result.shape)
+    if not np.can_cast(result.dtype, x._data.dtype, "same_kind"):  # a float result into an integer tensor
+        raise _dtype_error(name, result.dtype, x._data.dtype)
+    _writable(x)[...] = np.asarray(result)
+    x._bump_version()
+    return x
+
+
+def floor_divide_(x: Tensor, other) -> Tensor:
+    """``x //= other`` in place."""
+    return _division_(x, other, ew.floor_divide, "floor_divide_")
+
+
+def remainder_(x: Tensor, other) -> Tensor:
+    """``x %= other`` in place (the sign of ``other``, as :func:`~.elementwise.remainder`)."""
+    return _division_(x, other, ew.remainder, "remainder_")
+
+
+def fmod_(x: Tensor, other) -> Tensor:
+    """In-place :func:`~.elementwise.fmod` (the sign of ``x``)."""
+    return _division_(x, other, ew.fmod, "fmod_")
 
 
 def pow_(x: Tensor, other) -> Tensor:
