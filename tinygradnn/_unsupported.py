@@ -13,8 +13,6 @@ from __future__ import annotations
 
 _NO_GPU = "run on the CPU in float32 or float64 (tinygradnn has no GPU, compiler or mixed precision)"
 _RNN = "the recurrence written out with nn.Linear and torch.tanh/torch.sigmoid in a Python loop"
-_LAYER_NORM = ("(x - x.mean(-1, keepdim=True)) / (x.var(-1, keepdim=True, unbiased=False) + eps).sqrt(), "
-               "then * weight + bias")
 
 # What to use instead, keyed by the tinygradnn module that the PyTorch module maps to.
 ALTERNATIVES: dict[str, dict[str, str]] = {
@@ -33,12 +31,8 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
         "fft": "NumPy on x.detach().numpy() (no gradient)",
     },
     "tinygradnn.nn": {
-        "LayerNorm": _LAYER_NORM,
         "Dropout1d": "nn.Dropout (drops single elements, not whole channels)",
         "Dropout2d": "nn.Dropout (drops single elements, not whole channels)",
-        "SiLU": "x * torch.sigmoid(x)",
-        "ReLU6": "x.clamp(0, 6)",
-        "Hardtanh": "x.clamp(-1, 1)",
         "LogSigmoid": "-F.softplus(-x)",
         "RNN": _RNN, "LSTM": _RNN, "GRU": _RNN, "RNNCell": _RNN, "LSTMCell": _RNN, "GRUCell": _RNN,
         "MultiheadAttention": "torch.softmax(q @ k.transpose(-2, -1) / d ** 0.5, dim=-1) @ v with nn.Linear "
@@ -48,13 +42,7 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
         "ConvTranspose2d": "upsampling by indexing (x.repeat or x[..., idx]) followed by nn.Conv2d",
     },
     "tinygradnn.nn.functional": {
-        "layer_norm": _LAYER_NORM,
-        "silu": "x * torch.sigmoid(x)",
-        "relu6": "x.clamp(0, 6)",
-        "hardtanh": "x.clamp(min_val, max_val)",
         "logsigmoid": "-F.softplus(-x)",
-        "cosine_similarity": "(a * b).sum(dim) / (a.pow(2).sum(dim).sqrt() * b.pow(2).sum(dim).sqrt())",
-        "kl_div": "(target * (target.log() - input)).sum() / batch_size for log-probability inputs",
         "dropout2d": "F.dropout (drops single elements, not whole channels)",
     },
     "tinygradnn.optim": {

@@ -82,6 +82,23 @@ def test_batchnorm2d(n, c, hw, s):
 
 
 @FEW
+@given(lead=st.sampled_from([(), (2,), (2, 1)]), norm=st.sampled_from([(1,), (3,), (2, 3)]), affine=st.booleans(),
+       bias=st.booleans(), s=seed)
+def test_layernorm(lead, norm, affine, bias, s):
+    ln = nn.LayerNorm(norm, elementwise_affine=affine, bias=bias)
+    for i, p in enumerate(ln.parameters()):
+        p._data[...] = normal(s + i, *norm)
+    gradcheck_module(ln, normal(s, *lead, *norm))
+
+
+@FEW
+@given(shapes=st.sampled_from([((3, 4), (3, 4)), ((2, 3), (1, 3)), ((4,), (4,))]), s=seed)
+def test_cosine_similarity(shapes, s):
+    a, b = t64(normal(s, *shapes[0])), t64(normal(s + 1, *shapes[1]))
+    assert gradcheck(lambda a, b: F.cosine_similarity(a, b, -1), (a, b))
+
+
+@FEW
 @given(num=st.integers(2, 5), dim=size, s=seed)
 def test_embedding(num, dim, s):  # (padding_idx withholds a gradient on purpose: see test_nn_layers)
     ids = np.random.default_rng(s).integers(0, num, (2, 3))
@@ -100,7 +117,8 @@ def test_dropout_with_a_fixed_mask():
 
 
 @FEW
-@given(layer=st.sampled_from(["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "ELU", "Softplus"]), s=seed)
+@given(layer=st.sampled_from(["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "ELU", "Softplus", "SiLU", "Mish",
+                              "Hardtanh", "ReLU6"]), s=seed)
 def test_elementwise_activations(layer, s):
     gradcheck_module(getattr(nn, layer)(), normal(s, 3, 4))
 
@@ -117,6 +135,16 @@ def test_module_chain():
 
 
 # ----------------------------------------------------------------------------- losses
+@FEW
+@given(reduction=st.sampled_from(["mean", "sum", "none", "batchmean"]), log_target=st.booleans(), s=seed)
+def test_kl_div(reduction, log_target, s):
+    x = t64(normal(s, 3, 4))
+    t = normal(s + 1, 3, 4) if log_target else np.abs(normal(s + 1, 3, 4)) + 0.1
+    fn = F.kl_div if reduction != "mean" else lambda *a, **k: F.kl_div(*a, size_average=True, **k)
+    kwargs = {"log_target": log_target} | ({"reduction": reduction} if reduction != "mean" else {})
+    _check_loss(fn, x, t64(t), **kwargs)
+
+
 def _check_loss(fn, x, target, **kwargs):
     """gradcheck in the input, and in the target too when it is a float tensor."""
     inputs = (x, target) if isinstance(target, tg.Tensor) and target.requires_grad else (x,)

@@ -3,6 +3,9 @@ buffers), plus the layers' own error messages."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from nn_oracle import compare_with_torch
 
 import tinygradnn as tg
@@ -229,3 +232,47 @@ def test_embedding_takes_only_int32_and_int64_indices_like_torch(dtype):
     with pytest.raises(TypeError, match=f"int64 or int32.*{dtype}"):
         nn.Embedding(10, 2)(tg.tensor(np.array([1, 2], dtype=dtype)))
     assert nn.Embedding(10, 2)(tg.tensor(np.array([1, 2], dtype="int32"))).shape == (2, 2)
+
+
+# ----------------------------------------------------------------------------- LayerNorm
+@settings(max_examples=15, deadline=None)
+@given(lead=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3),
+       norm=hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4), affine=st.booleans(),
+       bias=st.booleans(), eps=st.sampled_from([1e-5, 1e-2]))
+def test_layernorm_matches_torch(lead, norm, affine, bias, eps):
+    kwargs = dict(eps=eps, elementwise_affine=affine, bias=bias)
+    ln, tln = nn.LayerNorm(norm, **kwargs), torch.nn.LayerNorm(norm, **kwargs)
+    assert repr(ln) == repr(tln) and list(ln.state_dict()) == list(tln.state_dict())
+    if affine:  # non-trivial affine parameters
+        with torch.no_grad():
+            for p in tln.parameters():
+                p.uniform_(-1.5, 1.5)
+    compare_with_torch(ln, tln, randn(*lead, *norm) * 3 + 1, rtol=1e-4, atol=1e-5)
+    assert ln.normalized_shape == tln.normalized_shape
+
+
+def test_layernorm_functional_half_empty_and_errors():
+    x = randn(2, 3, 4)
+    w, b = randn(3, 4), randn(3, 4)
+    ours = F.layer_norm(tg.tensor(x).half(), [3, 4], tg.tensor(w).half(), tg.tensor(b).half())
+    theirs = torch.nn.functional.layer_norm(torch.tensor(x).half(), [3, 4], torch.tensor(w).half(),
+                                            torch.tensor(b).half())
+    assert ours.dtype == np.float16
+    np.testing.assert_allclose(ours.numpy().astype(np.float32), theirs.float().numpy(), atol=2e-3, rtol=2e-3)
+    for shape, norm in (((0, 3), (3,)), ((2, 0), (0,))):
+        assert F.layer_norm(tg.zeros(*shape), norm).shape == shape
+    with pytest.raises(ValueError, match=r"normalized_shape=\(4,\) expects an input of shape \(\*, 4\), got \(2, 3\)"):
+        F.layer_norm(tg.ones(2, 3), (4,))
+    with pytest.raises(ValueError, match=r"normalized_shape=\(\)"):
+        F.layer_norm(tg.ones(2, 3), ())
+    with pytest.raises(TypeError, match="tuple or list"):
+        F.layer_norm(tg.ones(2, 3), 3)
+    with pytest.raises(ValueError, match=r"weight of shape \(4,\) does not match normalized_shape=\(3,\)"):
+        F.layer_norm(tg.ones(2, 3), (3,), tg.ones(4))
+    with pytest.raises(TypeError, match="input dtype float64 does not match weight dtype float32"):
+        nn.LayerNorm(3)(tg.ones(2, 3, dtype=tg.float64))
+    with pytest.raises(TypeError, match="floating input"):
+        nn.LayerNorm(3)(tg.ones(2, 3, dtype=tg.int64))
+    with pytest.raises(ValueError, match="non-negative"):
+        nn.LayerNorm(-1)
+    assert nn.LayerNorm(4).train()(tg.ones(2, 4)).shape == (2, 4)

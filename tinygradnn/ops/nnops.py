@@ -6,6 +6,7 @@
 * :func:`mse_loss`: squared error with a BLAS dot, the difference recomputed in backward;
 * :func:`binary_cross_entropy`: PyTorch's clamped-log BCE on probabilities;
 * :func:`dropout`: ``x * mask`` with the scaled mask saved;
+* :func:`hardtanh`: ``clip(x, lo, hi)`` with PyTorch's gradient (0 at the bounds, unlike ``clamp``'s);
 * :func:`chain`: several one-input ops (``Linear``, activations) back to back as one node, running the
   ops' own rules: ``nn.Sequential``'s fast path.
 
@@ -179,6 +180,23 @@ class Dropout(Function):
 def dropout(x: Tensor, p: float, rng: np.random.Generator) -> Tensor:
     """Zero each element with probability ``0 <= p < 1`` and scale the rest by ``1 / (1 - p)``. No checks."""
     return Dropout.apply(x, p, rng)
+
+
+# ----------------------------------------------------------------------------- hardtanh
+class Hardtanh(Function):
+    """``clip(x, lo, hi)``; the gradient passes where ``lo < x < hi`` (and at NaN), as PyTorch's."""
+
+    def forward(ctx, x, lo, hi):
+        ctx.mask = ~((x <= lo) | (x >= hi))
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    def backward(ctx, g, F):
+        return g * ctx.mask, None, None
+
+
+def hardtanh(x: Tensor, lo: float, hi: float) -> Tensor:
+    """``x`` clipped to ``[lo, hi]`` (``lo <= hi``), gradient 0 at and beyond the bounds. No checks."""
+    return Hardtanh.apply(x, lo, hi)
 
 
 # ----------------------------------------------------------------------------- chains of layers

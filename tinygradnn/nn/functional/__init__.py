@@ -2,14 +2,29 @@
 
 Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
 
-* activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, softmax, log_softmax
-* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, batch_norm, embedding
-* utilities: one_hot, pad, flatten, normalize
+* activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, silu, mish, hardtanh, relu6, softmax,
+  log_softmax
+* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, batch_norm, layer_norm, embedding
+* utilities: one_hot, pad, flatten, normalize, cosine_similarity
 * losses: mse_loss, l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
-  binary_cross_entropy_with_logits, cross_entropy, nll_loss
+  binary_cross_entropy_with_logits, cross_entropy, nll_loss, kl_div
 """
 
-from .activation import elu, gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
+from .activation import (
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
 from .conv import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .layers import dropout, embedding, flatten, linear, one_hot, pad
 from .loss import (
@@ -17,12 +32,13 @@ from .loss import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import batch_norm, normalize
+from .normalization import batch_norm, cosine_similarity, layer_norm, normalize
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "elu", "softplus", "tanh", "sigmoid", "softmax", "log_softmax",
@@ -31,6 +47,7 @@ __all__ = [
     "adaptive_avg_pool2d", "embedding", "one_hot", "pad", "flatten",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+    "layer_norm", "silu", "mish", "hardtanh", "relu6", "kl_div", "cosine_similarity",
 ]
 
 

@@ -1,5 +1,5 @@
 """Activation functions: ``relu``, ``leaky_relu``, ``gelu``, ``elu``, ``softplus``, ``tanh``, ``sigmoid``,
-``softmax``, ``log_softmax``. All keep the input's shape and dtype.
+``silu``, ``mish``, ``hardtanh``, ``relu6``, ``softmax``, ``log_softmax``. All keep the input's shape and dtype.
 
 ``inplace=True`` is accepted for PyTorch compatibility; only ``relu`` really works in place, the
 others return a new tensor.
@@ -10,7 +10,8 @@ from __future__ import annotations
 import warnings
 
 from ... import ops
-from ...tensor import Tensor
+from ...ops import nnops
+from ...tensor import Tensor, tensor_arg
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -46,6 +47,29 @@ def tanh(input: Tensor) -> Tensor:
 def sigmoid(input: Tensor) -> Tensor:
     """``1 / (1 + exp(-x))``; ``(*) -> (*)``."""
     return ops.sigmoid(input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)``; ``(*) -> (*)``."""
+    return input * ops.sigmoid(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``; ``(*) -> (*)``."""
+    return input * ops.tanh(ops.softplus(input))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` clipped to ``[min_val, max_val]``, gradient 0 at and beyond the bounds; ``(*) -> (*)``."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
+                         f"max_val={max_val}")
+    return nnops.hardtanh(tensor_arg(input, "hardtanh"), min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``, gradient 0 at 0 and 6; ``(*) -> (*)``."""
+    return hardtanh(input, 0.0, 6.0)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:

@@ -4,7 +4,7 @@ Regression (``input`` and ``target`` of the same shape): ``mse_loss``, ``l1_loss
 ``smooth_l1_loss``. Binary: ``binary_cross_entropy`` (probabilities), ``binary_cross_entropy_with_logits``.
 Classification: ``cross_entropy`` (logits), ``nll_loss`` (log-probabilities), with ``input`` of shape
 ``(N, C)`` or ``(N, C, d1, ...)`` and ``target`` either int64 class labels ``(N, d1, ...)`` or, for
-``cross_entropy``, float class probabilities of the input's shape.
+``cross_entropy``, float class probabilities of the input's shape. Distributions: ``kl_div``.
 
 The common case of ``cross_entropy`` (2-D logits, labels, no weights, smoothing or ignored labels)
 is one fused graph node; the rest are compositions of differentiable ops.
@@ -383,3 +383,37 @@ def _smoothed_labels(x: Tensor, labels, ignored, w, reduction: str, smoothing: f
     else:
         smooth = _reduce(smooth, reduction)
     return nll * (1 - smoothing) + smooth * (smoothing / c)
+
+
+# ----------------------------------------------------------------------------- distributions
+def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Pointwise KL divergence ``target * (log(target) - input)`` (0 where target is 0) of log-probabilities
+    ``input`` and probabilities ``target`` (log-probabilities with ``log_target=True``): ``(*), (*) -> ()``
+    or ``(*)`` for 'none'. 'batchmean' divides the sum by ``input.shape[0]`` (the KL divergence per sample);
+    'mean' divides by the number of elements, with PyTorch's warning.
+    """
+    batchmean = reduction == "batchmean" and size_average is None and reduce is None
+    if not batchmean:
+        if reduction == "mean" and size_average is None and reduce is None:
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                          "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                          "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        reduction = _reduction("kl_div", size_average, reduce, reduction)
+    input, target = _input("kl_div", input), _tensor(target)
+    if target.dtype.kind != "f":
+        raise TypeError(f"kl_div: target has dtype {target.dtype} but a floating target is needed (use target.float())")
+    try:
+        np.broadcast_shapes(input.shape, target.shape)
+    except ValueError:
+        raise ValueError(f"kl_div: target of shape {target.shape} does not broadcast with input of shape "
+                         f"{input.shape}") from None
+    if log_target:
+        loss = ops.exp(target) * (target - input)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):  # (0 log 0 is 0; log of a negative target is nan)
+            loss = ops.where(target == 0, 0.0, target * ops.log(target)) - target * input
+    if batchmean:
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)

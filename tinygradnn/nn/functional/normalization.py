@@ -1,10 +1,13 @@
-"""``batch_norm``: normalise each channel with batch statistics (training) or running ones (eval); ``normalize``."""
+"""``batch_norm``: normalise each channel with batch statistics (training) or running ones (eval);
+``layer_norm``: normalise each sample over its trailing dims; ``normalize``, ``cosine_similarity``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...tensor import Tensor
+from ... import ops
+from ..._dtype import promote_types
+from ...tensor import Tensor, tensor_arg
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
@@ -65,6 +68,62 @@ def _update(running: Tensor, batch: np.ndarray, momentum: float) -> None:
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """``input / max(norm(input, p, dim, keepdim=True), eps)``: unit ``p``-norm slices along ``dim``."""
-    from ... import ops
-
     return input / ops.norm(input, p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """``sum(x1 * x2, dim) / (max(|x1|, eps) * max(|x2|, eps))`` with 2-norms along ``dim`` of the broadcast
+    inputs: ``(*1, D, *2), (*1, D, *2) -> (*1, *2)``. As PyTorch, the clamp at ``eps`` passes the gradient.
+    """
+    x1, x2 = tensor_arg(x1, "cosine_similarity"), tensor_arg(x2, "cosine_similarity")
+    dtype = promote_types(x1.dtype, x2.dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"cosine_similarity: expected a floating input, got dtypes {x1.dtype} and {x2.dtype}")
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ValueError(f"cosine_similarity: the shapes {x1.shape} and {x2.shape} do not broadcast") from None
+    x1, x2 = (ops.cast(x, dtype).expand(shape) for x in (x1, x2))
+
+    def clamped_norm(x):  # max(|x|, eps) whose gradient is the norm's
+        n = ops.norm(x, 2, dim, keepdim=True)
+        return ops.where(n.detach() < eps, n - n.detach() + eps, n)
+
+    return ((x1 / clamped_norm(x1)) * (x2 / clamped_norm(x2))).sum(dim)
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """``(x - mean) / sqrt(var + eps) * weight + bias``, mean and (biased) variance over the trailing
+    ``len(normalized_shape)`` dims of each sample: ``(*, *normalized_shape) -> (*, *normalized_shape)``;
+    ``weight`` and ``bias`` have shape ``normalized_shape``. float16 is computed in float32 and rounded once.
+    """
+    input = tensor_arg(input, "layer_norm")
+    if not isinstance(normalized_shape, tuple | list):
+        raise TypeError(f"layer_norm: normalized_shape must be a tuple or list of ints, got {normalized_shape!r}")
+    shape = tuple(int(n) for n in normalized_shape)
+    k = len(shape)
+    if k == 0 or input.shape[input.ndim - k:] != shape or input.ndim < k:
+        raise ValueError(f"layer_norm: normalized_shape={shape} expects an input of shape (*, "
+                         f"{', '.join(map(str, shape))}), got {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"layer_norm: expected a floating input, got dtype {input.dtype}; convert it with .float()")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"layer_norm: {name} of shape {t.shape} does not match normalized_shape={shape}")
+        if t is not None and t.dtype != input.dtype:
+            raise TypeError(f"layer_norm: input dtype {input.dtype} does not match {name} dtype {t.dtype}; "
+                            "convert the input (x.float()) or the model (model.double())")
+    half = input.dtype == np.float16  # (as PyTorch: float32 statistics, one rounding)
+    x = ops.cast(input, np.float32) if half else input
+    if input.numel() == 0:  # (no statistics to take)
+        out = x * 1.0
+    else:
+        axes = tuple(range(-k, 0))
+        centered = x - x.mean(axes, keepdim=True)
+        out = centered * ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * (ops.cast(weight, np.float32) if half else weight)
+    if bias is not None:
+        out = out + (ops.cast(bias, np.float32) if half else bias)
+    return ops.cast(out, np.float16) if half else out

@@ -1,4 +1,5 @@
-"""``BatchNorm1d`` and ``BatchNorm2d``: normalise each channel over the batch (and length / spatial dims)."""
+"""``BatchNorm1d`` and ``BatchNorm2d``: normalise each channel over the batch (and length / spatial dims);
+``LayerNorm``: normalise each sample over its trailing dims."""
 
 from __future__ import annotations
 
@@ -98,3 +99,44 @@ class BatchNorm2d(_BatchNorm):
 
     _ranks = (4,)
     _layout = "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer normalisation over the trailing dims ``normalized_shape`` (an int or a tuple):
+    ``(*, *normalized_shape) -> (*, *normalized_shape)``, the same in training and eval.
+
+    Parameters ``weight`` (ones) and ``bias`` (zeros) of shape ``normalized_shape`` if ``elementwise_affine``
+    (no ``bias`` if ``bias=False``); no buffers.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int | np.integer) else tuple(normalized_shape)
+        for n in shape:
+            check_size("LayerNorm", "normalized_shape", n)
+        self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(n) for n in shape), eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = empty_parameter(self.normalized_shape, device, dtype)
+            if bias:
+                self.bias = empty_parameter(self.normalized_shape, device, dtype)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """``weight`` ones and ``bias`` zeros."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
