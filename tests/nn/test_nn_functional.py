@@ -101,3 +101,26 @@ def test_normalize_refuses_what_torch_refuses():
         F.normalize(tg.ones(3))  # dim=1 of a 1-D tensor
     with pytest.raises(RuntimeError, match="floating point"):
         F.normalize(tg.ones(2, 3, dtype=tg.int64))
+
+
+@pytest.mark.parametrize("shapes,dim", [(((4, 5), (4, 5)), 1), (((2, 3, 4), (1, 3, 1)), 1), (((3, 4), (4,)), -1),
+                                        (((5,), (5,)), 0)])
+def test_cosine_similarity_against_torch(shapes, dim):
+    torch = pytest.importorskip("torch")
+    from nn_oracle import compare_with_torch
+
+    from tinygradnn import nn
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in shapes)
+    a[0] = 1e-10  # a norm below eps: clamped, and PyTorch's gradient still flows through it
+    for eps in (1e-8, 1e-2):
+        compare_with_torch(nn.CosineSimilarity(dim, eps), torch.nn.CosineSimilarity(dim, eps), a, b, rtol=1e-4,
+                           atol=1e-5)
+    assert repr(nn.CosineSimilarity()) == "CosineSimilarity()"
+    out = F.cosine_similarity(tg.tensor([[1, 2]]), tg.tensor([[1.0, 0.0]]))  # an int input is promoted
+    assert out.dtype == np.float32 and out.shape == (1,)
+    with pytest.raises(TypeError, match="floating"):
+        F.cosine_similarity(tg.tensor([[1, 2]]), tg.tensor([[1, 0]]))
+    with pytest.raises(ValueError, match="do not broadcast"):
+        F.cosine_similarity(tg.ones(2, 3), tg.ones(2, 4))

@@ -331,3 +331,35 @@ def test_bce_with_logits_float16_is_as_accurate_as_pytorch(reduction, scale, opt
 def test_regression_losses_float16_are_as_accurate_as_pytorch(loss, options, reduction, scale):
     _assert_half_as_accurate_as_torch(loss, [_half(-scale, scale), _half(-scale, scale, seed=1)],
                                       reduction=reduction, **options)
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 4), (5,)])
+def test_kl_div(reduction, log_target, shape):
+    x = torch.log_softmax(torch.tensor(randn(*shape)), -1).numpy()
+    t = torch.softmax(torch.tensor(randn(*shape)), -1).numpy()
+    t[..., 0] = 0  # 0 log 0 = 0
+    t = np.log(t + 1e-30) if log_target else t
+    kwargs = dict(reduction=reduction, log_target=log_target)
+    compare_with_torch(nn.KLDivLoss(**kwargs), torch.nn.KLDivLoss(**kwargs), x, t, rtol=1e-5, atol=1e-6,
+                       constants=(1,))
+    assert repr(nn.KLDivLoss(**kwargs)) == repr(torch.nn.KLDivLoss(**kwargs))
+
+
+def test_kl_div_target_gradient_warning_and_errors():
+    x, t = randn(3, 4), np.abs(randn(3, 4))
+    compare_with_torch(nn.KLDivLoss(reduction="sum"), torch.nn.KLDivLoss(reduction="sum"), x, t + 0.1, rtol=1e-5)
+    t[0, 0], t[1, 1] = 0, -0.5  # 0 log 0 = 0; a negative target gives nan, as PyTorch
+    compare_with_torch(nn.KLDivLoss(reduction="none"), torch.nn.KLDivLoss(reduction="none"), x, t, rtol=1e-5,
+                       constants=(1,))
+    with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
+        F.kl_div(tg.tensor(x), tg.tensor(t))
+    assert nn.KLDivLoss(size_average=False).reduction == "sum"
+    with pytest.raises(ValueError, match="reduction"):
+        F.kl_div(tg.tensor(x), tg.tensor(t), reduction="batch")
+    with pytest.raises(ValueError, match=r"target of shape \(2, 4\) does not broadcast with input of shape \(3, 4\)"):
+        F.kl_div(tg.tensor(x), tg.ones(2, 4), reduction="sum")
+    with pytest.raises(TypeError, match="floating target"):
+        F.kl_div(tg.tensor(x), tg.ones(3, 4, dtype=tg.int64), reduction="sum")

@@ -609,6 +609,12 @@ LAYERS = {
     "Dropout": lambda d: (nn.Dropout(0.5), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
     "Flatten": lambda d: (nn.Flatten(), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
     "Embedding": lambda d: (nn.Embedding(4, 2), d(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))),
+    "SiLU": lambda d: (nn.SiLU(), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
+    "Mish": lambda d: (nn.Mish(), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
+    "Hardtanh": lambda d: (nn.Hardtanh(), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
+    "ReLU6": lambda d: (nn.ReLU6(), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
+    "LayerNorm": lambda d: (nn.LayerNorm(d(st.sampled_from([2, (2, 3)]))),
+                            d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
 }
 
 
@@ -624,6 +630,8 @@ def _torch_twin(name, layer):
         "Conv2d": lambda: tnn.Conv2d(2, 3, 2, stride=layer.stride), "AvgPool2d": lambda: tnn.AvgPool2d(2),
         "MaxPool2d": lambda: tnn.MaxPool2d(2, padding=layer.padding),
         "BatchNorm1d": lambda: tnn.BatchNorm1d(2), "BatchNorm2d": lambda: tnn.BatchNorm2d(2).train(layer.training),
+        "SiLU": tnn.SiLU, "Mish": tnn.Mish, "Hardtanh": tnn.Hardtanh, "ReLU6": tnn.ReLU6,
+        "LayerNorm": lambda: tnn.LayerNorm(layer.normalized_shape),
     }
     return twins[name]() if name in twins else None
 
@@ -669,6 +677,7 @@ LOSSES = {
     "binary_cross_entropy": F.binary_cross_entropy,
     "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
     "cross_entropy": F.cross_entropy, "nll_loss": F.nll_loss,
+    "kl_div": F.kl_div,
 }
 
 
@@ -693,6 +702,8 @@ def test_losses_give_a_result_or_a_documented_error(name, data):
         return
     if reduction != "none":
         assert out.shape == (), f"{name}: reduction={reduction!r} gave shape {out.shape}"
+    elif name == "kl_div":  # (broadcasts, as PyTorch)
+        assert out.shape == np.broadcast_shapes(x.shape, target.shape), f"{name}: shape {out.shape}"
     elif name in ("cross_entropy", "nll_loss"):
         assert out.shape == (x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()), f"{name}: shape {out.shape}"
     else:
