@@ -92,6 +92,16 @@ def test_layernorm(lead, norm, affine, bias, s):
 
 
 @FEW
+@given(n=st.integers(1, 2), groups=st.sampled_from([1, 2]), per=st.integers(1, 2), extra=st.sampled_from([(), (3,)]),
+       affine=st.booleans(), s=seed)
+def test_groupnorm(n, groups, per, extra, affine, s):
+    gn = nn.GroupNorm(groups, groups * per, affine=affine)
+    for i, p in enumerate(gn.parameters()):
+        p._data[...] = normal(s + i, groups * per)
+    gradcheck_module(gn, normal(s, n + 1, groups * per, *extra))
+
+
+@FEW
 @given(shapes=st.sampled_from([((3, 4), (3, 4)), ((2, 3), (1, 3)), ((4,), (4,))]), s=seed)
 def test_cosine_similarity(shapes, s):
     a, b = t64(normal(s, *shapes[0])), t64(normal(s + 1, *shapes[1]))

@@ -267,7 +267,7 @@ def test_layernorm_functional_half_empty_and_errors():
         F.layer_norm(tg.ones(2, 3), ())
     with pytest.raises(TypeError, match="tuple or list"):
         F.layer_norm(tg.ones(2, 3), 3)
-    with pytest.raises(ValueError, match=r"weight of shape \(4,\) does not match normalized_shape=\(3,\)"):
+    with pytest.raises(ValueError, match=r"weight of shape \(4,\) does not match the expected \(3,\)"):
         F.layer_norm(tg.ones(2, 3), (3,), tg.ones(4))
     with pytest.raises(TypeError, match="input dtype float64 does not match weight dtype float32"):
         nn.LayerNorm(3)(tg.ones(2, 3, dtype=tg.float64))
@@ -276,3 +276,37 @@ def test_layernorm_functional_half_empty_and_errors():
     with pytest.raises(ValueError, match="non-negative"):
         nn.LayerNorm(-1)
     assert nn.LayerNorm(4).train()(tg.ones(2, 4)).shape == (2, 4)
+
+
+# ----------------------------------------------------------------------------- GroupNorm
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(0, 3), groups=st.sampled_from([1, 2, 3]), per=st.integers(1, 2),
+       spatial=hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3), affine=st.booleans(),
+       bias=st.booleans())
+def test_groupnorm_matches_torch(n, groups, per, spatial, affine, bias):
+    if per * int(np.prod(spatial)) == 1:  # (one value per group: a zero gradient, up to PyTorch's rounding)
+        per = 2
+    c = groups * per
+    gn, tgn = nn.GroupNorm(groups, c, affine=affine, bias=bias), torch.nn.GroupNorm(groups, c, affine=affine, bias=bias)
+    assert repr(gn) == repr(tgn) and list(gn.state_dict()) == list(tgn.state_dict())
+    if affine:
+        with torch.no_grad():
+            for p in tgn.parameters():
+                p.uniform_(-1.5, 1.5)
+    compare_with_torch(gn, tgn, randn(n, c, *spatial) * 3 + 1, rtol=1e-4, atol=1e-5)
+
+
+def test_groupnorm_errors():
+    with pytest.raises(ValueError, match=r"num_channels \(4\) must be divisible by num_groups \(3\)"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(ValueError, match=r"divisible by num_groups=2, got input of shape \(2, 3\)"):
+        F.group_norm(tg.ones(2, 3), 2)
+    with pytest.raises(ValueError, match=r"shape \(N, C, \*\)"):
+        F.group_norm(tg.ones(3), 1)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.GroupNorm(4, 4)(tg.ones(1, 4))
+    with pytest.raises(ValueError, match=r"weight of shape \(4,\) does not match the expected \(6,\)"):
+        F.group_norm(tg.ones(2, 6), 2, tg.ones(4))
+    with pytest.raises(TypeError, match="input dtype float64 does not match weight dtype float32"):
+        nn.GroupNorm(2, 4)(tg.ones(2, 4, dtype=tg.float64))
+    assert F.group_norm(tg.zeros(2, 4, 0), 2).shape == (2, 4, 0)

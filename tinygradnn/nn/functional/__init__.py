@@ -4,7 +4,8 @@ Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
 
 * activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, silu, mish, hardtanh, relu6, softmax,
   log_softmax
-* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, batch_norm, layer_norm, embedding
+* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, batch_norm, layer_norm,
+  group_norm, embedding
 * utilities: one_hot, pad, flatten, normalize, cosine_similarity
 * losses: mse_loss, l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
   binary_cross_entropy_with_logits, cross_entropy, nll_loss, kl_div
@@ -38,7 +39,7 @@ from .loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import batch_norm, cosine_similarity, layer_norm, normalize
+from .normalization import batch_norm, cosine_similarity, group_norm, layer_norm, normalize
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "elu", "softplus", "tanh", "sigmoid", "softmax", "log_softmax",
@@ -48,6 +49,7 @@ __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "layer_norm", "silu", "mish", "hardtanh", "relu6", "kl_div", "cosine_similarity",
+    "group_norm",
 ]
 
 

@@ -1,5 +1,6 @@
 """``batch_norm``: normalise each channel with batch statistics (training) or running ones (eval);
-``layer_norm``: normalise each sample over its trailing dims; ``normalize``, ``cosine_similarity``."""
+``layer_norm``: normalise each sample over its trailing dims; ``group_norm``: over groups of channels;
+``normalize``, ``cosine_similarity``."""
 
 from __future__ import annotations
 
@@ -92,6 +93,36 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return ((x1 / clamped_norm(x1)) * (x2 / clamped_norm(x2))).sum(dim)
 
 
+def _check_affine(name: str, input: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> None:
+    """A floating ``input``, and ``weight``/``bias`` (if given) of ``shape`` and of the input's dtype."""
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating input, got dtype {input.dtype}; convert it with .float()")
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"{name}: {what} of shape {t.shape} does not match the expected {shape} (input of "
+                             f"shape {input.shape})")
+        if t is not None and t.dtype != input.dtype:
+            raise TypeError(f"{name}: input dtype {input.dtype} does not match {what} dtype {t.dtype}; "
+                            "convert the input (x.float()) or the model (model.double())")
+
+
+def _normalized(input: Tensor, grouped: tuple, axes: tuple, weight, bias, affine_shape: tuple, eps: float) -> Tensor:
+    """``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics over ``axes`` of ``input`` viewed as
+    ``grouped``; ``weight``/``bias`` viewed as ``affine_shape``. float16 in float32, rounded once (as PyTorch)."""
+    half = input.dtype == np.float16
+    x = ops.cast(input, np.float32) if half else input
+    if input.numel() == 0:  # (no statistics to take)
+        out = x * 1.0
+    else:
+        x = x.reshape(grouped)
+        centered = x - x.mean(axes, keepdim=True)
+        out = (centered * ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()).reshape(input.shape)
+    for t, op in ((weight, ops.mul), (bias, ops.add)):
+        if t is not None:
+            out = op(out, (ops.cast(t, np.float32) if half else t).reshape(affine_shape))
+    return ops.cast(out, np.float16) if half else out
+
+
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """``(x - mean) / sqrt(var + eps) * weight + bias``, mean and (biased) variance over the trailing
@@ -106,24 +137,26 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     if k == 0 or input.shape[input.ndim - k:] != shape or input.ndim < k:
         raise ValueError(f"layer_norm: normalized_shape={shape} expects an input of shape (*, "
                          f"{', '.join(map(str, shape))}), got {input.shape}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"layer_norm: expected a floating input, got dtype {input.dtype}; convert it with .float()")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.shape != shape:
-            raise ValueError(f"layer_norm: {name} of shape {t.shape} does not match normalized_shape={shape}")
-        if t is not None and t.dtype != input.dtype:
-            raise TypeError(f"layer_norm: input dtype {input.dtype} does not match {name} dtype {t.dtype}; "
-                            "convert the input (x.float()) or the model (model.double())")
-    half = input.dtype == np.float16  # (as PyTorch: float32 statistics, one rounding)
-    x = ops.cast(input, np.float32) if half else input
-    if input.numel() == 0:  # (no statistics to take)
-        out = x * 1.0
-    else:
-        axes = tuple(range(-k, 0))
-        centered = x - x.mean(axes, keepdim=True)
-        out = centered * ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
-    if weight is not None:
-        out = out * (ops.cast(weight, np.float32) if half else weight)
-    if bias is not None:
-        out = out + (ops.cast(bias, np.float32) if half else bias)
-    return ops.cast(out, np.float16) if half else out
+    _check_affine("layer_norm", input, weight, bias, shape)
+    return _normalized(input, input.shape, tuple(range(-k, 0)), weight, bias, shape, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """``(x - mean) / sqrt(var + eps) * weight + bias``, mean and (biased) variance over each group of
+    ``C / num_groups`` channels (with all their other dims) of each sample: ``(N, C, *) -> (N, C, *)``;
+    ``weight`` and ``bias`` have shape ``(C,)``. float16 is computed in float32 and rounded once.
+    """
+    input = tensor_arg(input, "group_norm")
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {input.shape}")
+    n, c = input.shape[:2]
+    if num_groups <= 0 or c % num_groups:
+        raise ValueError(f"group_norm: expected a number of channels divisible by num_groups={num_groups}, got "
+                         f"input of shape {input.shape}")
+    if input.numel() == num_groups:  # (PyTorch's check)
+        raise ValueError(f"group_norm: expected more than 1 value per channel when training, got input of shape "
+                         f"{input.shape}")
+    _check_affine("group_norm", input, weight, bias, (c,))
+    grouped = (n, num_groups, input.numel() // max(n * num_groups, 1))
+    return _normalized(input, grouped, (2,), weight, bias, (1, c) + (1,) * (input.ndim - 2), eps)

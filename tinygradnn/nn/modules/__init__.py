@@ -32,7 +32,7 @@ from .loss import (
     NLLLoss,
     SmoothL1Loss,
 )
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .sparse import Embedding
 
@@ -41,4 +41,5 @@ __all__ = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "GEL
            "Identity", "Linear", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
            "CrossEntropyLoss", "NLLLoss", "BatchNorm1d", "BatchNorm2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
            "AvgPool2d", "AdaptiveAvgPool2d", "Embedding",
-           "LayerNorm", "SiLU", "Mish", "Hardtanh", "ReLU6", "KLDivLoss", "CosineSimilarity"]
+           "LayerNorm", "SiLU", "Mish", "Hardtanh", "ReLU6", "KLDivLoss", "CosineSimilarity",
+           "GroupNorm"]

@@ -1,5 +1,5 @@
 """``BatchNorm1d`` and ``BatchNorm2d``: normalise each channel over the batch (and length / spatial dims);
-``LayerNorm``: normalise each sample over its trailing dims."""
+``LayerNorm``: normalise each sample over its trailing dims; ``GroupNorm``: over groups of channels."""
 
 from __future__ import annotations
 
@@ -139,4 +139,46 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Group normalisation: the ``num_channels`` channels of ``(N, C, *)`` inputs split into ``num_groups``
+    groups, each normalised per sample; ``(N, C, *) -> (N, C, *)``, the same in training and eval.
+
+    Parameters ``weight`` (ones) and ``bias`` (zeros) of shape ``(C,)`` if ``affine`` (no ``bias`` if
+    ``bias=False``); no buffers.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
+                 dtype=None, *, bias: bool = True):
+        super().__init__()
+        check_size("GroupNorm", "num_groups", num_groups)
+        check_size("GroupNorm", "num_channels", num_channels)
+        if num_groups == 0 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = empty_parameter((num_channels,), device, dtype)
+            if bias:
+                self.bias = empty_parameter((num_channels,), device, dtype)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """``weight`` ones and ``bias`` zeros."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
