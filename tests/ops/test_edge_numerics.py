@@ -147,3 +147,13 @@ def test_softplus_beta_and_threshold_follow_torch_semantics(dtype):
     np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-6, atol=1e-40)  # denormals in float32
     np.testing.assert_allclose(x.grad.numpy(), [special.expit(-100.0), 0.5, special.expit(10.0), 1.0, 1.0],
                                rtol=1e-6, atol=1e-40)  # sigmoid(-100) is a float32 denormal
+
+
+@pytest.mark.parametrize("op", ["softplus", "mish"])
+def test_softplus_and_mish_of_nan_are_nan_without_a_warning(op):
+    # (RuntimeWarnings from tinygradnn are errors in this suite; PyTorch gives nan silently)
+    f = getattr(tg.nn.functional, op)
+    x = tg.tensor([np.nan, 1.0], requires_grad=True)
+    y = f(x)
+    y.sum().backward()
+    assert np.isnan(y.detach().numpy()[0]) and np.isnan(x.grad.numpy()[0]) and np.isfinite(x.grad.numpy()[1])

@@ -803,7 +803,8 @@ class Softplus(Function):
     def forward(ctx, x, beta, threshold):
         ctx.saved, ctx.beta, ctx.threshold = (x,), beta, threshold
         bx = x * beta
-        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # (logaddexp warns for a NaN, which gives NaN as in PyTorch)
+            return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
 
     def backward(ctx, g, F):
         (x,) = ctx.saved
