@@ -348,6 +348,15 @@ def test_kl_div(reduction, log_target, shape):
     assert repr(nn.KLDivLoss(**kwargs)) == repr(torch.nn.KLDivLoss(**kwargs))
 
 
+@pytest.mark.parametrize("legacy", [dict(size_average=False), dict(reduce=False), dict(size_average=True)])
+def test_kl_div_batchmean_with_legacy_flags_divides_by_the_batch_as_pytorch(legacy):
+    # PyTorch reduces as the legacy flags say, then still divides by input.size(0) for 'batchmean'
+    x, t = randn(3, 4), np.abs(randn(3, 4))
+    ours = F.kl_div(tg.tensor(x), tg.tensor(t), reduction="batchmean", **legacy)
+    theirs = torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(t), reduction="batchmean", **legacy)
+    assert_close(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 def test_kl_div_target_gradient_warning_and_errors():
     x, t = randn(3, 4), np.abs(randn(3, 4))
     compare_with_torch(nn.KLDivLoss(reduction="sum"), torch.nn.KLDivLoss(reduction="sum"), x, t + 0.1, rtol=1e-5)

@@ -391,11 +391,15 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
     """Pointwise KL divergence ``target * (log(target) - input)`` (0 where target is 0) of log-probabilities
     ``input`` and probabilities ``target`` (log-probabilities with ``log_target=True``): ``(*), (*) -> ()``
     or ``(*)`` for 'none'. 'batchmean' divides the sum by ``input.shape[0]`` (the KL divergence per sample);
-    'mean' divides by the number of elements, with PyTorch's warning.
+    'mean' divides by the number of elements, with PyTorch's warning. As PyTorch, the deprecated
+    ``size_average``/``reduce`` flags override ``reduction``, but 'batchmean' still divides by ``input.shape[0]``.
     """
-    batchmean = reduction == "batchmean" and size_average is None and reduce is None
-    if not batchmean:
-        if reduction == "mean" and size_average is None and reduce is None:
+    legacy = size_average is not None or reduce is not None
+    batchmean = reduction == "batchmean"
+    if batchmean and not legacy:
+        reduction = "sum"
+    else:
+        if reduction == "mean" and not legacy:
             warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
                           "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
                           "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
@@ -414,6 +418,5 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
     else:
         with np.errstate(divide="ignore", invalid="ignore"):  # (0 log 0 is 0; log of a negative target is nan)
             loss = ops.where(target == 0, 0.0, target * ops.log(target)) - target * input
-    if batchmean:
-        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
-    return _reduce(loss, reduction)
+    loss = _reduce(loss, reduction)
+    return loss / input.shape[0] if batchmean and input.ndim else loss
