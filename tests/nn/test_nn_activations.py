@@ -95,3 +95,6 @@ def test_new_activation_reprs_ints_and_errors():
         F.hardtanh(tg.ones(2), 2.0, 1.0)
     with pytest.warns(FutureWarning, match="min_value"):
         assert nn.Hardtanh(min_value=-3.0).min_val == -3.0
+    for name in ("relu6", "hardtanh"):  # as PyTorch: bool inputs are refused (not returned clipped as bools)
+        with pytest.raises(RuntimeError, match="bool"):
+            getattr(F, name)(tg.tensor([True, False]))

@@ -312,3 +312,5 @@ def test_groupnorm_errors():
     with pytest.raises(TypeError, match="input dtype float64 does not match weight dtype float32"):
         nn.GroupNorm(2, 4)(tg.ones(2, 4, dtype=tg.float64))
     assert F.group_norm(tg.zeros(2, 4, 0), 2).shape == (2, 4, 0)
+    with pytest.raises(TypeError, match="num_groups must be an int, got 2.0"):  # (PyTorch: TypeError)
+        F.group_norm(tg.ones(2, 4), 2.0)

@@ -525,3 +525,9 @@ def test_norm_of_integers_is_refused_as_torch(dtype):
         tg.norm(tg.tensor(np.ones(3, dtype)))
     with pytest.raises(ValueError, match="p must be 2, 'fro', 1 or inf"):
         tg.norm(tg.ones(3), p=3)
+
+
+def test_norm_with_p_none_is_the_2_norm_as_torch():
+    x = np.array([[3.0, -4.0], [1.0, 2.0]])
+    assert tg.norm(tg.tensor(x), p=None).item() == pytest.approx(np.sqrt((x * x).sum()))
+    np.testing.assert_allclose(tg.tensor(x).norm(None, 1).numpy(), np.sqrt((x * x).sum(1)))

@@ -890,7 +890,8 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
         raise ValueError(f"{op}: expected an input with non-zero height and width (non-zero size), "
                          f"got shape {tuple(x.shape)}")
     size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
-    if len(size) != 2 or not all(s is None or isinstance(s, int | np.integer) for s in size):
+    if len(size) != 2 or not all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool))
+                                 for s in size):
         raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
     size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
     if min(size) < 0:

@@ -479,13 +479,13 @@ class CumSum(Function):
 
 
 def norm(x: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
-    """The ``p``-norm over ``dim`` (all elements when None): ``p`` is 2 or ``"fro"``, 1 or ``inf``.
+    """The ``p``-norm over ``dim`` (all elements when None): ``p`` is 2 or ``"fro"`` (or None), 1 or ``inf``.
 
     The gradient of the 2-norm is 0 where the norm is 0, as in PyTorch. Integer and bool tensors are refused.
     """
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"norm: expected a floating point tensor as input, got {x._data.dtype}")
-    if p in (2, "fro"):
+    if p is None or p in (2, "fro"):
         if x._data.dtype == np.float16:  # squares in float32, as PyTorch: a float16 300 squared would be inf
             return norm(x.float(), p, dim, keepdim).half()
         return _StdSqrt.apply(sum(x * x, dim, keepdim))

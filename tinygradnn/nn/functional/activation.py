@@ -64,7 +64,10 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
-    return nnops.hardtanh(tensor_arg(input, "hardtanh"), min_val, max_val)
+    input = tensor_arg(input, "hardtanh")
+    if input.dtype == bool:  # (as PyTorch; NumPy would clip to a bool)
+        raise RuntimeError("hardtanh: bool inputs are not supported; convert with .float() or .long()")
+    return nnops.hardtanh(input, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:

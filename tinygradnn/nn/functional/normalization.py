@@ -151,6 +151,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
     if input.ndim < 2:
         raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {input.shape}")
     n, c = input.shape[:2]
+    if not isinstance(num_groups, int | np.integer) or isinstance(num_groups, bool):
+        raise TypeError(f"group_norm: num_groups must be an int, got {num_groups!r}")
     if num_groups <= 0 or c % num_groups:
         raise ValueError(f"group_norm: expected a number of channels divisible by num_groups={num_groups}, got "
                          f"input of shape {input.shape}")
