@@ -414,6 +414,24 @@ def test_in_place_division_matches_torch(op, args, dtype, rounding_mode):
 
 @requires_torch
 @pytest.mark.torch
+@pytest.mark.parametrize("op", ["floor_divide_", "remainder_", "fmod_", "__ifloordiv__", "__imod__", "div_floor"])
+@pytest.mark.parametrize("dtype,other_dtype", [("uint8", "int64"), ("uint8", "int32"), ("int32", "uint8"),
+                                               ("int32", "int64")])
+def test_in_place_division_casts_integer_results_into_any_integer_tensor(op, dtype, other_dtype):
+    """An integer result goes into an integer tensor of another width or signedness, wrapping (as PyTorch)."""
+    torch = pytest.importorskip("torch")
+    outcome = []
+    for m in (tg, torch):
+        x = m.tensor(np.array([200, 7, 250, 9], dtype))
+        other = m.tensor(np.array([-3, 2, -7, 4], other_dtype) if other_dtype != "uint8" else [3, 2, 7, 4])
+        out = x.div_(other, rounding_mode="floor") if op == "div_floor" else getattr(x, op)(other)
+        assert out is x
+        outcome.append(x.numpy())
+    _assert_same(*outcome, f"{op} {dtype} {other_dtype}")
+
+
+@requires_torch
+@pytest.mark.torch
 def test_division_gradients_match_torch():
     """floor_divide's backward raises; div with a rounding mode has gradient zero; remainder and fmod give
     1 and -rounded(a / b); remainder with a Python number dividend has no derivative."""

@@ -200,8 +200,10 @@ def _division_(x: Tensor, other, op, name: str) -> Tensor:
         return _rebase(x, op, other, name=name)
     result = op(Tensor._wrap(x._data), other)._data
     _check_broadcasts_to(name, x, result.shape)
-    if not np.can_cast(result.dtype, x._data.dtype, "same_kind"):  # a float result into an integer tensor
-        raise _dtype_error(name, result.dtype, x._data.dtype)
+    if (result.dtype.kind not in "iu" or x._data.dtype.kind == "b") and not np.can_cast(result.dtype, x._data.dtype,
+                                                                                          "same_kind"):
+        raise _dtype_error(name, result.dtype, x._data.dtype)  # a float result into an integer tensor (an integer
+        # result wraps into an integer tensor of any width or signedness, as PyTorch)
     _writable(x)[...] = np.asarray(result)
     x._bump_version()
     return x
