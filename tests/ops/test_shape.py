@@ -758,6 +758,11 @@ SCATTER_CASES = [  # (x shape, dim, index, src shape or a number)
     ((5,), 0, 2, 1.0),  # a 0-d index into a 1-d tensor (the one-hot of the Transforms tutorial)
     ((5,), 0, [4, 0], (2,)),
     ((3, 4), 1, np.zeros((3, 0), np.int64), (3, 0)),
+    ((5,), 0, 3, ()),  # 0-d tensors count as 1-d of one element: a 0-d index and src, or a 0-d input
+    ((5,), -1, [1], ()),
+    ((), 0, 0, ()),
+    ((), -1, [0], (1,)),
+    ((), 0, 0, 2.5),
 ]
 
 

@@ -428,20 +428,22 @@ class _Place(Function):
 
 def _scatter_writes(name: str, x: Tensor, dim: int, index, src, value):
     """PyTorch's checks of ``scatter``; returns the positions written (an index of ``x``) and what goes there."""
-    from .shape import _axis, getitem
+    from .shape import _axis, getitem, reshape
 
     if (src is None) == (value is None):
         raise TypeError(f"{name}: pass either src or value (src a tensor or a number, value a number)")
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
-    if idx.ndim == 0 and x.ndim == 1:  # a 0-d index into a 1-d tensor: one position, as PyTorch
-        idx = idx.reshape(1)
+    # 0-d input, index and src count as 1-d of one element, as in PyTorch
+    idx = idx.reshape(1) if idx.ndim == 0 else idx
+    xshape = x.shape or (1,)
     d = _axis(dim, x.ndim, name)
-    if idx.ndim != x.ndim:
+    if idx.ndim != len(xshape):
         raise ValueError(f"{name}: index has {idx.ndim} dims but the input of shape {x.shape} has {x.ndim}")
-    limits = [(x.shape, "the input", d)]
+    limits = [(xshape, "the input", d)]
     if isinstance(src, Tensor):
+        src = reshape(src, (1,)) if src.ndim == 0 else src
         if src.ndim != idx.ndim:
             raise ValueError(f"{name}: index has {idx.ndim} dims but src of shape {src.shape} has {src.ndim}")
         if src._data.dtype != x._data.dtype:
@@ -452,9 +454,13 @@ def _scatter_writes(name: str, x: Tensor, dim: int, index, src, value):
         if idx.size and any(i > n for a, (i, n) in enumerate(zip(idx.shape, shape)) if a != skip):
             raise ValueError(f"{name}: index of shape {idx.shape} must be no larger than {what} of shape {shape}"
                              + (f" in every dim but {dim}" if skip is not None else ""))
-    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
-        raise IndexError(f"{name}: index values must be in [0, {x.shape[d]}) along dim {dim}; got min {idx.min()}, "
+    if idx.size and (idx.min() < 0 or idx.max() >= xshape[d]):
+        raise IndexError(f"{name}: index values must be in [0, {xshape[d]}) along dim {dim}; got min {idx.min()}, "
                          f"max {idx.max()}")
+    if x.ndim == 0:  # the one element, written by the last entry of the index (if any)
+        where = () if idx.size else np.zeros((), bool)
+        return where, getitem(src, idx.size - 1) if isinstance(src, Tensor) and idx.size else (
+            value if src is None else src)
     where = tuple(idx if a == d else np.arange(n).reshape([-1 if b == a else 1 for b in range(idx.ndim)])
                   for a, n in enumerate(idx.shape))
     if isinstance(src, Tensor):
