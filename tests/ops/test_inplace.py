@@ -7,6 +7,7 @@ from helpers import (
     OpCase,
     Sample,
     binary,
+    requires_torch,
     rngs,
     shapes,
     table_tests,
@@ -473,3 +474,24 @@ def test_fill_with_an_int_wraps_as_pytorch_or_refuses_what_does_not_fit():
     assert tg.tensor([1, 2], dtype=np.int8).fill_(-1).tolist() == [-1, -1]
     with pytest.raises(RuntimeError, match="300 cannot be converted to uint8 without overflow"):
         tg.tensor([1], dtype=tg.uint8).fill_(300)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+@pytest.mark.parametrize("value", [np.int64(300), np.float64(1e10), np.float64(-2.7), 2.7, 1e10, -1e20, np.int32(-1),
+                                   float("nan")])
+@pytest.mark.parametrize("index", [1, slice(0, 2), [0, 2]])
+def test_setitem_of_a_number_into_an_integer_tensor_converts_as_torch(dtype, value, index):
+    """NumPy scalars and floats are converted as PyTorch converts them (truncated toward zero; a value that does
+    not fit is a RuntimeError), not wrapped or clipped silently by NumPy's cast."""
+    torch = pytest.importorskip("torch")
+    outcome = []
+    for m in (tg, torch):
+        x = m.tensor(np.array([1, 2, 3], dtype))
+        try:
+            x[index] = value
+            outcome.append(x.tolist())
+        except Exception as e:  # noqa: BLE001 (both must fail alike)
+            outcome.append(type(e))
+    assert outcome[0] == outcome[1], f"{dtype} {value!r} {index}: {outcome}"

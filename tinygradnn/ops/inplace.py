@@ -384,8 +384,8 @@ def setitem_(x: Tensor, index, value) -> None:
         placed = _Place.apply(v, x.shape, index)
         _rebase(x, lambda old: ew.where(mask, placed, old), name="setitem")
         return
-    if type(value) is int and x._data.dtype.kind in "iu":  # as fill_: uint8 takes -1 as 255, or must fit
-        value = ew._fill_value(value, x._data.dtype, "setitem")
+    if x._data.dtype.kind in "iu" and (type(value) in (int, float) or isinstance(value, np.generic)):
+        value = ew._fill_value(value, x._data.dtype, "setitem")  # as fill_: uint8 takes -1 as 255, or must fit
     try:
         _writable(x)[index] = value._data if isinstance(value, Tensor) else value
     except (ValueError, IndexError) as e:
