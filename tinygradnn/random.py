@@ -10,6 +10,17 @@ def _fresh_seed() -> int:
     return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
 
 
+def _seed_value(seed, strict: bool = False) -> int:
+    """``seed`` as PyTorch keeps it: an unsigned 64-bit number (-1 is 2**64 - 1). ``manual_seed`` converts with
+    ``int()``; ``Generator.manual_seed`` (``strict``) takes integers only."""
+    if strict and (type(seed) is bool or not isinstance(seed, int | np.integer)):
+        raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+    s = int(seed)
+    if not -2 ** 63 <= s < 2 ** 64:
+        raise ValueError(f"manual_seed: seed {s} is outside [-2**63, 2**64)")
+    return s % 2 ** 64
+
+
 _initial_seed = _fresh_seed()
 _rng = np.random.default_rng(_initial_seed)
 
@@ -21,8 +32,8 @@ class Generator:
         self.manual_seed(_fresh_seed())
 
     def manual_seed(self, seed: int) -> Generator:
-        self.rng = np.random.default_rng(seed)
-        self._seed = int(seed)
+        self._seed = _seed_value(seed, strict=True)
+        self.rng = np.random.default_rng(self._seed)
         return self
 
     def initial_seed(self) -> int:
@@ -57,8 +68,8 @@ default_generator = _DefaultGenerator()
 def manual_seed(seed: int) -> Generator:
     """Seed the global generator: runs become bit-for-bit reproducible. Returns ``default_generator``."""
     global _rng, _initial_seed
-    _rng = np.random.default_rng(seed)
-    _initial_seed = int(seed)
+    _initial_seed = _seed_value(seed)
+    _rng = np.random.default_rng(_initial_seed)
     return default_generator
 
 

@@ -1,5 +1,6 @@
 """The small idioms of real PyTorch training scripts, each with PyTorch's meaning (``torch`` is tinygradnn)."""
 
+import contextlib
 import importlib
 import os
 
@@ -431,3 +432,20 @@ def test_gradient_clipping():
     assert clipped == pytest.approx(1.0, rel=1e-5)
     nn.utils.clip_grad_value_(model.parameters(), clip_value=0.1)
     assert max(np.abs(p.grad.numpy()).max() for p in model.parameters()) <= 0.1
+
+
+@requires_torch
+@pytest.mark.parametrize("seed", [-1, -2 ** 63, 2 ** 64 - 1, 1.5, "3", 2 ** 64, -2 ** 63 - 1, 3.0, True])
+def test_manual_seed_takes_the_seeds_pytorch_takes(seed):
+    """PyTorch converts the seed with ``int()`` and keeps it as an unsigned 64-bit number (-1 is 2**64 - 1);
+    one outside [-2**63, 2**64) is a ValueError."""
+    outcome = []
+    for lib in (torch, importlib.import_module("torch")):  # (torch is tinygradnn here)
+        with contextlib.nullcontext() if lib is torch else lib.random.fork_rng():
+            try:
+                lib.manual_seed(seed)
+                g = lib.Generator().manual_seed(seed)
+                outcome.append((lib.initial_seed(), g.initial_seed()))
+            except Exception as e:  # noqa: BLE001 (both must fail alike)
+                outcome.append(type(e))
+    assert outcome[0] == outcome[1]
