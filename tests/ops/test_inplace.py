@@ -495,3 +495,19 @@ def test_setitem_of_a_number_into_an_integer_tensor_converts_as_torch(dtype, val
         except Exception as e:  # noqa: BLE001 (both must fail alike)
             outcome.append(type(e))
     assert outcome[0] == outcome[1], f"{dtype} {value!r} {index}: {outcome}"
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64"])
+@pytest.mark.parametrize("value", [np.int64(300), np.float64(1e10), np.float64(-2.7), 2.7, 1e10, -1e20, np.int64(-1),
+                                   float("nan")])
+def test_fill_of_a_float_or_numpy_number_into_an_integer_tensor_converts_as_torch(dtype, value):
+    torch = pytest.importorskip("torch")
+    outcome = []
+    for m in (tg, torch):
+        try:
+            outcome.append(m.zeros(2, dtype=getattr(m, dtype)).fill_(value).tolist())
+        except Exception as e:  # noqa: BLE001 (both must fail alike)
+            outcome.append(type(e))
+    assert outcome[0] == outcome[1], f"{dtype} {value!r}: {outcome}"

@@ -307,8 +307,8 @@ def fill_(x: Tensor, value) -> Tensor:
     if isinstance(value, Tensor) and value.ndim != 0:
         raise ValueError(f"fill_: only a 0-d value tensor can fill a tensor, got one of shape {value.shape} "
                          "(use copy_ to copy a tensor that broadcasts)")
-    if type(value) is int and x._data.dtype.kind in "iu":  # wraps as PyTorch (uint8: -1 is 255) or must fit
-        value = ew._fill_value(value, x._data.dtype, "fill_").item()
+    if x._data.dtype.kind in "iu" and (type(value) in (int, float) or isinstance(value, np.generic)):
+        value = ew._fill_value(value, x._data.dtype, "fill_").item()  # uint8 takes -1 as 255 (PyTorch), or must fit
     elif (type(value) is float or type(value) is int) and x._data.dtype.kind == "f":
         ew._fill_value(value, x._data.dtype, "fill_")  # a finite number beyond the dtype's range is an error
     return _fill(x, value)
