@@ -858,6 +858,7 @@ def test_unique_matches_torch(data):
     ([0, 3, 3, 1], None, 0), ([0, 3, 3, 1], None, 7), ([], None, 0), ([], None, 3), ([2], None, 1),
     ([0, 3, 3], np.array([1.0, 2.0, 3.0], np.float32), 6), ([0, 3, 3], np.array([1, 2, 3]), 0),
     ([0, 3, 3], np.array([0.5, 2.0, 3.0]), 2), ([1, 1], np.array([True, False]), 0),
+    ([], np.zeros(0, np.float32), 3), ([], np.zeros(0), 0),  # (PyTorch: int64 zeros for an empty input)
 ])
 def test_bincount_matches_torch(x, weights, minlength):
     torch = pytest.importorskip("torch")

@@ -716,8 +716,8 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False, return_
 
 def bincount(x: Tensor, weights=None, minlength: int = 0) -> Tensor:
     """How often each value ``0..max(x)`` occurs in the 1-D non-negative integer ``x`` (int64), or the sum of the
-    ``weights`` at its positions (float32 for float32 weights, else float64); at least ``minlength`` long. Not
-    differentiable."""
+    ``weights`` at its positions (float32 for float32 weights, else float64; int64 zeros for an empty ``x``, as
+    PyTorch); at least ``minlength`` long. Not differentiable."""
     a = x._data if isinstance(x, Tensor) else np.asarray(x)
     if a.dtype.kind not in "iu":
         raise NotImplementedError(f"bincount: not implemented for {a.dtype} tensors; it counts integers")
@@ -726,8 +726,8 @@ def bincount(x: Tensor, weights=None, minlength: int = 0) -> Tensor:
                            + ("" if a.ndim != 1 else f" with minimum {a.min()}"))
     if not isinstance(minlength, int | np.integer) or isinstance(minlength, bool) or minlength < 0:
         raise RuntimeError(f"bincount: minlength should be an int >= 0, got {minlength!r}")
-    if weights is None:
-        return Tensor._wrap(np.bincount(a, minlength=minlength).astype(np.int64))
+    if weights is None or (a.size == 0 and np.shape(getattr(weights, "_data", weights)) == (0,)):
+        return Tensor._wrap(np.bincount(a, minlength=minlength).astype(np.int64))  # (PyTorch: int64 when empty)
     w = weights._data if isinstance(weights, Tensor) else np.asarray(weights)
     if w.shape != a.shape:
         raise RuntimeError(f"bincount: weights should be 1-d and have the same length as input, got shapes "
