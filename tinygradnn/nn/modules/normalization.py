@@ -101,6 +101,21 @@ class BatchNorm2d(_BatchNorm):
     _layout = "(N, C, H, W)"
 
 
+def _affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, device, dtype) -> None:
+    """Register ``weight`` (ones) and ``bias`` (zeros) of ``shape``, or None when not ``affine`` (``bias``: False
+    for no bias), as LayerNorm and GroupNorm do."""
+    module.register_parameter("weight", empty_parameter(shape, device, dtype) if affine else None)
+    module.register_parameter("bias", empty_parameter(shape, device, dtype) if affine and bias else None)
+    _reset_affine(module)
+
+
+def _reset_affine(module: Module) -> None:
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """Layer normalisation over the trailing dims ``normalized_shape`` (an int or a tuple):
     ``(*, *normalized_shape) -> (*, *normalized_shape)``, the same in training and eval.
@@ -116,23 +131,11 @@ class LayerNorm(Module):
         for n in shape:
             check_size("LayerNorm", "normalized_shape", n)
         self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(n) for n in shape), eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = empty_parameter(self.normalized_shape, device, dtype)
-            if bias:
-                self.bias = empty_parameter(self.normalized_shape, device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
         """``weight`` ones and ``bias`` zeros."""
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -158,23 +161,11 @@ class GroupNorm(Module):
         if num_groups == 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = empty_parameter((num_channels,), device, dtype)
-            if bias:
-                self.bias = empty_parameter((num_channels,), device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _affine_parameters(self, (num_channels,), affine, bias, device, dtype)
 
     def reset_parameters(self) -> None:
         """``weight`` ones and ``bias`` zeros."""
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
