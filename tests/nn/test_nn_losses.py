@@ -348,6 +348,7 @@ def test_kl_div(reduction, log_target, shape):
     assert repr(nn.KLDivLoss(**kwargs)) == repr(torch.nn.KLDivLoss(**kwargs))
 
 
+@pytest.mark.filterwarnings("ignore:size_average and reduce args will be deprecated")  # (PyTorch warns)
 @pytest.mark.parametrize("legacy", [dict(size_average=False), dict(reduce=False), dict(size_average=True)])
 def test_kl_div_batchmean_with_legacy_flags_divides_by_the_batch_as_pytorch(legacy):
     # PyTorch reduces as the legacy flags say, then still divides by input.size(0) for 'batchmean'
