@@ -297,3 +297,27 @@ def table_tests(cases):
         check_against_torch(case, data.draw(case.strategy, label="sample"))
 
     return test_gradients_match_finite_differences, test_matches_torch
+
+
+def outcomes(run: Callable) -> list:
+    """``[run(tinygradnn), run(torch)]``, each the result or the type of the exception it raised (for tests that
+    check both libraries give the same values, or fail alike)."""
+    import torch
+
+    out = []
+    for m in (tg, torch):
+        try:
+            out.append(run(m))
+        except Exception as e:  # noqa: BLE001 (both must fail alike)
+            out.append(type(e))
+    return out
+
+
+def assert_same_array_outcome(ours, theirs) -> None:
+    """Two :func:`outcomes` of arrays: the same exception type, or equal arrays of one dtype and shape."""
+    if isinstance(theirs, type):
+        assert ours is theirs
+    else:
+        assert not isinstance(ours, type), f"raised {ours.__name__}, PyTorch gives {theirs}"
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)

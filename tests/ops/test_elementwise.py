@@ -6,8 +6,10 @@ import pytest
 from helpers import (
     OpCase,
     Sample,
+    assert_same_array_outcome,
     binary,
     check_against_torch,
+    outcomes,
     requires_torch,
     rngs,
     shapes,
@@ -252,24 +254,17 @@ def test_relu_gradient_at_nan_as_torch():
 def test_rounding_values_and_dtypes_match_torch(op, kwargs, dtype):
     """Halves round to even; integer tensors come back unchanged; bools (and ``decimals`` for integers) fail
     as in PyTorch."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     a = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.23456, -7.891, 125.0, 0.0, 3.0])
     a = (a * 10 if dtype == "uint8" else a).astype(dtype) if dtype[0] in "iu" else a.astype(dtype)
-    outcome = []
-    for m in (tg, torch):
+
+    def run(m):
         x = m.tensor(a)
-        try:
-            out = getattr(x, op)(**kwargs) if op.endswith("_") else getattr(m, op)(x, **kwargs)
-            outcome.append(out.numpy())
-            assert out is x or not op.endswith("_")
-        except Exception as e:  # noqa: BLE001 (both must fail alike)
-            outcome.append(type(e))
-    ours, theirs = outcome
-    if isinstance(theirs, type):
-        assert ours is theirs
-    else:
-        assert ours.dtype == theirs.dtype
-        np.testing.assert_array_equal(ours, theirs)
+        out = getattr(x, op)(**kwargs) if op.endswith("_") else getattr(m, op)(x, **kwargs)
+        assert out is x or not op.endswith("_")
+        return out.numpy()
+
+    assert_same_array_outcome(*outcomes(run))
 
 
 def test_rounding_gradient_is_zero_and_integer_inputs_are_copies():

@@ -5,6 +5,8 @@ import pytest
 from helpers import (
     OpCase,
     Sample,
+    assert_same_array_outcome,
+    outcomes,
     requires_torch,
     rngs,
     shapes,
@@ -144,20 +146,9 @@ def test_mm_and_bmm_refuse_other_shapes_as_torch(call, match):
     lambda m, a, b: m.diag(m.outer(a, b), -1), lambda m, a, b: m.trace(m.outer(a, b[:2])),
 ])
 def test_dot_outer_diag_trace_keep_torch_dtypes(call, dtype):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     a, b = np.array([1, 0, 3]).astype(dtype), np.array([2, 1, 1]).astype(dtype)
-    outcome = []
-    for m, wrap in ((tg, tg.tensor), (torch, torch.as_tensor)):
-        try:
-            outcome.append(call(m, wrap(a), wrap(b)).numpy())
-        except Exception as e:  # noqa: BLE001 (both must fail alike)
-            outcome.append(type(e))
-    ours, theirs = outcome
-    if isinstance(theirs, type):
-        assert ours is theirs
-    else:
-        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
-        np.testing.assert_array_equal(ours, theirs)
+    assert_same_array_outcome(*outcomes(lambda m: call(m, m.as_tensor(a), m.as_tensor(b)).numpy()))
 
 
 @requires_torch
