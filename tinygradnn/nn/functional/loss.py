@@ -22,7 +22,8 @@ from ...ops import nnops
 from ...tensor import Tensor, tensor_arg
 
 _REDUCTIONS = ("mean", "sum", "none")
-_LABEL_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))  # class labels, as PyTorch
+_INT64 = np.dtype(np.int64)
+_LABEL_DTYPES = (_INT64, np.dtype(np.uint8))  # class labels, as PyTorch
 
 
 # ----------------------------------------------------------------------------- argument checks
@@ -240,7 +241,9 @@ def _valid_labels(labels: np.ndarray, c: int) -> bool:
     read unsigned (a negative label reads as a huge number)."""
     if not labels.size:
         return False
-    if labels.dtype.kind == "i":
+    if labels.dtype is _INT64:  # (the usual labels: no dtype string to parse)
+        labels = labels.view(np.uint64)
+    elif labels.dtype.kind == "i":
         labels = labels.view(labels.dtype.str.replace("i", "u"))
     return int(np.maximum.reduce(labels, None)) < c
 

@@ -24,6 +24,9 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
+    # forward reads ``self._buffers["weight"]``: ``self.weight`` of a buffer goes through
+    # ``Module.__getattr__`` after Python has built an AttributeError (a few us a call)
+
     def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", _as_tensor(weight))
@@ -72,7 +75,7 @@ class BCELoss(_WeightedLoss):
     """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, weight=self._buffers["weight"], reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -87,8 +90,8 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", _as_tensor(pos_weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
-                                                  pos_weight=self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self._buffers["weight"], reduction=self.reduction,
+                                                  pos_weight=self._buffers["pos_weight"])
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -105,7 +108,7 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        return F.cross_entropy(input, target, weight=self._buffers["weight"], ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
@@ -119,7 +122,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+        return F.nll_loss(input, target, weight=self._buffers["weight"], ignore_index=self.ignore_index,
                           reduction=self.reduction)
 
 
