@@ -187,6 +187,86 @@ def test_a_layer_used_several_times_gives_exactly_the_unfused_sums():
         np.testing.assert_array_equal(ours, theirs)
 
 
+def _set_data(p, value):
+    p.data = value
+
+
+def _replace_bias_through_registry(model):
+    model[4]._parameters["bias"] = nn.Parameter(tg.ones(4))  # (bypasses __setattr__)
+
+
+def _replace_child_through_registry(model):
+    model._modules["1"] = nn.Sigmoid()
+
+
+# each changes what the layers compute (or whether they may chain) after a first call made the plan
+_CHANGES = {
+    "child replaced": lambda model: model.__setitem__(1, nn.ReLU()),
+    "child replaced in the registry": _replace_child_through_registry,
+    "child deleted": lambda model: model.__delitem__(1),
+    "child inserted": lambda model: model.insert(2, nn.Tanh()),
+    "child appended": lambda model: model.append(nn.Linear(3, 2)),
+    "parameter replaced": lambda model: setattr(model[2], "weight", nn.Parameter(tg.ones(4, 7))),
+    "parameter replaced in the registry": _replace_bias_through_registry,
+    "parameter data replaced": lambda model: _set_data(model[0].weight, tg.ones(7, 5)),
+    "bias removed": lambda model: setattr(model[4], "bias", None),
+    "forward hook added": lambda model: model[3].register_forward_hook(lambda m, a, out: out * 3),
+    "pre-hook added": lambda model: model[2].register_forward_pre_hook(lambda m, a: (a[0] * 0,)),
+    "instance forward replaced": lambda model: setattr(model[5], "forward", lambda inp: inp * 0 + 1),
+    "in-place ReLU": lambda model: setattr(model[3], "inplace", True),
+}
+
+
+@pytest.mark.parametrize("change", list(_CHANGES))
+def test_the_plan_of_a_first_call_follows_every_later_change(change):
+    model = _mlp()
+    x = tg.randn(3, 5, requires_grad=True)
+    model(x)  # plans the chain
+    _CHANGES[change](model)
+    ours, unfused = _run(model, lambda m, t: m(t), x.detach().numpy(), True), \
+        _run(model, _unfused, x.detach().numpy(), True)
+    for a, b in zip(ours[:2] + tuple(ours[2]), unfused[:2] + tuple(unfused[2])):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_plan_follows_a_dtype_change_of_the_model_and_of_the_input():
+    model = _mlp()
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    model(tg.tensor(x, dtype=tg.float32))
+    model.double()  # new parameter arrays
+    with pytest.raises(TypeError, match="dtype float32 does not match weight dtype float64"):
+        model(tg.tensor(x, dtype=tg.float32))
+    np.testing.assert_array_equal(model(tg.tensor(x)).detach().numpy(), _unfused(model, tg.tensor(x)).detach().numpy())
+    model.load_state_dict({k: v.float() for k, v in model.state_dict().items()}, assign=True)
+    with pytest.raises(TypeError, match="dtype float64 does not match weight dtype float32"):
+        model(tg.tensor(x))
+    with pytest.raises(ValueError, match="expected input with last dim 5"):
+        model(tg.randn(3, 6))
+    assert model(tg.tensor(x, dtype=tg.float32)).grad_fn.name() == "ChainBackward"
+    model[0].weight.data = tg.ones(7, 6)
+    with pytest.raises(ValueError, match="does not match weight of shape"):
+        model(tg.randn(3, 5))
+
+
+def test_the_plan_follows_a_layer_class_given_another_forward(monkeypatch):
+    model = _mlp()
+    x = tg.randn(3, 5)
+    model(x)
+    monkeypatch.setattr(nn.Sigmoid, "forward", lambda self, inp: inp * 0)
+    np.testing.assert_array_equal(model(x).detach().numpy(), _unfused(model, x).detach().numpy())
+
+
+def test_a_removed_hook_lets_the_layers_chain_again():
+    model = _mlp()
+    x = tg.randn(3, 5)
+    handle = model[0].register_forward_hook(lambda m, a, out: None)
+    assert model(x).grad_fn.name() == "ChainBackward"  # (the layers after the hooked one)
+    assert model[0](x).grad_fn.name() == "LinearBackward"
+    handle.remove()
+    out = model(x)
+    assert out.grad_fn.name() == "ChainBackward" and len(out.grad_fn.next_functions) == 1 + 7
+
+
 # ----------------------------------------------------------------------------- ReLU + max pooling
 def _pool_input(shape, seed=0, dtype=np.float64, special=True):
     """Whole numbers (ties, zeros, windows of negatives only), and with ``special`` a NaN and a -inf."""

@@ -33,12 +33,14 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, hooks: dict):
-        self._hooks = hooks
+    def __init__(self, hooks: dict, changed=None):
+        self._hooks, self._changed = hooks, changed
         self.id = next(RemovableHandle._ids)
 
     def remove(self) -> None:
         self._hooks.pop(self.id, None)
+        if self._changed is not None:
+            self._changed()
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -47,12 +49,15 @@ class RemovableHandle:
         self.remove()
 
 
-def add_hook(hooks: dict, hook) -> RemovableHandle:
-    """Store ``hook`` in ``hooks`` under a fresh id and return its handle."""
+def add_hook(hooks: dict, hook, changed=None) -> RemovableHandle:
+    """Store ``hook`` in ``hooks`` under a fresh id and return its handle; call ``changed()`` now and when
+    the hook is removed."""
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    handle = RemovableHandle(hooks)
+    handle = RemovableHandle(hooks, changed)
     hooks[handle.id] = hook
+    if changed is not None:
+        changed()
     return handle
 
 

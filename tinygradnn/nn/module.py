@@ -24,6 +24,15 @@ from ..tensor import Tensor
 from . import hooks as _hooks
 from .parameter import Parameter
 
+# Counts changes to any module's attributes, registries and hooks (not to parameter values): a cache that
+# depends on how modules are put together (``Sequential``'s plan of fused layers) is valid while it stays.
+structure_version = 0
+
+
+def _structure_changed() -> None:
+    global structure_version
+    structure_version += 1
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     """What ``load_state_dict(..., strict=False)`` returns."""
@@ -141,18 +150,18 @@ class Module:
 
     def register_forward_pre_hook(self, hook) -> _hooks.RemovableHandle:
         """Call ``hook(module, args)`` before ``forward``; a non-None result replaces ``args``."""
-        return _hooks.add_hook(self._forward_pre_hooks, hook)
+        return _hooks.add_hook(self._forward_pre_hooks, hook, _structure_changed)
 
     def register_forward_hook(self, hook) -> _hooks.RemovableHandle:
         """Call ``hook(module, args, output)`` after ``forward``; a non-None result replaces the output."""
-        return _hooks.add_hook(self._forward_hooks, hook)
+        return _hooks.add_hook(self._forward_hooks, hook, _structure_changed)
 
     def register_full_backward_hook(self, hook) -> _hooks.RemovableHandle:
         """Call ``hook(module, grad_input, grad_output)`` during backward (tuples of Tensors or None).
 
         A non-None result replaces ``grad_input``. An input without a gradient gets zeros, a non-Tensor None.
         """
-        return _hooks.add_hook(self._backward_hooks, hook)
+        return _hooks.add_hook(self._backward_hooks, hook, _structure_changed)
 
     # ----------------------------------------------------------------- registration
     def _check_name(self, name, kind: str) -> None:
@@ -176,6 +185,7 @@ class Module:
             raise ValueError(f"cannot assign non-leaf Tensor to parameter '{name}'; wrap a detached tensor: "
                              "Parameter(t.detach())")
         self._parameters[name] = param
+        _structure_changed()
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a buffer: module state that is not trained (e.g. BatchNorm's ``running_mean``).
@@ -189,6 +199,7 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(Tensor or None required)")
         self._buffers[name] = tensor
+        _structure_changed()
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -202,6 +213,7 @@ class Module:
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
+        _structure_changed()
 
     register_module = add_module
 
@@ -214,6 +226,7 @@ class Module:
         self._non_persistent_buffers.discard(name)
 
     def __setattr__(self, name: str, value) -> None:
+        _structure_changed()
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -256,6 +269,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        _structure_changed()
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]

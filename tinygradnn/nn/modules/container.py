@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from operator import getitem, is_
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from ...ops import conv as _conv
 from ...ops import elementwise as _ew
 from ...ops import nnops
 from ...tensor import Tensor
+from .. import module as _module
 from ..module import Module, _addindent
 from .activation import ReLU, Sigmoid, Tanh
 from .linear import Linear
@@ -33,19 +35,29 @@ _CHAINABLE = {Linear: ((nnops.Linear, 2), Linear.forward), Tanh: ((_ew.Tanh, 0),
 _NOT_CHAINABLE = (None, None)
 _POOLS = {MaxPool1d: (1, MaxPool1d.forward), MaxPool2d: (2, MaxPool2d.forward)}  # a held ReLU runs inside these
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_CALL, _CHAIN, _RELU_POOL = "call", "chain", "relu_pool"  # what a plan's step does: see _run_plan
+_data_of = operator.attrgetter("_data")
 
 
-def _forward_chained(modules, x: Tensor) -> Tensor:
+def _class_forwards() -> tuple:
+    return Linear.forward, Tanh.forward, Sigmoid.forward, ReLU.forward, MaxPool1d.forward, MaxPool2d.forward
+
+
+_FORWARDS = _class_forwards()  # a layer class given another forward makes a plan stale
+
+
+def _forward_chained(modules, x: Tensor, plan: list) -> Tensor:
     """``Sequential.forward`` with each run of chainable layers recorded as one node (:func:`nnops.chain`).
 
     A chain starts at a ``Linear`` whose input passes ``F.linear``'s checks (else the layer runs on its own
     and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations. A layer
     with hooks or another ``forward`` runs on its own, and so does a ``Linear`` already in the chain (the
     engine then adds its gradients in the unfused order). A plain ``ReLU`` outside a chain followed by a plain
-    max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``).
+    max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``). What ran is appended to ``plan``
+    (see :class:`_Plan`).
     """
     pending, steps, params = [], [], []  # the chain so far: its modules, (op, n_params) pairs, parameters
-    features = dtype = None  # the chain's current output: last dim and dtype
+    features = dtype = start = None  # the chain's current output: last dim and dtype; its input's
     relu = None  # a ReLU outside a chain, held back in case a max pooling follows: they then run as one node
     for m in modules:
         kind = type(m)
@@ -55,13 +67,16 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
         if relu is not None:  # a plain max pooling takes the held ReLU in; anything else runs after it
             if _takes_relu(m):
                 x, relu = _relu_max_pool(m, x), None
+                plan.append((_RELU_POOL, m))
                 continue
+            plan.append((_CALL, relu))
             x, relu = relu(x), None
         if plain and kind is Linear and m not in pending:
             w, b = m._parameters["weight"], m._parameters["bias"]
             if not pending:
                 data = x._data
                 features, dtype = data.shape[-1] if data.ndim else None, data.dtype
+                start = features
             wd = w._data
             if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
                     and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))):
@@ -79,12 +94,14 @@ def _forward_chained(modules, x: Tensor) -> Tensor:
                 relu = m
                 continue
         if pending:
-            x = _run_pending(pending, steps, params, x)
+            x = _run_pending(pending, steps, params, x, start, dtype, plan)
             pending, steps, params = [], [], []
         x = m(x)
+        plan.append((_CALL, m))
     if relu is not None:
+        plan.append((_CALL, relu))
         return relu(x)
-    return _run_pending(pending, steps, params, x) if pending else x
+    return _run_pending(pending, steps, params, x, start, dtype, plan) if pending else x
 
 
 def _takes_relu(m: Module) -> bool:
@@ -101,10 +118,61 @@ def _relu_max_pool(m: Module, x: Tensor) -> Tensor:
                            False, relu=True)
 
 
-def _run_pending(pending: list, steps: list, params: list, x):
+def _run_pending(pending: list, steps: list, params: list, x, features: int, dtype, plan: list):
     if len(pending) == 1:  # one layer: no chain to gain from
+        plan.append((_CALL, pending[0]))
         return pending[0](x)
+    plan.append((_CHAIN, tuple(steps), tuple(params), features, dtype, tuple(pending)))
     return nnops.chain(tuple(steps), x, *params)
+
+
+def _run_plan(segments: list, x: Tensor) -> Tensor:
+    """Run what :func:`_forward_chained` decided before; a chain whose input no longer fits (another input
+    size or dtype) runs layer by layer, which gives the layers' own errors."""
+    for segment in segments:
+        op = segment[0]
+        if op is _CHAIN:
+            _, steps, params, features, dtype, modules = segment
+            data = x._data
+            if data.ndim and data.shape[-1] == features and data.dtype is dtype:
+                x = nnops.chain(steps, x, *params)
+            else:
+                for m in modules:
+                    x = m(x)
+        elif op is _CALL:
+            x = segment[1](x)
+        else:
+            x = _relu_max_pool(segment[1], x)
+    return x
+
+
+class _Plan:
+    """What :func:`_forward_chained` decided for one ``Sequential``, kept while nothing it depends on changed.
+
+    Planning tests every layer on every call (its type, hooks, ``forward``, parameter shapes): a third of the
+    Python of an MLP's step. The plan instead checks, all in C, that no module changed
+    (``module.structure_version``: any attribute, registry or hook), that the children are the same objects,
+    that each chained parameter is still the registered one and holds the same array (so the same shape and
+    dtype), and that no layer class got another ``forward``. It holds those arrays until the next call.
+    """
+
+    __slots__ = ("version", "modules", "registries", "names", "params", "tensors", "arrays", "segments")
+
+    def __init__(self, modules: list, segments: list):
+        self.version, self.modules, self.segments = _module.structure_version, modules, segments
+        chained = [(m, name) for seg in segments if seg[0] is _CHAIN for m in seg[5] if type(m) is Linear
+                   for name in ("weight", "bias")]
+        self.registries = [m._parameters for m, _ in chained]
+        self.names = [name for _, name in chained]
+        self.params = [m._parameters[name] for m, name in chained]
+        self.tensors = [p for p in self.params if p is not None]
+        self.arrays = [p._data for p in self.tensors]
+
+    def fits(self, modules: list) -> bool:
+        return (self.version == _module.structure_version and self.modules == modules
+                and _class_forwards() == _FORWARDS
+                and all(map(is_, map(getitem, self.registries, self.names), self.params))
+                and all(map(is_, map(_data_of, self.tensors), self.arrays)))
 
 
 def _sequential(other):
@@ -133,7 +201,8 @@ class Sequential(Module):
     is one node too (``ReLUMaxPoolBackward``): without padding it pools first and applies ReLU to the pooled
     values only, the same numbers again. A layer with hooks or a replaced ``forward``, a subclass,
     ``ReLU(inplace=True)``, pooling with ``return_indices`` and anything else runs on its own, and under
-    ``detect_anomaly()`` every layer does.
+    ``detect_anomaly()`` every layer does. The first call decides, later calls reuse the decision until a
+    module, parameter or hook changes.
     """
 
     def __init__(self, *args):
@@ -147,7 +216,13 @@ class Sequential(Module):
 
     def forward(self, input):
         if type(input) is Tensor and not _State.anomaly:
-            return _forward_chained(self._modules.values(), input)
+            modules, plan = list(self._modules.values()), self.__dict__.get("_plan")
+            if plan is not None and plan.fits(modules):
+                return _run_plan(plan.segments, input)
+            segments = []
+            out = _forward_chained(modules, input, segments)
+            self.__dict__["_plan"] = _Plan(modules, segments)  # (not through __setattr__: no module changed)
+            return out
         for module in self._modules.values():
             input = module(input)
         return input
