@@ -140,12 +140,14 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to ``None`` (default) or to zeros in place."""
         for group in self.param_groups:
+            if set_to_none:
+                for p in group["params"]:
+                    p.grad = None
+                continue
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if set_to_none:
-                    p.grad = None
-                elif p.grad._ctx is None and p.grad._data.flags.writeable:
+                if p.grad._ctx is None and p.grad._data.flags.writeable:
                     p.grad._data.fill(0)
                 else:  # a gradient with a graph (create_graph=True) or a read-only array: replace it
                     p.grad = Tensor._wrap(np.zeros_like(p.grad._data))
