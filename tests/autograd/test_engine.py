@@ -429,3 +429,47 @@ def test_grad_fn_name_and_next_functions_walk_the_graph_as_in_torch():
     assert acc.variable is ours[0].grad_fn.next_functions[1][0].variable
     assert tuple(acc.variable.shape) == (3,) and acc.next_functions == ()
     assert _node_tree(ours[1].grad_fn) == _node_tree(theirs[1].grad_fn)
+
+
+# ----------------------------------------------------------------------------- rules that skip the checks
+def _fresh_cases(dtype):
+    """(Function class, apply arguments) for every rule that declares ``fresh_grads``."""
+    from tinygradnn.ops import elementwise, nnops
+
+    def t(*shape):
+        return tg.tensor(np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype), requires_grad=True)
+
+    chain = ((nnops.Linear, 2), (elementwise.Tanh, 0), (nnops.Linear, 2), (elementwise.ReLU, 0),
+             (nnops.Linear, 2), (elementwise.Sigmoid, 0))
+    labels = np.array([0, 2, 1, 2])
+    yield from ((nnops.Linear, (t(*shape), t(4, 5), bias)) for shape in [(5,), (3, 5), (2, 3, 5), (0, 5)]
+                for bias in (None, t(4)))
+    yield nnops.Chain, (chain, t(3, 5), t(4, 5), t(4), t(2, 4), None, t(3, 2), t(3))
+    yield from ((nnops.CrossEntropyLabels, (t(4, 3), labels, reduction)) for reduction in ("mean", "sum", "none"))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_rules_that_promise_fresh_gradients_keep_the_promise(dtype):
+    """The engine does not check these rules' gradients (shape, dtype) and lets leaves keep them as .grad."""
+    from tinygradnn.autograd.function import Function
+    from tinygradnn.ops import ArrayOps
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    covered = set()
+    for cls, args in _fresh_cases(dtype):
+        covered.add(cls)
+        out = cls.apply(*args)
+        g = np.random.default_rng(0).standard_normal(out.shape).astype(out.dtype)
+        grads = out.grad_fn.backward(g, ArrayOps)
+        returned = []
+        for a, need, gi in zip(args, out.grad_fn.needs_input_grad, grads):
+            if need:
+                assert type(gi) is np.ndarray and gi.base is None and gi is not g, cls
+                assert gi.shape == a.shape and gi.dtype == a.dtype, (cls, gi.shape, gi.dtype, a.shape)
+                assert not any(np.shares_memory(gi, other) for other in returned), cls
+                returned.append(gi)
+    assert covered == {cls for cls in subclasses(Function) if cls.fresh_grads}

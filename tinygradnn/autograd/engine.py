@@ -115,15 +115,17 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                 from .anomaly import check_backward
 
                 check_backward(ctx, in_grads)
+            fresh = ctx.fresh_grads and not create_graph  # new arrays of the inputs' shapes and dtypes
             for p, need, gi in zip(ctx.inputs, ctx.needs_input_grad, in_grads):
                 if need and gi is not None:
-                    data = p._data
-                    if gi.shape != data.shape:
-                        raise RuntimeError(
-                            f"internal error: {ctx._label} returned a gradient of shape {gi.shape} "
-                            f"for an input of shape {data.shape}")
-                    if gi.dtype is not data.dtype and gi.dtype != data.dtype:
-                        gi = F.cast(gi, data.dtype)
+                    if not fresh:
+                        data = p._data
+                        if gi.shape != data.shape:
+                            raise RuntimeError(
+                                f"internal error: {ctx._label} returned a gradient of shape {gi.shape} "
+                                f"for an input of shape {data.shape}")
+                        if gi.dtype is not data.dtype and gi.dtype != data.dtype:
+                            gi = F.cast(gi, data.dtype)
                     if p in grads:
                         _accumulate(grads, owned, p, gi, create_graph)
                         continue
@@ -131,7 +133,7 @@ def run_backward(roots, grad_roots, *, retain_graph=False, create_graph=False, i
                     p_ctx = p._ctx
                     if p_ctx is None:
                         leaves.append(p)
-                        if (ctx.fresh_grads and not create_graph) or _fresh(gi, g, in_grads):
+                        if fresh or _fresh(gi, g, in_grads):
                             owned.add(p)  # the leaf can keep this array as .grad without a copy
                     elif p_ctx.saved is None and (needed is None or p in needed):
                         raise _freed_graph_error(p_ctx)

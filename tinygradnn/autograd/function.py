@@ -44,8 +44,9 @@ class Function:
     """Base class of every differentiable op. Instances are the nodes of the graph."""
 
     __slots__ = ("inputs", "saved", "bumps", "needs_input_grad", "seq", "__dict__")
-    # True where plain backward always returns a new array of its own per input (no view, not g, none
-    # shared): a leaf then keeps it as .grad without the engine's test
+    # True where plain backward always returns, per input that needs one, a new array of its own (no view,
+    # not g, none shared) of that input's shape and dtype: the engine then skips its checks, and a leaf keeps
+    # the array as .grad
     fresh_grads = False
 
     def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract

@@ -61,6 +61,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 class CrossEntropyLabels(Function):
     """Mean/sum/per-sample ``-log softmax(x)[i, y_i]`` for logits ``(N, C)`` and labels ``(N,)``."""
 
+    fresh_grads = True  # (probs * g)
+
     def forward(ctx, x, labels, reduction):
         rows = np.arange(len(x))
         shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)  # (the ufunc's reduce: no Python wrapper)
