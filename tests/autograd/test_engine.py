@@ -439,8 +439,8 @@ def _fresh_cases(dtype):
     def t(*shape):
         return tg.tensor(np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype), requires_grad=True)
 
-    chain = ((nnops.Linear, 2), (elementwise.Tanh, 0), (nnops.Linear, 2), (elementwise.ReLU, 0),
-             (nnops.Linear, 2), (elementwise.Sigmoid, 0))
+    chain = ((nnops.Linear, 0, 2), (elementwise.Tanh, 2, 2), (nnops.Linear, 2, 4), (elementwise.ReLU, 4, 4),
+             (nnops.Linear, 4, 6), (elementwise.Sigmoid, 6, 6))
     labels = np.array([0, 2, 1, 2])
     yield from ((nnops.Linear, (t(*shape), t(4, 5), bias)) for shape in [(5,), (3, 5), (2, 3, 5), (0, 5)]
                 for bias in (None, t(4)))

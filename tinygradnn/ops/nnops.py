@@ -205,20 +205,20 @@ def hardtanh(x: Tensor, lo: float, hi: float) -> Tensor:
 class Chain(Function):
     """Ops that each take the previous one's output, run back to back as one graph node.
 
-    ``steps`` holds each op's Function class and how many of ``params`` it takes after its input, e.g.
-    ``((Linear, 2), (Tanh, 0), (Linear, 2))``. Forward and backward run the ops' own rules, in order and
-    in reverse, so the numbers are the unfused ops' numbers; the engine sees one node instead of several.
+    ``steps`` holds each op's Function class and the slice ``start:stop`` of ``params`` it takes after its
+    input, e.g. ``((Linear, 0, 2), (Tanh, 2, 2), (Linear, 2, 4))``. Forward and backward run the ops' own
+    rules, in order and in reverse, so the numbers are the unfused ops' numbers; the engine sees one node
+    instead of several.
     """
 
     fresh_grads = True  # (its steps' gradients: it starts with a Linear)
 
     def forward(ctx, steps, x, *params):
-        nodes, i = [], 0
-        for cls, n in steps:
+        nodes = []
+        for cls, start, stop in steps:
             node = _new(cls)
             node.saved = ()
-            x = node.forward(x, *params[i:i + n])
-            i += n
+            x = node.forward(x, *params[start:stop])
             nodes.append(node)
         ctx.steps = steps
         # the output too if the last op saved it, so that the engine sees an in-place change of it
@@ -227,7 +227,7 @@ class Chain(Function):
 
     @property
     def _label(self) -> str:  # (error messages: which layers)
-        return f"Chain({', '.join(cls.__name__ for cls, _ in self.steps)})"
+        return f"Chain({', '.join(step[0].__name__ for step in self.steps)})"
 
     def name(self) -> str:
         return "ChainBackward"
@@ -235,24 +235,20 @@ class Chain(Function):
     def backward(ctx, g, F):
         if not isinstance(g, np.ndarray):  # create_graph: record the ops again and run their rules on Tensors
             return _chain_backward_recorded(ctx, g, F)
-        nodes, needs = ctx.saved[0], ctx.needs_input_grad
-        grads = [None] * len(needs)  # one per input of apply: steps, x, *params
-        i, before = 2, needs[1]  # before: whether an op's input needs a gradient
-        for node, (_, n) in zip(nodes, ctx.steps):
-            node.needs_input_grad = (before,) + needs[i:i + n]
-            before = before or True in node.needs_input_grad
-            i += n
-        for node, (_, n) in zip(reversed(nodes), reversed(ctx.steps)):
-            res = node.backward(g, F)
-            i -= n
-            if type(res) is tuple:
-                grads[i:i + n] = res[1:]
-                res = res[0]
-            g = res
+        nodes, steps = ctx.saved[0], ctx.steps
+        before, needs = ctx.needs_input_grad[1], ctx.needs_input_grad[2:]  # x's, and the params'
+        for node, (_, start, stop) in zip(nodes, steps):
+            node.needs_input_grad = (before,) + needs[start:stop]
+            before = before or True in node.needs_input_grad  # whether the next op's input needs a gradient
+        grads = [None] * len(needs)
+        for node, (_, start, stop) in zip(reversed(nodes), reversed(steps)):
+            g = node.backward(g, F)
+            if type(g) is tuple:
+                grads[start:stop] = g[1:]
+                g = g[0]
             if g is None:  # nothing before this op needs a gradient
                 break
-        grads[1] = g
-        return tuple(grads)
+        return (None, g, *grads)
 
 
 def _chain_backward_recorded(ctx, g: Tensor, F) -> tuple:
@@ -261,28 +257,27 @@ def _chain_backward_recorded(ctx, g: Tensor, F) -> tuple:
     from ..autograd.engine import _as_tensors
 
     x, params = ctx.inputs[1], ctx.inputs[2:]
-    outs, i = [], 0
-    for cls, n in ctx.steps:
-        x = cls.apply(x, *params[i:i + n])
-        i += n
+    outs = []
+    for cls, start, stop in ctx.steps:
+        x = cls.apply(x, *params[start:stop])
         outs.append(x)
-    grads = [None] * len(ctx.inputs)
-    for out, (_, n) in zip(reversed(outs), reversed(ctx.steps)):
-        node, i = out._ctx, i - n
+    grads = [None] * len(params)
+    for out, (_, start, stop) in zip(reversed(outs), reversed(ctx.steps)):
+        node = out._ctx
         saved, node.saved = node.saved, _as_tensors(node, out)  # (as the engine does for create_graph)
         try:
             res = node.backward(g, F)
         finally:
             node.saved = saved
         res = res if type(res) is tuple else (res,)
-        grads[2 + i:2 + i + n] = res[1:]
+        grads[start:stop] = res[1:]
         g = res[0]
         if g is None:
             break
-    grads[1] = g
-    return tuple(grads)
+    return (None, g, *grads)
 
 
 def chain(steps: tuple, x: Tensor, *params) -> Tensor:
-    """Run ``steps`` (``(FunctionClass, n_params)`` pairs) on ``x`` as one node; see :class:`Chain`. No checks."""
+    """Run ``steps`` (``(FunctionClass, start, stop)``: the op and its slice of ``params``) on ``x`` as one node;
+    see :class:`Chain`. No checks."""
     return Chain.apply(steps, x, *params)

@@ -29,9 +29,9 @@ def _index(idx, n: int, name: str) -> int:
     return i % n
 
 
-# the layers a chain can hold: their step (op, number of parameters) and the forward that step stands for
-_CHAINABLE = {Linear: ((nnops.Linear, 2), Linear.forward), Tanh: ((_ew.Tanh, 0), Tanh.forward),
-              Sigmoid: ((_ew.Sigmoid, 0), Sigmoid.forward), ReLU: ((_ew.ReLU, 0), ReLU.forward)}
+# the layers a chain can hold: their op and the forward that op stands for
+_CHAINABLE = {Linear: (nnops.Linear, Linear.forward), Tanh: (_ew.Tanh, Tanh.forward),
+              Sigmoid: (_ew.Sigmoid, Sigmoid.forward), ReLU: (_ew.ReLU, ReLU.forward)}
 _NOT_CHAINABLE = (None, None)
 _POOLS = {MaxPool1d: (1, MaxPool1d.forward), MaxPool2d: (2, MaxPool2d.forward)}  # a held ReLU runs inside these
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -56,12 +56,12 @@ def _forward_chained(modules, x: Tensor, plan: list) -> Tensor:
     max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``). What ran is appended to ``plan``
     (see :class:`_Plan`).
     """
-    pending, steps, params = [], [], []  # the chain so far: its modules, (op, n_params) pairs, parameters
+    pending, steps, params = [], [], []  # the chain so far: its modules, (op, start, stop) steps, parameters
     features = dtype = start = None  # the chain's current output: last dim and dtype; its input's
     relu = None  # a ReLU outside a chain, held back in case a max pooling follows: they then run as one node
     for m in modules:
         kind = type(m)
-        step, forward = _CHAINABLE.get(kind, _NOT_CHAINABLE)
+        op, forward = _CHAINABLE.get(kind, _NOT_CHAINABLE)
         plain = (forward is kind.forward and "forward" not in m.__dict__  # a chainable layer, no hooks
                  and not (m._forward_pre_hooks or m._forward_hooks or m._backward_hooks))
         if relu is not None:  # a plain max pooling takes the held ReLU in; anything else runs after it
@@ -81,14 +81,14 @@ def _forward_chained(modules, x: Tensor, plan: list) -> Tensor:
             if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
                     and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))):
                 pending.append(m)
-                steps.append(step)
+                steps.append((op, len(params), len(params) + 2))
                 params += (w, b)
                 features = wd.shape[0]
                 continue
         elif plain and kind is not Linear and not (kind is ReLU and m.inplace):
             if pending:
                 pending.append(m)
-                steps.append(step)
+                steps.append((op, len(params), len(params)))
                 continue
             if kind is ReLU:
                 relu = m
