@@ -35,7 +35,7 @@ _CHAINABLE = {Linear: (nnops.Linear, Linear.forward), Tanh: (_ew.Tanh, Tanh.forw
 _NOT_CHAINABLE = (None, None)
 _POOLS = {MaxPool1d: (1, MaxPool1d.forward), MaxPool2d: (2, MaxPool2d.forward)}  # a held ReLU runs inside these
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_CALL, _CHAIN, _RELU_POOL = "call", "chain", "relu_pool"  # what a plan's step does: see _run_plan
+_CALL, _CHAIN, _RELU_POOL = "call", "chain", "relu_pool"  # what a segment of a plan does: see _run_plan
 _data_of = operator.attrgetter("_data")
 
 
@@ -46,18 +46,18 @@ def _class_forwards() -> tuple:
 _FORWARDS = _class_forwards()  # a layer class given another forward makes a plan stale
 
 
-def _forward_chained(modules, x: Tensor, plan: list) -> Tensor:
+def _forward_chained(modules, x: Tensor, segments: list) -> Tensor:
     """``Sequential.forward`` with each run of chainable layers recorded as one node (:func:`nnops.chain`).
 
     A chain starts at a ``Linear`` whose input passes ``F.linear``'s checks (else the layer runs on its own
     and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations. A layer
     with hooks or another ``forward`` runs on its own, and so does a ``Linear`` already in the chain (the
     engine then adds its gradients in the unfused order). A plain ``ReLU`` outside a chain followed by a plain
-    max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``). What ran is appended to ``plan``
-    (see :class:`_Plan`).
+    max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``). What ran is appended to ``segments``
+    (see :func:`_run_plan`).
     """
     pending, steps, params = [], [], []  # the chain so far: its modules, (op, start, stop) steps, parameters
-    features = dtype = start = None  # the chain's current output: last dim and dtype; its input's
+    features = dtype = in_features = None  # the chain's current output (last dim, dtype), its input's last dim
     relu = None  # a ReLU outside a chain, held back in case a max pooling follows: they then run as one node
     for m in modules:
         kind = type(m)
@@ -67,16 +67,16 @@ def _forward_chained(modules, x: Tensor, plan: list) -> Tensor:
         if relu is not None:  # a plain max pooling takes the held ReLU in; anything else runs after it
             if _takes_relu(m):
                 x, relu = _relu_max_pool(m, x), None
-                plan.append((_RELU_POOL, m))
+                segments.append((_RELU_POOL, m))
                 continue
-            plan.append((_CALL, relu))
+            segments.append((_CALL, relu))
             x, relu = relu(x), None
         if plain and kind is Linear and m not in pending:
             w, b = m._parameters["weight"], m._parameters["bias"]
             if not pending:
                 data = x._data
                 features, dtype = data.shape[-1] if data.ndim else None, data.dtype
-                start = features
+                in_features = features
             wd = w._data
             if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
                     and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))):
@@ -94,14 +94,14 @@ def _forward_chained(modules, x: Tensor, plan: list) -> Tensor:
                 relu = m
                 continue
         if pending:
-            x = _run_pending(pending, steps, params, x, start, dtype, plan)
+            x = _run_pending(pending, steps, params, x, in_features, dtype, segments)
             pending, steps, params = [], [], []
         x = m(x)
-        plan.append((_CALL, m))
+        segments.append((_CALL, m))
     if relu is not None:
-        plan.append((_CALL, relu))
+        segments.append((_CALL, relu))
         return relu(x)
-    return _run_pending(pending, steps, params, x, start, dtype, plan) if pending else x
+    return _run_pending(pending, steps, params, x, in_features, dtype, segments) if pending else x
 
 
 def _takes_relu(m: Module) -> bool:
@@ -118,11 +118,11 @@ def _relu_max_pool(m: Module, x: Tensor) -> Tensor:
                            False, relu=True)
 
 
-def _run_pending(pending: list, steps: list, params: list, x, features: int, dtype, plan: list):
+def _run_pending(pending: list, steps: list, params: list, x, features: int, dtype, segments: list):
     if len(pending) == 1:  # one layer: no chain to gain from
-        plan.append((_CALL, pending[0]))
+        segments.append((_CALL, pending[0]))
         return pending[0](x)
-    plan.append((_CHAIN, tuple(steps), tuple(params), features, dtype, tuple(pending)))
+    segments.append((_CHAIN, tuple(steps), tuple(params), features, dtype, tuple(pending)))
     return nnops.chain(tuple(steps), x, *params)
 
 
@@ -149,8 +149,8 @@ def _run_plan(segments: list, x: Tensor) -> Tensor:
 class _Plan:
     """What :func:`_forward_chained` decided for one ``Sequential``, kept while nothing it depends on changed.
 
-    Planning tests every layer on every call (its type, hooks, ``forward``, parameter shapes): a third of the
-    Python of an MLP's step. The plan instead checks, all in C, that no module changed
+    Planning tests every layer (its type, hooks, ``forward``, parameter shapes): a seventh of the Python of an
+    MLP's training step when it ran on every call. The plan instead checks, all in C, that no module changed
     (``module.structure_version``: any attribute, registry or hook), that the children are the same objects,
     that each chained parameter is still the registered one and holds the same array (so the same shape and
     dtype), and that no layer class got another ``forward``. It holds those arrays until the next call.
