@@ -5,6 +5,8 @@ Every number must be exactly the unfused layers' number; hooks, anomaly mode, do
 counter and the errors must behave as without the fused nodes.
 """
 
+import re
+
 import numpy as np
 import pytest
 from helpers import requires_torch
@@ -226,6 +228,46 @@ def test_the_plan_of_a_first_call_follows_every_later_change(change):
     ours, unfused = _run(model, lambda m, t: m(t), x.detach().numpy(), True), \
         _run(model, _unfused, x.detach().numpy(), True)
     for a, b in zip(ours[:2] + tuple(ours[2]), unfused[:2] + tuple(unfused[2])):
+        np.testing.assert_array_equal(a, b)
+
+
+def _hook_on_the_first_layer(model):
+    model[0].register_forward_hook(lambda m, a, out: out * 2)
+
+
+def _new_weight_for_the_third_layer(model):
+    model[2].weight = nn.Parameter(tg.ones(4, 7))
+
+
+def _new_bias_in_the_registry(model):
+    model[4]._parameters["bias"] = nn.Parameter(tg.ones(4))
+
+
+def _new_weight_data_of_another_shape(model):
+    model[0].weight.data = tg.ones(7, 6)
+
+
+@pytest.mark.parametrize("change", [_hook_on_the_first_layer, _new_weight_for_the_third_layer,
+                                    _new_bias_in_the_registry, _new_weight_data_of_another_shape])
+def test_the_plan_follows_a_change_made_by_a_hook_during_the_call_that_made_it(change):
+    """A hook of a later layer that changes an earlier, already chained one, once: the next calls see it."""
+    model = _mlp()
+    x = tg.randn(3, 5, requires_grad=True)
+
+    def once(m, args):
+        handle.remove()
+        change(model)
+
+    handle = model[6].register_forward_pre_hook(once)
+    model(x)  # plans the chain, then the hook changes a chained layer
+    try:
+        expected = _run(model, _unfused, x.detach().numpy(), True)
+    except ValueError as e:
+        with pytest.raises(ValueError, match=re.escape(str(e))):
+            model(x)
+        return
+    ours = _run(model, lambda m, t: m(t), x.detach().numpy(), True)
+    for a, b in zip(ours[:2] + tuple(ours[2]), expected[:2] + tuple(expected[2])):
         np.testing.assert_array_equal(a, b)
 
 

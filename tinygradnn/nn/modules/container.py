@@ -122,7 +122,9 @@ def _run_pending(pending: list, steps: list, params: list, x, features: int, dty
     if len(pending) == 1:  # one layer: no chain to gain from
         segments.append((_CALL, pending[0]))
         return pending[0](x)
-    segments.append((_CHAIN, tuple(steps), tuple(params), features, dtype, tuple(pending)))
+    # (with the arrays the layers were checked with: a later hook may change them before the plan is kept)
+    segments.append((_CHAIN, tuple(steps), tuple(params), features, dtype, tuple(pending),
+                     [p._data for p in params if p is not None]))
     return nnops.chain(tuple(steps), x, *params)
 
 
@@ -132,7 +134,7 @@ def _run_plan(segments: list, x: Tensor) -> Tensor:
     for segment in segments:
         op = segment[0]
         if op is _CHAIN:
-            _, steps, params, features, dtype, modules = segment
+            _, steps, params, features, dtype, modules, _ = segment
             data = x._data
             if data.ndim and data.shape[-1] == features and data.dtype is dtype:
                 x = nnops.chain(steps, x, *params)
@@ -154,19 +156,22 @@ class _Plan:
     (``module.structure_version``: any attribute, registry or hook), that the children are the same objects,
     that each chained parameter is still the registered one and holds the same array (so the same shape and
     dtype), and that no layer class got another ``forward``. It holds those arrays until the next call.
+    What it checks against is what the planning call saw when it decided (``version`` from before that call,
+    the chained parameters and arrays as they were chained), so a hook that changes a layer later in that
+    call makes the next call plan again.
     """
 
     __slots__ = ("version", "modules", "registries", "names", "params", "tensors", "arrays", "segments")
 
-    def __init__(self, modules: list, segments: list):
-        self.version, self.modules, self.segments = _module.structure_version, modules, segments
-        chained = [(m, name) for seg in segments if seg[0] is _CHAIN for m in seg[5] if type(m) is Linear
-                   for name in ("weight", "bias")]
+    def __init__(self, version: int, modules: list, segments: list):
+        self.version, self.modules, self.segments = version, modules, segments
+        chains = [seg for seg in segments if seg[0] is _CHAIN]
+        chained = [(m, name) for seg in chains for m in seg[5] if type(m) is Linear for name in ("weight", "bias")]
         self.registries = [m._parameters for m, _ in chained]
         self.names = [name for _, name in chained]
-        self.params = [m._parameters[name] for m, name in chained]
+        self.params = [p for seg in chains for p in seg[2]]  # (in the order of ``chained``)
         self.tensors = [p for p in self.params if p is not None]
-        self.arrays = [p._data for p in self.tensors]
+        self.arrays = [a for seg in chains for a in seg[6]]
 
     def fits(self, modules: list) -> bool:
         return (self.version == _module.structure_version and self.modules == modules
@@ -219,9 +224,9 @@ class Sequential(Module):
             modules, plan = list(self._modules.values()), self.__dict__.get("_plan")
             if plan is not None and plan.fits(modules):
                 return _run_plan(plan.segments, input)
-            segments = []
+            segments, version = [], _module.structure_version
             out = _forward_chained(modules, input, segments)
-            self.__dict__["_plan"] = _Plan(modules, segments)  # (not through __setattr__: no module changed)
+            self.__dict__["_plan"] = _Plan(version, modules, segments)  # (not __setattr__: no module changed)
             return out
         for module in self._modules.values():
             input = module(input)
