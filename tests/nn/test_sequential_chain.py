@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import requires_torch
+from helpers import outcomes, requires_torch
 from nn_oracle import compare_with_torch, gradcheck_module
 
 import tinygradnn as tg
@@ -269,6 +269,47 @@ def test_the_plan_follows_a_change_made_by_a_hook_during_the_call_that_made_it(c
     ours = _run(model, lambda m, t: m(t), x.detach().numpy(), True)
     for a, b in zip(ours[:2] + tuple(ours[2]), expected[:2] + tuple(expected[2])):
         np.testing.assert_array_equal(a, b)
+
+
+_SEQUENTIAL_CHANGES = {"replace": lambda model, lib: model.__setitem__(4, lib.nn.Tanh()),
+                       "append": lambda model, lib: model.append(lib.nn.Tanh()),
+                       "delete": lambda model, lib: model.__delitem__(5)}
+
+
+@requires_torch
+@pytest.mark.parametrize("change", list(_SEQUENTIAL_CHANGES))
+@pytest.mark.parametrize("on_call", [0, 1])
+def test_a_hook_that_changes_the_sequentials_later_children_during_a_call_as_torch(change, on_call):
+    """As PyTorch's loop over the children: a child replaced by a hook of an earlier one runs in that very call,
+    and a child added or removed ends the call with the RuntimeError of a dict changed during iteration."""
+    x = np.random.default_rng(0).standard_normal((3, 5))
+
+    def run(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(5, 7), lib.nn.Tanh(), lib.nn.Linear(7, 4), lib.nn.ReLU(),
+                                  lib.nn.Linear(4, 4), lib.nn.Sigmoid(), lib.nn.Linear(4, 3)).double()
+        with lib.no_grad():
+            for i, p in enumerate(model.parameters()):
+                p.copy_(lib.tensor(np.random.default_rng(i).standard_normal(tuple(p.shape))))
+        calls = []
+
+        def hook(module, args):
+            calls.append(len(calls))
+            if len(calls) == on_call + 1:
+                _SEQUENTIAL_CHANGES[change](model, lib)
+
+        model[3].register_forward_pre_hook(hook)
+        outs = []
+        for _ in range(3):
+            try:
+                outs.append(model(lib.tensor(x)).detach().numpy())
+            except RuntimeError as e:
+                outs.append(str(e))
+        return outs
+
+    ours, theirs = outcomes(run)
+    for a, b in zip(ours, theirs, strict=True):
+        assert type(a) is type(b) and (a == b if isinstance(a, str) else np.allclose(a, b, rtol=1e-12)), (a, b)
 
 
 def test_the_plan_follows_a_dtype_change_of_the_model_and_of_the_input():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from itertools import islice
 from operator import getitem, is_
 
 import numpy as np
@@ -35,7 +36,9 @@ _CHAINABLE = {Linear: (nnops.Linear, Linear.forward), Tanh: (_ew.Tanh, Tanh.forw
 _NOT_CHAINABLE = (None, None)
 _POOLS = {MaxPool1d: (1, MaxPool1d.forward), MaxPool2d: (2, MaxPool2d.forward)}  # a held ReLU runs inside these
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_CALL, _CHAIN, _RELU_POOL = "call", "chain", "relu_pool"  # what a segment of a plan does: see _run_plan
+# what a segment of a plan does (see _run_plan): call a plain built-in layer, call any other module (which may
+# change modules: the plan is checked again after it), run a chain, run a ReLU and a max pooling as one node
+_CALL, _ANY, _CHAIN, _RELU_POOL = "call", "any", "chain", "relu_pool"
 _data_of = operator.attrgetter("_data")
 
 
@@ -54,12 +57,13 @@ def _forward_chained(modules, x: Tensor, segments: list) -> Tensor:
     with hooks or another ``forward`` runs on its own, and so does a ``Linear`` already in the chain (the
     engine then adds its gradients in the unfused order). A plain ``ReLU`` outside a chain followed by a plain
     max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``). What ran is appended to ``segments``
-    (see :func:`_run_plan`).
+    (see :func:`_run_plan`). ``modules`` is read as the layers run, as PyTorch's loop over the children: a
+    child replaced by a hook of an earlier one runs, one added or removed raises.
     """
     pending, steps, params = [], [], []  # the chain so far: its modules, (op, start, stop) steps, parameters
     features = dtype = in_features = None  # the chain's current output (last dim, dtype), its input's last dim
     relu = None  # a ReLU outside a chain, held back in case a max pooling follows: they then run as one node
-    for m in modules:
+    for i, m in enumerate(modules, 1):
         kind = type(m)
         op, forward = _CHAINABLE.get(kind, _NOT_CHAINABLE)
         plain = (forward is kind.forward and "forward" not in m.__dict__  # a chainable layer, no hooks
@@ -97,7 +101,7 @@ def _forward_chained(modules, x: Tensor, segments: list) -> Tensor:
             x = _run_pending(pending, steps, params, x, in_features, dtype, segments)
             pending, steps, params = [], [], []
         x = m(x)
-        segments.append((_CALL, m))
+        segments.append((_ANY, m, i))  # (i: the position of the next child)
     if relu is not None:
         segments.append((_CALL, relu))
         return relu(x)
@@ -128,10 +132,11 @@ def _run_pending(pending: list, steps: list, params: list, x, features: int, dty
     return nnops.chain(tuple(steps), x, *params)
 
 
-def _run_plan(segments: list, x: Tensor) -> Tensor:
+def _run_plan(plan: _Plan, x: Tensor, seq: Sequential) -> Tensor:
     """Run what :func:`_forward_chained` decided before; a chain whose input no longer fits (another input
-    size or dtype) runs layer by layer, which gives the layers' own errors."""
-    for segment in segments:
+    size or dtype) runs layer by layer, which gives the layers' own errors. A module that changed a module
+    (a hook, say) makes the rest run as planned anew, from ``seq``'s children as they are then."""
+    for segment in plan.segments:
         op = segment[0]
         if op is _CHAIN:
             _, steps, params, features, dtype, modules, _ = segment
@@ -141,6 +146,12 @@ def _run_plan(segments: list, x: Tensor) -> Tensor:
             else:
                 for m in modules:
                     x = m(x)
+        elif op is _ANY:
+            x = segment[1](x)
+            if _module.structure_version != plan.version:
+                if len(seq._modules) != len(plan.modules):  # (as PyTorch's loop over the children)
+                    raise RuntimeError("dictionary changed size during iteration")
+                return _forward_chained(islice(seq._modules.values(), segment[2], None), x, [])
         elif op is _CALL:
             x = segment[1](x)
         else:
@@ -223,9 +234,9 @@ class Sequential(Module):
         if type(input) is Tensor and not _State.anomaly:
             modules, plan = list(self._modules.values()), self.__dict__.get("_plan")
             if plan is not None and plan.fits(modules):
-                return _run_plan(plan.segments, input)
+                return _run_plan(plan, input, self)
             segments, version = [], _module.structure_version
-            out = _forward_chained(modules, input, segments)
+            out = _forward_chained(self._modules.values(), input, segments)
             self.__dict__["_plan"] = _Plan(version, modules, segments)  # (not __setattr__: no module changed)
             return out
         for module in self._modules.values():
