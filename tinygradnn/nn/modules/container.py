@@ -5,7 +5,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from itertools import islice
+from itertools import islice, repeat
 from operator import getitem, is_
 
 import numpy as np
@@ -54,11 +54,12 @@ def _forward_chained(modules, x: Tensor, segments: list) -> Tensor:
 
     A chain starts at a ``Linear`` whose input passes ``F.linear``'s checks (else the layer runs on its own
     and raises its usual error) and goes on through ``Linear`` layers that fit and plain activations. A layer
-    with hooks or another ``forward`` runs on its own, and so does a ``Linear`` already in the chain (the
-    engine then adds its gradients in the unfused order). A plain ``ReLU`` outside a chain followed by a plain
-    max pooling runs inside it, as one node (``ops.conv.ReLUMaxPool``). What ran is appended to ``segments``
-    (see :func:`_run_plan`). ``modules`` is read as the layers run, as PyTorch's loop over the children: a
-    child replaced by a hook of an earlier one runs, one added or removed raises.
+    with hooks or another ``forward`` runs on its own, and so does a ``Linear`` with a parameter already in the
+    chain (the layer itself used again, or a shared weight: the engine then adds the gradients in the unfused
+    order). A plain ``ReLU`` outside a chain followed by a plain max pooling runs inside it, as one node
+    (``ops.conv.ReLUMaxPool``). What ran is appended to ``segments`` (see :func:`_run_plan`). ``modules`` is
+    read as the layers run, as PyTorch's loop over the children: a child replaced by a hook of an earlier one
+    runs, one added or removed raises.
     """
     pending, steps, params = [], [], []  # the chain so far: its modules, (op, start, stop) steps, parameters
     features = dtype = in_features = None  # the chain's current output (last dim, dtype), its input's last dim
@@ -75,7 +76,7 @@ def _forward_chained(modules, x: Tensor, segments: list) -> Tensor:
                 continue
             segments.append((_CALL, relu))
             x, relu = relu(x), None
-        if plain and kind is Linear and m not in pending:
+        if plain and kind is Linear:
             w, b = m._parameters["weight"], m._parameters["bias"]
             if not pending:
                 data = x._data
@@ -83,7 +84,8 @@ def _forward_chained(modules, x: Tensor, segments: list) -> Tensor:
                 in_features = features
             wd = w._data
             if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
-                    and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))):
+                    and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))
+                    and not any(map(is_, params, repeat(w))) and (b is None or not any(map(is_, params, repeat(b))))):
                 pending.append(m)
                 steps.append((op, len(params), len(params) + 2))
                 params += (w, b)
