@@ -5,6 +5,7 @@ Every number must be exactly the unfused layers' number; hooks, anomaly mode, do
 counter and the errors must behave as without the fused nodes.
 """
 
+import random
 import re
 
 import numpy as np
@@ -501,3 +502,114 @@ def test_backward_with_create_graph_leaves_differentiable_grads_as_torch(chained
     (g,) = tg.autograd.grad(penalty, [ours[0]])
     (tg_,) = torch.autograd.grad(tpenalty, [theirs[0]])
     np.testing.assert_allclose(g.numpy(), tg_.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- randomized: plan vs the loop
+def _random_layer(r):
+    tg.manual_seed(r.randrange(10**6))
+    kind = r.randrange(8)
+    if kind <= 2:
+        return nn.Linear(4, 4, bias=r.random() < 0.7)
+    return [nn.Tanh, nn.Sigmoid, nn.ReLU, lambda: nn.MaxPool1d(3, stride=1, padding=1),
+            lambda: nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4))][kind - 3]()
+
+
+def _linears(model):
+    return [m for m in model.modules() if type(m) is nn.Linear]
+
+
+def _pick(r, items):
+    return items[r.randrange(len(items))] if items else None
+
+
+def _scale_weight(model, r, log):
+    with tg.no_grad():
+        lin = _pick(r, _linears(model))
+        if lin is not None:
+            lin.weight.mul_(0.5)
+
+
+def _tie_weights(model, r, log):
+    a, b = _pick(r, _linears(model)), _pick(r, _linears(model))
+    if a is not None:
+        a.weight = b.weight
+
+
+# each action(model, r, log) changes the model the same way in both worlds (r is seeded alike)
+_ACTIONS = [
+    lambda model, r, log: _pick(r, list(model)).register_forward_hook(lambda m, a, out: log.append(type(m).__name__)),
+    lambda model, r, log: _pick(r, list(model)).register_forward_pre_hook(lambda m, a: (a[0] * 0.5,)),
+    lambda model, r, log: _pick(r, list(model)).register_full_backward_hook(lambda m, gi, go: log.append("b")),
+    lambda model, r, log: model.__setitem__(r.randrange(len(model)), _random_layer(r)),
+    lambda model, r, log: model.insert(r.randrange(len(model) + 1), _random_layer(r)),
+    lambda model, r, log: model.append(_pick(r, list(model))),  # a module used twice
+    lambda model, r, log: len(model) > 1 and model.__delitem__(r.randrange(len(model))),
+    lambda model, r, log: setattr(_pick(r, _linears(model) or [nn.Linear(1, 1)]), "bias", None),
+    lambda model, r, log: setattr(_pick(r, _linears(model) or [nn.Linear(1, 1)]), "weight",
+                                  nn.Parameter(tg.ones(4, 4))),
+    lambda model, r, log: _set_data(_pick(r, _linears(model) or [nn.Linear(1, 1)]).weight, tg.ones(4, 4)),
+    _scale_weight,
+    _tie_weights,
+    lambda model, r, log: _pick(r, list(model.parameters()) or [tg.zeros(1)]).requires_grad_(r.random() < 0.5),
+    lambda model, r, log: model.double() if r.random() < 0.5 else model.float(),
+    lambda model, r, log: model.load_state_dict({k: v * 1.5 for k, v in model.state_dict().items()},
+                                                assign=r.random() < 0.5),
+]
+
+
+def _act_during_the_next_call(model, r, log):
+    """A one-shot hook of a random child that runs a random action when that child runs."""
+    action, seed = _pick(r, _ACTIONS), r.randrange(10**6)
+
+    def once(m, args):
+        handle.remove()
+        action(model, random.Random(seed), log)
+
+    handle = _pick(r, list(model)).register_forward_pre_hook(once)
+
+
+def _one_by_one(model, x):
+    for m in model:  # (as the ground truth: a nested Sequential runs one by one too)
+        hooked = m._forward_pre_hooks or m._forward_hooks or m._backward_hooks
+        x = _one_by_one(m, x) if type(m) is nn.Sequential and not hooked else m(x)
+    return x
+
+
+def _outcome(model, forward, x_array, log):
+    """The output, the input's and the parameters' gradients and the hook log, or the error's type."""
+    x = tg.tensor(x_array, requires_grad=x_array.dtype != np.float16)
+    model.zero_grad()
+    try:
+        out = forward(model, x)
+        if out.requires_grad:
+            out.backward(tg.tensor(np.random.default_rng(0).standard_normal(out.shape), dtype=out.dtype))
+    except Exception as e:  # noqa: BLE001 (both must fail alike)
+        return type(e), list(log)
+    grads = [x.grad] + [p.grad for p in model.parameters()]
+    return [out.detach().numpy()] + [None if g is None else g.numpy() for g in grads], list(log)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_random_changes_between_and_during_calls_give_exactly_what_the_loop_over_the_layers_gives(seed):
+    """Two copies of a random model go through the same random changes (between calls and, by a hook, during
+    one); after each, ``model(x)`` on one gives bitwise what ``for m in model: x = m(x)`` gives on the other."""
+    worlds = []
+    for _ in range(2):
+        r = random.Random(seed)
+        worlds.append((nn.Sequential(*(_random_layer(r) for _ in range(r.randrange(2, 7)))), []))
+    r = random.Random(seed + 1)
+    for step in range(8):
+        action, action_seed = _pick(r, _ACTIONS + [_act_during_the_next_call] * 3), r.randrange(10**6)
+        if step:
+            for model, log in worlds:
+                action(model, random.Random(action_seed), log)
+        x = np.random.default_rng(step).standard_normal(_pick(r, [(2, 3, 4), (5, 4), (4,), (0, 3, 4)]))
+        x = x.astype(_pick(r, [np.float32, np.float32, np.float64, np.float16]))
+        (fused, fused_log), (unfused, unfused_log) = (_outcome(worlds[0][0], lambda m, t: m(t), x, worlds[0][1]),
+                                                      _outcome(worlds[1][0], _one_by_one, x, worlds[1][1]))
+        assert fused_log == unfused_log
+        if isinstance(fused, type) or isinstance(unfused, type):
+            assert fused == unfused
+            continue
+        for a, b in zip(fused, unfused, strict=True):
+            assert (a is None) == (b is None) and (a is None or (a.dtype == b.dtype and np.array_equal(a, b)))
