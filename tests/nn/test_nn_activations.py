@@ -98,3 +98,33 @@ def test_new_activation_reprs_ints_and_errors():
     for name in ("relu6", "hardtanh"):  # as PyTorch: bool inputs are refused (not returned clipped as bools)
         with pytest.raises(RuntimeError, match="bool"):
             getattr(F, name)(tg.tensor([True, False]))
+
+
+# ----------------------------------------------------------------------------- PReLU
+@pytest.mark.parametrize("num,init,shape", [(1, 0.25, (4, 3, 5)), (3, 0.1, (4, 3, 5)), (3, -0.5, (2, 3)),
+                                            (1, 0.25, (7,)), (1, 0.3, ()), (2, 0.2, (2, 2, 3, 2))])
+def test_prelu_matches_torch(num, init, shape):
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    x.flat[:2] = 0.0  # (the gradient at 0 is the slope's, as PyTorch)
+    ours, theirs = nn.PReLU(num, init), torch.nn.PReLU(num, init)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == ["weight"]
+    torch.nn.init.uniform_(theirs.weight, -1, 1)  # distinct slopes per channel
+    compare_with_torch(ours, theirs, x)
+    w = np.random.default_rng(4).standard_normal(()).astype(np.float32)  # a 0-d weight works too
+    assert_close(F.prelu(tg.tensor(x), tg.tensor(w)), torch.nn.functional.prelu(torch.tensor(x), torch.tensor(w)))
+
+
+def test_prelu_constructor_and_errors():
+    assert nn.PReLU(dtype=tg.float64).weight.dtype == np.float64
+    np.testing.assert_array_equal(nn.PReLU(2, init=0.5).weight.detach().numpy(), [0.5, 0.5])
+    bad = [((tg.ones(4), tg.ones(4)), RuntimeError, "parameter numbers = 4 and channel size = 1"),
+           ((tg.ones(2, 3), tg.ones(2)), RuntimeError, "parameter numbers = 2 and channel size = 3"),
+           ((tg.ones(()), tg.ones(3)), RuntimeError, "zero-dim input"),
+           ((tg.ones(2, 3), tg.ones(1, 3)), RuntimeError, "scalar or 1D tensor, but got: ndim = 2"),
+           ((tg.ones(2, 3).double(), tg.ones(3)), RuntimeError, "Type promoting not supported"),
+           ((tg.tensor([1, 2]), tg.tensor([1])), NotImplementedError, "floating point")]
+    for (x, w), error, message in bad:
+        with pytest.raises(error, match=message):
+            F.prelu(x, w)
+        with pytest.raises(error):
+            torch.nn.functional.prelu(torch.tensor(x.numpy()), torch.tensor(w.numpy()))

@@ -247,3 +247,13 @@ def test_bce_double_backward():
 def test_batch_norm_double_backward():
     x, w, b = t64(normal(0, 4, 2)), t64(normal(1, 2)), t64(normal(2, 2))
     assert gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (x, w, b))
+
+
+@FEW
+@given(num=st.sampled_from([1, 3]), extra=st.sampled_from([(), (2,), (2, 2)]), s=seed)
+def test_prelu(num, extra, s):
+    layer = nn.PReLU(num)
+    layer.weight.data = tg.tensor(normal(s + 1, num).astype(np.float32))
+    gradcheck_module(layer, normal(s, 2, 3 if num == 3 else 2, *extra))
+    x, w = t64(normal(s, 2, 3)), t64(normal(s + 1, 3))
+    assert gradgradcheck(lambda x, w: F.prelu(x, w) * x, (x, w))

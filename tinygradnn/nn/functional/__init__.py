@@ -2,8 +2,8 @@
 
 Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
 
-* activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, silu, mish, hardtanh, relu6, softmax,
-  log_softmax
+* activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, silu, mish, hardtanh, relu6, prelu,
+  softmax, log_softmax
 * layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, batch_norm, layer_norm,
   group_norm, embedding
 * utilities: one_hot, pad, flatten, normalize, cosine_similarity
@@ -18,6 +18,7 @@ from .activation import (
     leaky_relu,
     log_softmax,
     mish,
+    prelu,
     relu,
     relu6,
     sigmoid,
@@ -49,7 +50,7 @@ __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "layer_norm", "silu", "mish", "hardtanh", "relu6", "kl_div", "cosine_similarity",
-    "group_norm",
+    "group_norm", "prelu",
 ]
 
 

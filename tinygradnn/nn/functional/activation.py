@@ -1,5 +1,6 @@
 """Activation functions: ``relu``, ``leaky_relu``, ``gelu``, ``elu``, ``softplus``, ``tanh``, ``sigmoid``,
-``silu``, ``mish``, ``hardtanh``, ``relu6``, ``softmax``, ``log_softmax``. All keep the input's shape and dtype.
+``silu``, ``mish``, ``hardtanh``, ``relu6``, ``prelu``, ``softmax``, ``log_softmax``. All keep
+the input's shape and dtype.
 
 ``inplace=True`` is accepted for PyTorch compatibility; only ``relu`` really works in place, the
 others return a new tensor.
@@ -73,6 +74,32 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(x, 0), 6)``, gradient 0 at 0 and 6; ``(*) -> (*)``."""
     return hardtanh(input, 0.0, 6.0)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` if ``x > 0`` else ``weight * x``, one slope per channel (dim 1) or one for all; ``(*) -> (*)``.
+
+    ``weight`` is 0-d or 1-D with 1 or C elements (a 1-D input has one channel). At ``x = 0`` the gradient
+    is the slope's, as PyTorch's.
+    """
+    input, weight = tensor_arg(input, "prelu"), tensor_arg(weight, "prelu")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    n = weight.numel()
+    if n != 1:
+        if input.ndim == 0:
+            raise RuntimeError(f"prelu: Not allow zero-dim input tensor with a weight of {n} elements.")
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if n != channels:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {n} and channel size = {channels} (input of shape {input.shape}).")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype} and {weight.dtype}")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"prelu: expected floating point tensors, got dtype {input.dtype}; "
+                                  "convert with .float()")
+    slope = weight.reshape((n,) + (1,) * (input.ndim - 2)) if n != 1 else weight.reshape(())
+    return ops.where(input > 0, input, input * slope)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:

@@ -1,6 +1,6 @@
 """Activation layers: ``ReLU``, ``LeakyReLU``, ``Tanh``, ``Sigmoid``, ``Softmax``, ``LogSoftmax``, ``GELU``,
-``ELU``, ``Softplus``, ``SiLU``, ``Mish``, ``Hardtanh``, ``ReLU6``.
-Each keeps the input's shape ``(*) -> (*)`` and has no parameters."""
+``ELU``, ``Softplus``, ``SiLU``, ``Mish``, ``Hardtanh``, ``ReLU6``, ``PReLU``.
+Each keeps the input's shape ``(*) -> (*)``; only ``PReLU`` has parameters."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import warnings
 
 from ...tensor import Tensor
 from .. import functional as F
+from .. import init
 from ..module import Module
+from ._factory import check_size, empty_parameter
 
 
 class ReLU(Module):
@@ -181,3 +183,25 @@ class ReLU6(Hardtanh):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class PReLU(Module):
+    """``x`` if ``x > 0`` else ``a * x`` with a learned slope ``a``: one for all channels
+    (``num_parameters=1``) or one per channel (dim 1), each starting at ``init``."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        check_size("PReLU", "num_parameters", num_parameters)
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = empty_parameter((num_parameters,), device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every slope set to ``init``."""
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
