@@ -31,8 +31,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
         "fft": "NumPy on x.detach().numpy() (no gradient)",
     },
     "tinygradnn.nn": {
-        "Dropout1d": "nn.Dropout (drops single elements, not whole channels)",
-        "Dropout2d": "nn.Dropout (drops single elements, not whole channels)",
         "LogSigmoid": "-F.softplus(-x)",
         "RNN": _RNN, "LSTM": _RNN, "GRU": _RNN, "RNNCell": _RNN, "LSTMCell": _RNN, "GRUCell": _RNN,
         "MultiheadAttention": "torch.softmax(q @ k.transpose(-2, -1) / d ** 0.5, dim=-1) @ v with nn.Linear "
@@ -43,7 +41,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
     },
     "tinygradnn.nn.functional": {
         "logsigmoid": "-F.softplus(-x)",
-        "dropout2d": "F.dropout (drops single elements, not whole channels)",
     },
     "tinygradnn.optim": {
         "Adamax": "optim.Adam", "NAdam": "optim.Adam", "RAdam": "optim.Adam", "SparseAdam": "optim.Adam",

@@ -126,6 +126,17 @@ def test_dropout_with_a_fixed_mask():
     assert gradgradcheck(lambda x: fn(x) * x, (x,))
 
 
+def test_channel_dropout_with_a_fixed_mask():
+    for fn, shape in ((F.dropout1d, (3, 4, 2)), (F.dropout2d, (2, 3, 2, 2))):
+        def seeded(x, fn=fn):
+            tg.manual_seed(2)  # the same mask on every call
+            return fn(x, 0.4)
+
+        x = t64(normal(0, *shape))
+        assert gradcheck(seeded, (x,))
+        assert gradgradcheck(lambda x, seeded=seeded: seeded(x) * x, (x,))
+
+
 @FEW
 @given(layer=st.sampled_from(["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "ELU", "Softplus", "SiLU", "Mish",
                               "Hardtanh", "ReLU6"]), s=seed)

@@ -1,6 +1,8 @@
 """Each layer against PyTorch on the same weights and inputs (forward, input and parameter gradients,
 buffers), plus the layers' own error messages."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -131,6 +133,63 @@ def test_dropout_train_and_eval():
     assert nn.Dropout(0.0)(x) is x
     with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
         nn.Dropout(1.5)
+
+
+@pytest.mark.parametrize("name,shape,channels", [("Dropout1d", (40, 30, 5), 2), ("Dropout1d", (300, 4), 1),
+                                                   ("Dropout2d", (40, 30, 3, 2), 2), ("Dropout2d", (40, 30, 4), 2),
+                                                   ("Dropout2d", (40, 30), 2), ("Dropout2d", (40, 30, 2, 2, 2), 2)])
+@pytest.mark.filterwarnings("ignore:dropout2d:UserWarning")  # (PyTorch's, also raised here: checked below)
+def test_channel_dropout_zeroes_whole_channels(name, shape, channels):
+    """Each of the first ``channels`` dims' entries is kept (scaled) or zeroed as a whole; gradient = the mask."""
+    ours, theirs = getattr(nn, name)(0.3), getattr(torch.nn, name)(0.3)
+    assert repr(ours) == repr(theirs) == f"{name}(p=0.3, inplace=False)"
+    x, tx = tg.ones(*shape, requires_grad=True), torch.ones(*shape)
+    with warnings.catch_warnings(record=True) as w_ours:
+        warnings.simplefilter("always")
+        y = ours(x)
+    with warnings.catch_warnings(record=True) as w_theirs:
+        warnings.simplefilter("always")
+        theirs(tx)
+    assert [str(w.message) for w in w_ours] == [str(w.message) for w in w_theirs]
+    assert y.shape == x.shape and y.dtype == x.dtype
+    out = y.detach().numpy()
+    per_channel = out.reshape(shape[:channels] + (-1,))
+    assert (per_channel == per_channel[..., :1]).all()  # one decision per channel
+    np.testing.assert_allclose(np.unique(out), [0, 1 / 0.7], rtol=1e-6)
+    assert 0.6 < (per_channel[..., 0] != 0).mean() < 0.8
+    y.backward(tg.ones(*shape) * 2)
+    np.testing.assert_allclose(x.grad.numpy(), out * 2, rtol=1e-6)
+    ours.eval()
+    assert ours(x) is x
+    assert getattr(nn, name)(0.0)(x) is x
+    assert not getattr(nn, name)(1.0)(x).detach().numpy().any()
+
+
+def test_channel_dropout_inplace_and_errors():
+    x = tg.ones(50, 4, 3)
+    assert F.dropout1d(x, 0.5, True, True) is x and set(np.unique(x.numpy())) == {0.0, 2.0}
+    z = tg.ones(20, 4, 3, 3)
+    assert nn.Dropout2d(0.5, inplace=True)(z) is z and set(np.unique(z.numpy())) == {0.0, 2.0}
+    a = tg.ones(30, 5, 2, 2, requires_grad=True)
+    b = a * 1
+    assert F.dropout2d(b, 0.5, True, True) is b
+    b.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.detach().numpy())
+    for shape in [(3,), (2, 3, 4, 5), ()]:
+        with pytest.raises(RuntimeError, match=f"dropout1d: Expected 2D or 3D input, but received a {len(shape)}D"):
+            F.dropout1d(tg.ones(*shape))
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.dropout1d(torch.ones(shape))
+    for shape in [(3,), ()]:
+        with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="at least 2 dimensions"):
+            F.dropout2d(tg.ones(*shape))
+        with pytest.warns(UserWarning), pytest.raises(RuntimeError):
+            torch.nn.functional.dropout2d(torch.ones(shape))
+    for make in (nn.Dropout1d, nn.Dropout2d, F.dropout1d, F.dropout2d):
+        with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+            make(tg.ones(2, 3), 1.5) if make in (F.dropout1d, F.dropout2d) else make(1.5)
+    with pytest.raises(TypeError, match="floating point"):
+        F.dropout2d(tg.ones(2, 3, 4, 4).long())
 
 
 def test_dropout_is_seeded_by_the_global_generator():

@@ -616,6 +616,8 @@ LAYERS = {
     "LayerNorm": lambda d: (nn.LayerNorm(d(st.sampled_from([2, (2, 3)]))),
                             d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
     "GroupNorm": lambda d: (nn.GroupNorm(2, 4), d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4))),
+    "Dropout1d": lambda d: (nn.Dropout1d(0.5), d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
+    "Dropout2d": lambda d: (nn.Dropout2d(0.5), d(hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=3))),
     "PReLU": lambda d: (nn.PReLU(d(st.sampled_from([1, 2]))),
                         d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
 }
@@ -636,6 +638,7 @@ def _torch_twin(name, layer):
         "SiLU": tnn.SiLU, "Mish": tnn.Mish, "Hardtanh": tnn.Hardtanh, "ReLU6": tnn.ReLU6,
         "LayerNorm": lambda: tnn.LayerNorm(layer.normalized_shape),
         "GroupNorm": lambda: tnn.GroupNorm(2, 4), "PReLU": lambda: tnn.PReLU(layer.num_parameters),
+        "Dropout1d": lambda: tnn.Dropout1d(0.5), "Dropout2d": lambda: tnn.Dropout2d(0.5),
     }
     return twins[name]() if name in twins else None
 

@@ -4,7 +4,7 @@ Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
 
 * activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, silu, mish, hardtanh, relu6, prelu,
   softmax, log_softmax
-* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, batch_norm, layer_norm,
+* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, dropout1d/2d, batch_norm, layer_norm,
   group_norm, embedding
 * utilities: one_hot, pad, flatten, normalize, cosine_similarity
 * losses: mse_loss, l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
@@ -28,7 +28,7 @@ from .activation import (
     tanh,
 )
 from .conv import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
-from .layers import dropout, embedding, flatten, linear, one_hot, pad
+from .layers import dropout, dropout1d, dropout2d, embedding, flatten, linear, one_hot, pad
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -50,7 +50,7 @@ __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "layer_norm", "silu", "mish", "hardtanh", "relu6", "kl_div", "cosine_similarity",
-    "group_norm", "prelu",
+    "group_norm", "prelu", "dropout1d", "dropout2d",
 ]
 
 

@@ -1,6 +1,9 @@
-"""Layer functions without convolution: ``linear``, ``dropout``, ``embedding``, ``one_hot``, ``pad``, ``flatten``."""
+"""Layer functions without convolution: ``linear``, ``dropout`` (and the channel-wise ``dropout1d``,
+``dropout2d``), ``embedding``, ``one_hot``, ``pad``, ``flatten``."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -38,8 +41,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     """Zero each element with probability ``p`` and scale the others by ``1 / (1 - p)`` when
     ``training``; the identity otherwise. ``(*) -> (*)``. Uses the global generator. ``inplace=True``
     writes the result into ``input`` and returns it (recorded as an in-place op, as in PyTorch)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     input = tensor_arg(input, "dropout")
     if input.dtype.kind != "f":
         raise TypeError(f"dropout: expected a floating point input, got dtype {input.dtype}; convert with .float()")
@@ -48,13 +50,79 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     def drop(x):
         return x * 0.0 if p == 1.0 else nnops.dropout(x, p, get_generator())
 
+    return _apply(input, drop, inplace, "dropout")
+
+
+def _apply(input: Tensor, fn, inplace: bool, name: str) -> Tensor:
+    """``fn(input)``, or with ``inplace`` its result written into ``input`` (recorded as an in-place op)."""
     if not inplace:
-        return drop(input)
+        return fn(input)
     if _records(input):
-        return _rebase(input, drop, name="dropout")
-    _writable(input)[...] = drop(input)._data
+        return _rebase(input, fn, name=name)
+    _writable(input)[...] = fn(input)._data
     input._bump_version()
     return input
+
+
+def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, name: str, batched: bool) -> Tensor:
+    """Zero whole channels: one keep/drop draw per ``(N, C)`` entry (per ``C`` when not ``batched``)."""
+    lead = 2 if batched else 1
+    if input.ndim < lead:
+        raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input, got shape "
+                           f"{input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating point input, got dtype {input.dtype}; convert with .float()")
+    if not training or p == 0.0:
+        return input
+
+    def drop(x):
+        if p == 1.0:
+            return x * 0.0
+        keep = get_generator().random(x.shape[:lead] + (1,) * (x.ndim - lead), dtype=np.float32) >= p
+        mask = keep.astype(x.dtype)
+        mask *= 1.0 / (1.0 - p)
+        return x * Tensor._wrap(mask)
+
+    return _apply(input, drop, inplace, name)
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each channel of ``(N, C, L)`` or ``(C, L)`` with probability ``p`` (all its ``L`` values) and scale
+    the kept ones by ``1 / (1 - p)`` when ``training``; the identity otherwise."""
+    _check_p(p)
+    input = tensor_arg(input, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input (shape "
+                           f"{input.shape}). Note that dropout1d exists to provide channel-wise dropout on inputs "
+                           "with 1 spatial dimension, a channel dimension, and an optional batch dimension "
+                           "(i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, "dropout1d", batched=input.ndim == 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each channel of ``(N, C, H, W)`` with probability ``p`` (its whole ``H x W`` map) and scale the kept
+    ones by ``1 / (1 - p)`` when ``training``; the identity otherwise. As PyTorch, a 3-D input is read as
+    ``(N, C, L)`` and other ranks drop per ``(N, C)`` entry, each with PyTorch's warning."""
+    _check_p(p)
+    input = tensor_arg(input, "dropout2d")
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout2d exists to provide channel-wise dropout on "
+                      "inputs with 2 spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.", UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, "dropout2d", batched=True)
 
 
 def _int_indices(indices, name: str) -> np.ndarray:

@@ -19,7 +19,7 @@ from .activation import (
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .distance import CosineSimilarity
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
@@ -43,4 +43,4 @@ __all__ = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "GEL
            "CrossEntropyLoss", "NLLLoss", "BatchNorm1d", "BatchNorm2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
            "AvgPool2d", "AdaptiveAvgPool2d", "Embedding",
            "LayerNorm", "SiLU", "Mish", "Hardtanh", "ReLU6", "KLDivLoss", "CosineSimilarity",
-           "GroupNorm", "PReLU"]
+           "GroupNorm", "PReLU", "Dropout1d", "Dropout2d"]
