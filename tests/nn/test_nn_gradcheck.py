@@ -268,3 +268,18 @@ def test_prelu(num, extra, s):
     gradcheck_module(layer, normal(s, 2, 3 if num == 3 else 2, *extra))
     x, w = t64(normal(s, 2, 3)), t64(normal(s + 1, 3))
     assert gradgradcheck(lambda x, w: F.prelu(x, w) * x, (x, w))
+
+
+@FEW
+@given(layer=st.sampled_from(["AdaptiveMaxPool1d", "AdaptiveAvgPool1d"]), out=st.integers(1, 5),
+       length=st.integers(1, 7), s=seed)
+def test_adaptive_pool1d(layer, out, length, s):
+    gradcheck_module(getattr(nn, layer)(out), normal(s, 2, 2, length))
+
+
+@FEW
+@given(out=st.sampled_from([1, 2, 3, (2, None), (4, 1)]), h=st.integers(1, 5), w=st.integers(1, 5), s=seed)
+def test_adaptive_max_pool2d(out, h, w, s):
+    gradcheck_module(nn.AdaptiveMaxPool2d(out), normal(s, 1, 2, h, w))
+    x = t64(normal(s, 1, 2, h, w))
+    assert gradgradcheck(lambda x: F.adaptive_max_pool2d(x, out) ** 2, (x,))

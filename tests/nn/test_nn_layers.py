@@ -117,6 +117,59 @@ def test_pool1d(make):
     compare_with_torch(make(nn), make(torch.nn), randn(3, 9))  # unbatched
 
 
+@pytest.mark.parametrize("name,size,shape", [
+    ("AdaptiveMaxPool2d", 3, (2, 3, 7, 5)), ("AdaptiveMaxPool2d", (2, None), (2, 3, 5, 4)),
+    ("AdaptiveMaxPool2d", (4, 3), (3, 5, 6)), ("AdaptiveMaxPool2d", 1, (2, 2, 3, 3)),
+    ("AdaptiveMaxPool2d", (5, 7), (1, 2, 3, 4)),  # (outputs larger than the input: repeated maxima)
+    ("AdaptiveMaxPool1d", 3, (2, 3, 5)), ("AdaptiveMaxPool1d", 4, (3, 9)), ("AdaptiveMaxPool1d", 6, (2, 2, 4)),
+    ("AdaptiveMaxPool1d", (1,), (2, 2, 4)),
+    ("AdaptiveAvgPool1d", 3, (2, 3, 5)), ("AdaptiveAvgPool1d", 1, (3, 9)), ("AdaptiveAvgPool1d", 6, (2, 2, 4)),
+])
+def test_adaptive_pools_match_torch(name, size, shape):
+    """Overlapping bins (sizes that do not divide) send each maximum's gradient once per bin it wins."""
+    ours, theirs = getattr(nn, name)(size), getattr(torch.nn, name)(size)
+    assert repr(ours) == repr(theirs)
+    x = randn(*shape)
+    x.flat[::3] = x.flat[0]  # ties: the first maximum wins, as PyTorch
+    compare_with_torch(ours, theirs, x)
+    compare_with_torch(ours, theirs, x.astype(np.float64))
+    if "Max" in name:
+        fn = getattr(F, name.replace("AdaptiveMaxPool", "adaptive_max_pool"))
+        tfn = getattr(torch.nn.functional, name.replace("AdaptiveMaxPool", "adaptive_max_pool"))
+        out, idx = fn(tg.tensor(x), size, return_indices=True)
+        tout, tidx = tfn(torch.tensor(x), size, return_indices=True)
+        assert idx.dtype == np.int64
+        np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+        layer = getattr(nn, name)(size, return_indices=True)
+        assert repr(layer) == repr(getattr(torch.nn, name)(size, return_indices=True))
+        np.testing.assert_array_equal(layer(tg.tensor(x))[1].numpy(), tidx.numpy())
+
+
+def test_adaptive_max_pool_nan_and_errors():
+    x = np.array([[[1.0, np.nan, 3.0, np.nan, 2.0, 0.0]]], np.float32)  # NaN wins; its last one, as PyTorch
+    for size in (1, 2, 4):
+        out, idx = F.adaptive_max_pool1d(tg.tensor(x), size, return_indices=True)
+        tout, tidx = torch.nn.functional.adaptive_max_pool1d(torch.tensor(x), size, return_indices=True)
+        np.testing.assert_array_equal(out.numpy(), tout.numpy())
+        np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    assert F.adaptive_max_pool2d(tg.ones(2, 3, 4, 4), 0).shape == (2, 3, 0, 0)
+    assert F.adaptive_max_pool2d(tg.ones(0, 3, 4, 4), 2).shape == (0, 3, 2, 2)
+    assert F.adaptive_avg_pool1d(tg.ones(2, 3, 4), 0).shape == (2, 3, 0)
+    bad = [(F.adaptive_max_pool2d, tg.ones(2, 3, 0, 3), 2, ValueError, "non-zero"),
+           (F.adaptive_max_pool1d, tg.ones(2, 3, 0), 2, ValueError, "non-zero"),
+           (F.adaptive_avg_pool1d, tg.ones(2, 3, 0), 2, ValueError, "non-zero"),
+           (F.adaptive_max_pool2d, tg.ones(3, 4), 2, ValueError, "expected a 4-D input"),
+           (F.adaptive_max_pool1d, tg.ones(3), 2, ValueError, "expected a 3-D input"),
+           (F.adaptive_max_pool2d, tg.ones(2, 3, 4, 4).long(), 2, TypeError, "floating point"),
+           (F.adaptive_max_pool1d, tg.ones(2, 3, 4), (2, 2), TypeError, "one int"),
+           (F.adaptive_avg_pool1d, tg.ones(2, 3, 4), None, TypeError, "one int"),
+           (F.adaptive_max_pool2d, tg.ones(2, 3, 4, 4), (2, 2, 2), TypeError, "2 ints"),
+           (F.adaptive_max_pool1d, tg.ones(2, 3, 4), -1, ValueError, "non-negative")]
+    for fn, x, size, error, message in bad:
+        with pytest.raises(error, match=message):
+            fn(x, size)
+
+
 # ----------------------------------------------------------------------------- dropout
 def test_dropout_train_and_eval():
     drop = nn.Dropout(0.3)

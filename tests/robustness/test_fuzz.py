@@ -618,6 +618,12 @@ LAYERS = {
     "GroupNorm": lambda d: (nn.GroupNorm(2, 4), d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4))),
     "Dropout1d": lambda d: (nn.Dropout1d(0.5), d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
     "Dropout2d": lambda d: (nn.Dropout2d(0.5), d(hnp.array_shapes(min_dims=0, max_dims=5, min_side=0, max_side=3))),
+    "AdaptiveAvgPool1d": lambda d: (nn.AdaptiveAvgPool1d(d(st.sampled_from([0, 1, 2, 4]))),
+                                    d(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=4))),
+    "AdaptiveMaxPool1d": lambda d: (nn.AdaptiveMaxPool1d(d(st.sampled_from([1, 2, 4]))),
+                                    d(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=4))),
+    "AdaptiveMaxPool2d": lambda d: (nn.AdaptiveMaxPool2d(d(st.sampled_from([1, 2, (3, None), (0, 2)]))),
+                                    d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=4))),
     "PReLU": lambda d: (nn.PReLU(d(st.sampled_from([1, 2]))),
                         d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
 }
@@ -638,6 +644,9 @@ def _torch_twin(name, layer):
         "SiLU": tnn.SiLU, "Mish": tnn.Mish, "Hardtanh": tnn.Hardtanh, "ReLU6": tnn.ReLU6,
         "LayerNorm": lambda: tnn.LayerNorm(layer.normalized_shape),
         "GroupNorm": lambda: tnn.GroupNorm(2, 4), "PReLU": lambda: tnn.PReLU(layer.num_parameters),
+        "AdaptiveAvgPool1d": lambda: tnn.AdaptiveAvgPool1d(layer.output_size),
+        "AdaptiveMaxPool1d": lambda: tnn.AdaptiveMaxPool1d(layer.output_size),
+        "AdaptiveMaxPool2d": lambda: tnn.AdaptiveMaxPool2d(layer.output_size),
         "Dropout1d": lambda: tnn.Dropout1d(0.5), "Dropout2d": lambda: tnn.Dropout2d(0.5),
     }
     return twins[name]() if name in twins else None

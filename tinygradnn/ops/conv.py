@@ -11,7 +11,8 @@ Contents, top to bottom:
   gradient; also the transposed convolution) and ``ConvWeight`` (the weight gradient), ``MaxPool`` and
   ``AvgPool``. The three conv Functions are each other's backward, so gradients of any order work;
 * the public functions ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``,
-  ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``, ``avg_pool2d``.
+  ``max_pool1d``, ``max_pool2d``, ``avg_pool1d``, ``avg_pool2d`` and the adaptive poolings (composed from
+  matmul or gather).
 
 Convolution here is cross-correlation, as in PyTorch: for ``groups=1``
 
@@ -877,25 +878,41 @@ def _adaptive_bins(size: int, out: int, dtype) -> np.ndarray:
     return m
 
 
-def adaptive_avg_pool2d(input, output_size) -> Tensor:
-    """Mean over adaptive bins as ``torch.nn.functional.adaptive_avg_pool2d``: (N, C, H, W) or (C, H, W) ->
-    (..., oH, oW); ``output_size`` an int or an (oH, oW) pair, ``None`` keeping that input size.
-
-    The bins are separable, so the result is ``Ph @ x @ Pw.T`` with two constant averaging matrices
-    (forward and backward are matmuls); output size 1 is a plain mean. float16 is computed in float32.
-    """
-    op = "adaptive_avg_pool2d"
-    x, unbatched = _pool_input(op, 2, input)
+def _adaptive_input(op, nd, input, output_size):
+    """Check an adaptive pooling's arguments: (x batched as (N, C, H, W), the (oH, oW) size, unbatched);
+    a 1-D input gets a height of 1 (and output height 1)."""
+    x, unbatched = _pool_input(op, nd, input)
     if 0 in x.shape[2:]:
-        raise ValueError(f"{op}: expected an input with non-zero height and width (non-zero size), "
-                         f"got shape {tuple(x.shape)}")
-    size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
-    if len(size) != 2 or not all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool))
-                                 for s in size):
-        raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
-    size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
+        raise ValueError(f"{op}: expected an input with non-zero {'length' if nd == 1 else 'height and width'} "
+                         f"(non-zero size), got shape {tuple(x.shape)}")
+    if nd == 1:
+        size = output_size if isinstance(output_size, tuple | list) else (output_size,)
+        if len(size) != 1 or not isinstance(size[0], int | np.integer) or isinstance(size[0], bool):
+            raise TypeError(f"{op}: output_size should contain one int, got {output_size!r}")
+        x, size = x.unsqueeze(2), (1, int(size[0]))
+    else:
+        size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
+        if len(size) != 2 or not all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool))
+                                     for s in size):
+            raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
+        size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
     if min(size) < 0:
-        raise ValueError(f"{op}: output_size must be non-negative, got {size}")
+        raise ValueError(f"{op}: output_size must be non-negative, got {size if nd == 2 else size[1]}")
+    return x, size, unbatched
+
+
+def _unbatch(y: Tensor, nd: int, unbatched: bool) -> Tensor:
+    """Undo ``_adaptive_input``'s reshapes: drop the height of 1 of a 1-D op and the batch of an unbatched input."""
+    drop = {0} if unbatched else set()
+    if nd == 1:
+        drop.add(2)
+    return y.reshape(tuple(n for i, n in enumerate(y.shape) if i not in drop)) if drop else y
+
+
+def _adaptive_avg_pool(op, nd, input, output_size) -> Tensor:
+    """The bins are separable, so the result is ``Ph @ x @ Pw.T`` with two constant averaging matrices
+    (forward and backward are matmuls); output size 1 is a plain mean. float16 is computed in float32."""
+    x, size, unbatched = _adaptive_input(op, nd, input, output_size)
     half = x.dtype == np.float16  # as PyTorch, float16 sums in float32 and rounds once
     work = x.float() if half else x
     if size == (1, 1):
@@ -905,7 +922,70 @@ def adaptive_avg_pool2d(input, output_size) -> Tensor:
         rows, cols = _adaptive_bins(x.shape[2], size[0], dtype), _adaptive_bins(x.shape[3], size[1], dtype).T
         out = (Tensor(rows) @ work) @ Tensor(np.ascontiguousarray(cols))
     out = out.half() if half else out
-    return out.reshape(out.shape[1:]) if unbatched else out
+    return _unbatch(out, nd, unbatched)
+
+
+def _bin_cells(size: int, out: int) -> np.ndarray:
+    """(out, k) indices of the cells of each adaptive bin, the shorter bins padded by repeating their last cell
+    (a repeat changes neither the maximum nor which cell is its first or last occurrence)."""
+    lo = np.arange(out) * size // out
+    hi = -(-(np.arange(out) + 1) * size // out)
+    k = int((hi - lo).max()) if out else 1
+    return np.minimum(lo[:, None] + np.arange(k), hi[:, None] - 1)
+
+
+def _adaptive_max_indices(x: np.ndarray, size: tuple) -> np.ndarray:
+    """(N, C, oH, oW) positions in the flattened H*W plane of each bin's maximum: its first maximum, or its
+    last NaN if it holds one (PyTorch's choice)."""
+    n, c, h, w = x.shape
+    rows, cols = _bin_cells(h, size[0]), _bin_cells(w, size[1])
+    (oh, kh), (ow, kw) = rows.shape, cols.shape
+    win = x[:, :, rows[:, :, None, None], cols[None, None]]  # (N, C, oH, kH, oW, kW)
+    win = win.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+    choice = np.argmax(win, axis=-1)
+    nan = np.isnan(win)
+    if nan.any():
+        last_nan = kh * kw - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        choice = np.where(nan.any(axis=-1), last_nan, choice)
+    i, j = np.divmod(choice, kw)
+    return rows[np.arange(oh)[:, None], i] * w + cols[np.arange(ow), j]
+
+
+def _adaptive_max_pool(op, nd, input, output_size, return_indices):
+    """The maxima are found in NumPy, then gathered: the gather's backward (a scatter-add) sends each
+    maximum's gradient once per bin it wins, and its own backward is a gather again."""
+    x, size, unbatched = _adaptive_input(op, nd, input, output_size)
+    n, c, h, w = x.shape
+    idx = _adaptive_max_indices(x._data, size).astype(np.int64)
+    flat = idx.reshape(n, c, size[0] * size[1])
+    out = x.reshape(n, c, h * w).gather(2, Tensor._wrap(flat)).reshape(n, c, *size)
+    out = _unbatch(out, nd, unbatched)
+    return (out, _unbatch(Tensor._wrap(idx), nd, unbatched)) if return_indices else out
+
+
+def adaptive_avg_pool1d(input, output_size) -> Tensor:
+    """Mean over adaptive bins as ``torch.nn.functional.adaptive_avg_pool1d``: (N, C, L) or (C, L) -> (..., oL);
+    bin i covers ``[floor(i * L / oL), ceil((i + 1) * L / oL))``."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size) -> Tensor:
+    """Mean over adaptive bins as ``torch.nn.functional.adaptive_avg_pool2d``: (N, C, H, W) or (C, H, W) ->
+    (..., oH, oW); ``output_size`` an int or an (oH, oW) pair, ``None`` keeping that input size."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max over adaptive bins as ``torch.nn.functional.adaptive_max_pool1d``: (N, C, L) or (C, L) -> (..., oL);
+    with ``return_indices`` also each maximum's position in L (int64)."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max over adaptive bins as ``torch.nn.functional.adaptive_max_pool2d``: (N, C, H, W) or (C, H, W) ->
+    (..., oH, oW) (``None`` keeps that input size); with ``return_indices`` also each maximum's position in the
+    flattened H*W plane (int64). The gradient goes to each bin's first maximum, as in PyTorch."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -995,4 +1075,5 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d"]
+           "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d"]

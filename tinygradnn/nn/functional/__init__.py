@@ -4,8 +4,8 @@ Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
 
 * activations: relu, leaky_relu, gelu, elu, softplus, tanh, sigmoid, silu, mish, hardtanh, relu6, prelu,
   softmax, log_softmax
-* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, dropout, dropout1d/2d, batch_norm, layer_norm,
-  group_norm, embedding
+* layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, adaptive_avg/max_pool1d/2d, dropout,
+  dropout1d/2d, batch_norm, layer_norm, group_norm, embedding
 * utilities: one_hot, pad, flatten, normalize, cosine_similarity
 * losses: mse_loss, l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
   binary_cross_entropy_with_logits, cross_entropy, nll_loss, kl_div
@@ -27,7 +27,18 @@ from .activation import (
     softplus,
     tanh,
 )
-from .conv import adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .conv import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 from .layers import dropout, dropout1d, dropout2d, embedding, flatten, linear, one_hot, pad
 from .loss import (
     binary_cross_entropy,
@@ -51,6 +62,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "layer_norm", "silu", "mish", "hardtanh", "relu6", "kl_div", "cosine_similarity",
     "group_norm", "prelu", "dropout1d", "dropout2d",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]
 
 

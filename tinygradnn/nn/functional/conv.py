@@ -33,9 +33,24 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     return _ops_conv().conv2d(tensor_arg(input, "conv2d"), weight, bias, stride, padding, dilation, groups)
 
 
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Mean over ``output_size`` bins covering the input: ``(N, C, L) -> (N, C, oL)``."""
+    return _ops_conv().adaptive_avg_pool1d(tensor_arg(input, "adaptive_avg_pool1d"), output_size)
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Mean over ``output_size`` bins covering the input: ``(N, C, H, W) -> (N, C, oH, oW)`` (``None`` keeps a size)."""
     return _ops_conv().adaptive_avg_pool2d(tensor_arg(input, "adaptive_avg_pool2d"), output_size)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over ``output_size`` bins covering the input: ``(N, C, L) -> (N, C, oL)`` (and the indices)."""
+    return _ops_conv().adaptive_max_pool1d(tensor_arg(input, "adaptive_max_pool1d"), output_size, return_indices)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max over ``output_size`` bins covering the input: ``(N, C, H, W) -> (N, C, oH, oW)`` (``None`` keeps a size)."""
+    return _ops_conv().adaptive_max_pool2d(tensor_arg(input, "adaptive_max_pool2d"), output_size, return_indices)
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,

@@ -1,5 +1,6 @@
 """``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``: a max or mean over sliding windows, per channel;
-``AdaptiveAvgPool2d``: a mean over bins sized to give a fixed output size."""
+``AdaptiveAvgPool1d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool1d``, ``AdaptiveMaxPool2d``: a mean or max over
+bins sized to give a fixed output size."""
 
 from __future__ import annotations
 
@@ -84,16 +85,47 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(Module):
-    """Mean over bins that cover the input: ``(N, C, H, W) -> (N, C, oH, oW)`` for any H, W.
-    ``output_size`` is an int or an (oH, oW) pair; ``None`` keeps that input size."""
-
+class _AdaptivePoolNd(Module):
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    """Mean over bins that cover the input: ``(N, C, L) -> (N, C, oL)`` for any L."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
+    """Mean over bins that cover the input: ``(N, C, H, W) -> (N, C, oH, oW)`` for any H, W.
+    ``output_size`` is an int or an (oH, oW) pair; ``None`` keeps that input size."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool2d(input, self.output_size)
 
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max over bins that cover the input: ``(N, C, L) -> (N, C, oL)`` for any L (``return_indices``: also
+    each maximum's position in L)."""
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max over bins that cover the input: ``(N, C, H, W) -> (N, C, oH, oW)`` for any H, W (``None`` in
+    ``output_size`` keeps that input size; ``return_indices``: also each maximum's position in H*W)."""
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
