@@ -283,3 +283,13 @@ def test_adaptive_max_pool2d(out, h, w, s):
     gradcheck_module(nn.AdaptiveMaxPool2d(out), normal(s, 1, 2, h, w))
     x = t64(normal(s, 1, 2, h, w))
     assert gradgradcheck(lambda x: F.adaptive_max_pool2d(x, out) ** 2, (x,))
+
+
+@FEW
+@given(mode=st.sampled_from(["nearest", "nearest-exact", "bilinear"]), size=st.sampled_from([(1, 4), (3, 2), (5, 7)]),
+       align=st.booleans(), s=seed)
+def test_upsample(mode, size, align, s):
+    align = align if mode == "bilinear" else None
+    gradcheck_module(nn.Upsample(size=size, mode=mode, align_corners=align), normal(s, 1, 2, 3, 4))
+    x = t64(normal(s, 1, 2, 3))
+    assert gradgradcheck(lambda x: F.interpolate(x, scale_factor=1.7, mode="linear") ** 2, (x,))

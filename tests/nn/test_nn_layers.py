@@ -170,6 +170,54 @@ def test_adaptive_max_pool_nan_and_errors():
             fn(x, size)
 
 
+# ----------------------------------------------------------------------------- upsampling
+@pytest.mark.parametrize("shape,kwargs", [
+    ((2, 3, 4, 5), dict(scale_factor=2)), ((2, 3, 4, 5), dict(size=(7, 3))), ((2, 3, 5), dict(size=12)),
+    ((1, 2, 3, 4), dict(scale_factor=(1.5, 0.7))), ((1, 2, 3, 3), dict(scale_factor=1.3)),
+    ((1, 2, 5), dict(scale_factor=2.6)), ((1, 2, 3, 4), dict(scale_factor=1.7, recompute_scale_factor=True)),
+    ((1, 2, 2, 3, 4), dict(size=(3, 5, 2))),
+    ((1, 2, 3, 4), dict(size=(5, 7), mode="nearest-exact")), ((1, 2, 7), dict(scale_factor=0.6, mode="nearest-exact")),
+    ((2, 3, 4, 5), dict(scale_factor=2, mode="bilinear")), ((2, 3, 4, 5), dict(size=(7, 3), mode="bilinear")),
+    ((2, 3, 4, 5), dict(size=(7, 3), mode="bilinear", align_corners=True)),
+    ((1, 2, 3, 4), dict(scale_factor=(1.5, 0.7), mode="bilinear")),
+    ((1, 2, 3, 4), dict(size=(1, 6), mode="bilinear", align_corners=True)),
+    ((2, 3, 6), dict(size=4, mode="linear")), ((2, 3, 5), dict(scale_factor=2.5, mode="linear", align_corners=True)),
+    ((1, 2, 2, 3, 4), dict(size=(3, 5, 2), mode="trilinear")),
+])
+def test_upsample_matches_torch(shape, kwargs):
+    ours, theirs = nn.Upsample(**kwargs), torch.nn.Upsample(**kwargs)
+    assert repr(ours) == repr(theirs)
+    compare_with_torch(ours, theirs, randn(*shape), rtol=1e-5, atol=1e-5)
+    compare_with_torch(ours, theirs, randn(*shape).astype(np.float64))
+
+
+def test_interpolate_errors():
+    x = tg.ones(1, 2, 3, 4)
+    bad = [(dict(), ValueError, "either size or scale_factor"),
+           (dict(size=3, scale_factor=2), ValueError, "only one of size or scale_factor"),
+           (dict(size=(2, 2, 2)), ValueError, "same number of spatial dimensions"),
+           (dict(scale_factor=(2, 2, 2)), ValueError, "same number of spatial dimensions"),
+           (dict(size=3, align_corners=True), ValueError, "align_corners option can only be set"),
+           (dict(size=3, mode="foo"), NotImplementedError, "foo"),
+           (dict(size=3, mode="linear"), NotImplementedError, "Got 4D input, but linear mode needs 3D input"),
+           (dict(size=0), RuntimeError, "sizes should be greater than 0"),
+           (dict(scale_factor=0.1), RuntimeError, "sizes should be greater than 0"),
+           (dict(size=(2.5, 3)), TypeError, "expected size"),
+           (dict(size=3, recompute_scale_factor=True), ValueError, "recompute_scale_factor is not meaningful")]
+    for kwargs, error, message in bad:
+        with pytest.raises(error, match=message):
+            F.interpolate(x, **kwargs)
+        with pytest.raises(error):
+            torch.nn.functional.interpolate(torch.ones(1, 2, 3, 4), **kwargs)
+    with pytest.raises(NotImplementedError, match="Only 3D, 4D and 5D"):
+        F.interpolate(tg.ones(2, 3), size=4)
+    with pytest.raises(NotImplementedError, match="Long"):
+        F.interpolate(tg.ones(1, 2, 3).long(), size=4)
+    with pytest.raises(NotImplementedError, match="bicubic"):
+        F.interpolate(x, size=3, mode="bicubic")
+    assert F.interpolate(tg.ones(0, 2, 3, 4), size=5).shape == (0, 2, 5, 5)
+
+
 # ----------------------------------------------------------------------------- dropout
 def test_dropout_train_and_eval():
     drop = nn.Dropout(0.3)

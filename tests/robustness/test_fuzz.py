@@ -624,6 +624,10 @@ LAYERS = {
                                     d(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=4))),
     "AdaptiveMaxPool2d": lambda d: (nn.AdaptiveMaxPool2d(d(st.sampled_from([1, 2, (3, None), (0, 2)]))),
                                     d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=4))),
+    "Upsample": lambda d: (nn.Upsample(**d(st.sampled_from([dict(scale_factor=2), dict(size=3), dict(scale_factor=0.5),
+                                                            dict(size=2, mode="bilinear"),
+                                                            dict(scale_factor=1.5, mode="linear")]))),
+                           d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=3))),
     "PReLU": lambda d: (nn.PReLU(d(st.sampled_from([1, 2]))),
                         d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
 }
@@ -647,6 +651,7 @@ def _torch_twin(name, layer):
         "AdaptiveAvgPool1d": lambda: tnn.AdaptiveAvgPool1d(layer.output_size),
         "AdaptiveMaxPool1d": lambda: tnn.AdaptiveMaxPool1d(layer.output_size),
         "AdaptiveMaxPool2d": lambda: tnn.AdaptiveMaxPool2d(layer.output_size),
+        "Upsample": lambda: tnn.Upsample(layer.size, layer.scale_factor, layer.mode),
         "Dropout1d": lambda: tnn.Dropout1d(0.5), "Dropout2d": lambda: tnn.Dropout2d(0.5),
     }
     return twins[name]() if name in twins else None

@@ -6,7 +6,7 @@ Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
   softmax, log_softmax
 * layers: linear, conv1d, conv2d, max_pool1d/2d, avg_pool1d/2d, adaptive_avg/max_pool1d/2d, dropout,
   dropout1d/2d, batch_norm, layer_norm, group_norm, embedding
-* utilities: one_hot, pad, flatten, normalize, cosine_similarity
+* utilities: one_hot, pad, flatten, normalize, cosine_similarity, interpolate
 * losses: mse_loss, l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
   binary_cross_entropy_with_logits, cross_entropy, nll_loss, kl_div
 """
@@ -52,6 +52,7 @@ from .loss import (
     smooth_l1_loss,
 )
 from .normalization import batch_norm, cosine_similarity, group_norm, layer_norm, normalize
+from .upsampling import interpolate
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "elu", "softplus", "tanh", "sigmoid", "softmax", "log_softmax",
@@ -62,7 +63,7 @@ __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "layer_norm", "silu", "mish", "hardtanh", "relu6", "kl_div", "cosine_similarity",
     "group_norm", "prelu", "dropout1d", "dropout2d",
-    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "interpolate",
 ]
 
 
