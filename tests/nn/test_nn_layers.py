@@ -191,6 +191,16 @@ def test_upsample_matches_torch(shape, kwargs):
     compare_with_torch(ours, theirs, randn(*shape).astype(np.float64))
 
 
+@pytest.mark.parametrize("name,kwargs", [("UpsamplingNearest2d", dict(scale_factor=2)),
+                                         ("UpsamplingNearest2d", dict(size=(5, 3))),
+                                         ("UpsamplingBilinear2d", dict(scale_factor=1.5)),
+                                         ("UpsamplingBilinear2d", dict(size=7))])
+def test_fixed_mode_upsampling_layers_match_torch(name, kwargs):
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    assert repr(ours) == repr(theirs) and isinstance(ours, nn.Upsample)
+    compare_with_torch(ours, theirs, randn(2, 3, 4, 5), rtol=1e-5, atol=1e-5)
+
+
 def test_interpolate_errors():
     x = tg.ones(1, 2, 3, 4)
     bad = [(dict(), ValueError, "either size or scale_factor"),

@@ -45,7 +45,7 @@ from .pooling import (
     MaxPool2d,
 )
 from .sparse import Embedding
-from .upsampling import Upsample
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "GELU", "ELU", "Softplus",
            "Sequential", "ModuleList", "ModuleDict", "Conv1d", "Conv2d", "Dropout", "Flatten", "Unflatten",
@@ -54,4 +54,5 @@ __all__ = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "GEL
            "AvgPool2d", "AdaptiveAvgPool2d", "Embedding",
            "LayerNorm", "SiLU", "Mish", "Hardtanh", "ReLU6", "KLDivLoss", "CosineSimilarity",
            "GroupNorm", "PReLU", "Dropout1d", "Dropout2d",
-           "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample"]
+           "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample",
+           "UpsamplingNearest2d", "UpsamplingBilinear2d"]
