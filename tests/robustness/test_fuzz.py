@@ -667,6 +667,7 @@ def _torch_shape(twin, x):
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.filterwarnings("ignore:dropout2d:UserWarning")  # (PyTorch's warning for ranks other than 4, also ours)
 @FUZZ
 @given(data=st.data())
 def test_layers_give_a_result_or_a_documented_error(name, data):
