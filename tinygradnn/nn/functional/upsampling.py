@@ -23,11 +23,12 @@ def _scale(n: int, out: int, scale_factor) -> np.float32 | float:
     return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else n / out
 
 
-def _nearest(n: int, out: int, scale_factor, exact: bool) -> np.ndarray:
-    """The source index of each output index, PyTorch's float32 ``floor((i [+ 0.5]) * scale)``."""
-    if not exact and out == n:
+def _nearest(n: int, out: int, scale_factor, exact: bool, shortcuts: bool) -> np.ndarray:
+    """The source index of each output index, PyTorch's float32 ``floor((i [+ 0.5]) * scale)``; with
+    ``shortcuts`` (PyTorch's 2-D 'nearest' kernel) an output of n or 2n copies or doubles whatever the scale."""
+    if shortcuts and out == n:
         return np.arange(n)
-    if not exact and out == 2 * n:
+    if shortcuts and out == 2 * n:
         return np.arange(out) >> 1
     scale = np.float32(_scale(n, out, scale_factor))
     i = np.arange(out, dtype=np.float32) + (np.float32(0.5) if exact else np.float32(0))
@@ -100,11 +101,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f" inputs (dtype {x.dtype}); convert with .float()")
     for axis, (n, out, s) in enumerate(zip(x.shape[2:], sizes, scales), start=2):
         if mode in _LINEAR:
+            if out == n:  # (PyTorch copies a dim whose size is kept, whatever the scale)
+                continue
             lo, hi, lam = _linear(n, out, s, align_corners, x.dtype)
             lam = Tensor._wrap(lam.reshape((-1,) + (1,) * (x.ndim - 1 - axis)))
             x = ops.index_select(x, axis, lo) * (1 - lam) + ops.index_select(x, axis, hi) * lam
         else:
-            idx = _nearest(n, out, s, mode == "nearest-exact")
+            idx = _nearest(n, out, s, mode == "nearest-exact", shortcuts=mode == "nearest" and x.ndim == 4)
             if out != n or (idx != np.arange(n)).any():
                 x = ops.index_select(x, axis, idx)
     return x
