@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from itertools import islice, repeat
 from operator import getitem, is_
+from typing import NamedTuple
 
 import numpy as np
 
@@ -39,6 +40,19 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # what a segment of a plan does (see _run_plan): call a plain built-in layer, call any other module (which may
 # change modules: the plan is checked again after it), run a chain, run a ReLU and a max pooling as one node
 _CALL, _ANY, _CHAIN, _RELU_POOL = "call", "any", "chain", "relu_pool"
+
+
+class _ChainSegment(NamedTuple):
+    """A plan's chain: ``nnops.chain(steps, x, *params)`` if ``x`` has ``features`` and ``dtype``, else ``modules``
+    one by one; ``arrays``: the parameters' arrays when the chain was planned."""
+
+    op: str  # (_CHAIN)
+    steps: tuple
+    params: tuple
+    features: int
+    dtype: np.dtype
+    modules: tuple
+    arrays: list
 _data_of = operator.attrgetter("_data")
 
 
@@ -129,8 +143,8 @@ def _run_pending(pending: list, steps: list, params: list, x, features: int, dty
         segments.append((_CALL, pending[0]))
         return pending[0](x)
     # (with the arrays the layers were checked with: a later hook may change them before the plan is kept)
-    segments.append((_CHAIN, tuple(steps), tuple(params), features, dtype, tuple(pending),
-                     [p._data for p in params if p is not None]))
+    segments.append(_ChainSegment(_CHAIN, tuple(steps), tuple(params), features, dtype, tuple(pending),
+                                  [p._data for p in params if p is not None]))
     return nnops.chain(tuple(steps), x, *params)
 
 
@@ -179,12 +193,12 @@ class _Plan:
     def __init__(self, version: int, modules: list, segments: list):
         self.version, self.modules, self.segments = version, modules, segments
         chains = [seg for seg in segments if seg[0] is _CHAIN]
-        chained = [(m, name) for seg in chains for m in seg[5] if type(m) is Linear for name in ("weight", "bias")]
+        chained = [(m, name) for seg in chains for m in seg.modules if type(m) is Linear for name in ("weight", "bias")]
         self.registries = [m._parameters for m, _ in chained]
         self.names = [name for _, name in chained]
-        self.params = [p for seg in chains for p in seg[2]]  # (in the order of ``chained``)
+        self.params = [p for seg in chains for p in seg.params]  # (in the order of ``chained``)
         self.tensors = [p for p in self.params if p is not None]
-        self.arrays = [a for seg in chains for a in seg[6]]
+        self.arrays = [a for seg in chains for a in seg.arrays]
 
     def fits(self, modules: list) -> bool:
         return (self.version == _module.structure_version and self.modules == modules
