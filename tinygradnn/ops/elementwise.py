@@ -812,14 +812,73 @@ class Softplus(Function):
         return F.where(bx > ctx.threshold, g, g * F.sigmoid(bx))
 
 
+# float16: PyTorch computes these in float32 and rounds once; in float16 steps sigmoid(-11.1) is 0 (exp(11.1)
+# overflows) and elu's gradient y + alpha at -8.4 is 0. The wrappers pick these for float16 inputs (the float32
+# rules, which also run in nn.Sequential's chains, stay as they are); each saves only its float16 input or output.
+_F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
+
+
+class _Tanh16(Tanh):
+    _label = "Tanh"
+
+    def backward(ctx, g, F):
+        y = F.cast(ctx.saved[0], _F32)
+        return F.cast(F.cast(g, _F32) * (1 - y * y), _F16)
+
+
+class _Sigmoid16(Sigmoid):
+    _label = "Sigmoid"
+
+    def forward(ctx, x):
+        y = sigmoid_array(x.astype(_F32)).astype(_F16)
+        ctx.saved = (y,)
+        return y
+
+    def backward(ctx, g, F):
+        y = F.cast(ctx.saved[0], _F32)
+        return F.cast(F.cast(g, _F32) * (1 - y) * y, _F16)
+
+
+class _ELU16(ELU):
+    """With PyTorch's gradient from ``x``: ``alpha exp(x)``, not ``y + alpha`` (which rounds to 0 in float16)."""
+
+    _label = "ELU"
+
+    def forward(ctx, x, alpha):
+        ctx.saved, ctx.alpha = (x,), alpha
+        x = x.astype(_F32)
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(_F16)
+
+    def backward(ctx, g, F):
+        (x,) = ctx.saved
+        neg = F.cast(F.where(x > 0, 0, x), _F32)  # (exp of the positive side may overflow)
+        return F.where(x > 0, g, F.cast(F.cast(g, _F32) * (ctx.alpha * F.exp(neg)), _F16))
+
+
+class _Softplus16(Softplus):
+    _label = "Softplus"
+
+    def forward(ctx, x, beta, threshold):
+        y = Softplus.forward(ctx, x.astype(_F32), beta, threshold).astype(_F16)
+        ctx.saved = (x,)
+        return y
+
+    def backward(ctx, g, F):
+        (x,) = ctx.saved
+        bx = F.cast(x, _F32) * ctx.beta
+        return F.where(bx > ctx.threshold, g, F.cast(F.cast(g, _F32) * F.sigmoid(bx), _F16))
+
+
 def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    return Tanh.apply(_floating(x))
+    """Hyperbolic tangent (float16: its gradient in float32, rounded once, as PyTorch)."""
+    x = _floating(x)
+    return (_Tanh16 if x._data.dtype is _F16 else Tanh).apply(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    """Logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
-    return Sigmoid.apply(_floating(x))
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|`` (float16 in float32, rounded once)."""
+    x = _floating(x)
+    return (_Sigmoid16 if x._data.dtype is _F16 else Sigmoid).apply(x)
 
 
 def relu(x: Tensor) -> Tensor:
@@ -835,8 +894,9 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
-    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
-    return ELU.apply(_floating(x), alpha)
+    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise (float16 in float32, rounded once)."""
+    x = _floating(x)
+    return (_ELU16 if x._data.dtype is _F16 else ELU).apply(x, alpha)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -853,8 +913,9 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """Smooth ReLU ``log(1 + exp(beta x)) / beta``."""
-    return Softplus.apply(_floating(x), beta, threshold)
+    """Smooth ReLU ``log(1 + exp(beta x)) / beta`` (float16 in float32, rounded once)."""
+    x = _floating(x)
+    return (_Softplus16 if x._data.dtype is _F16 else Softplus).apply(x, beta, threshold)
 
 
 # ----------------------------------------------------------------------------- clamping and selection

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 from ... import ops
 from ...ops import nnops
 from ...tensor import Tensor, tensor_arg
+
+_F16 = np.dtype(np.float16)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -51,12 +55,16 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * sigmoid(x)``; ``(*) -> (*)``."""
+    """``x * sigmoid(x)``; ``(*) -> (*)``. float16 in float32, rounded once (as PyTorch)."""
+    if input._data.dtype is _F16:
+        return ops.cast(silu(ops.cast(input, np.float32)), _F16)
     return input * ops.sigmoid(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * tanh(softplus(x))``; ``(*) -> (*)``."""
+    """``x * tanh(softplus(x))``; ``(*) -> (*)``. float16 in float32, rounded once (as PyTorch)."""
+    if input._data.dtype is _F16:
+        return ops.cast(mish(ops.cast(input, np.float32)), _F16)
     return input * ops.tanh(ops.softplus(input))
 
 
