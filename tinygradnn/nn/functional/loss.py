@@ -322,11 +322,18 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
     if (type(input) is Tensor and type(target) is Tensor and weight is None and not label_smoothing
             and size_average is None and reduce is None and reduction in _REDUCTIONS):
         x, labels = input._data, target._data
-        if x.ndim == 2 and x.dtype.kind == "f" and labels.shape == x.shape[:1] and labels.dtype in _LABEL_DTYPES \
+        if x.ndim == 2 and x.dtype.char in "fd" and labels.shape == x.shape[:1] and labels.dtype in _LABEL_DTYPES \
                 and not 0 <= ignore_index < x.shape[1] and _valid_labels(labels, x.shape[1]):
             return nnops.cross_entropy_labels(input, labels, reduction)  # the common case, checked in full
     reduction = _reduction("cross_entropy", size_average, reduce, reduction)
     input = _input("cross_entropy", input)
+    if input.dtype == np.float16:  # in float32, rounded once (see _in_float32; float16 sums of -log p overflow)
+        target = _tensor(target)
+        if target.dtype == np.float16:
+            target = ops.cast(target, np.float32)
+        weight = weight.float() if isinstance(weight, Tensor) and weight.dtype == np.float16 else weight
+        return _rounded(cross_entropy(ops.cast(input, np.float32), target, weight, None, ignore_index, None,
+                                      reduction, label_smoothing), True)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     target = _tensor(target)
