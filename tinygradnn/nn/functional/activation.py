@@ -56,14 +56,14 @@ def sigmoid(input: Tensor) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``; ``(*) -> (*)``. float16 in float32, rounded once (as PyTorch)."""
-    if input._data.dtype is _F16:
+    if isinstance(input, Tensor) and input._data.dtype is _F16:
         return ops.cast(silu(ops.cast(input, np.float32)), _F16)
     return input * ops.sigmoid(input)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``; ``(*) -> (*)``. float16 in float32, rounded once (as PyTorch)."""
-    if input._data.dtype is _F16:
+    if isinstance(input, Tensor) and input._data.dtype is _F16:
         return ops.cast(mish(ops.cast(input, np.float32)), _F16)
     return input * ops.tanh(ops.softplus(input))
 
