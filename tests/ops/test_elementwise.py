@@ -301,6 +301,26 @@ def test_relu_gradient_at_nan_as_torch():
         np.testing.assert_array_equal(gx.detach().numpy(), tt.grad.numpy())
 
 
+@requires_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_elu_gradient_at_nan_as_torch(dtype):
+    """PyTorch's elu_backward: the negative branch only where x <= 0, so a NaN x passes the gradient."""
+    import torch
+
+    x, g = np.array([np.nan, -1.0, 0.0, 2.0], dtype), np.array([5.0, 4.0, 3.0, -2.0], dtype)
+    for double in (False, True):
+        t = tg.tensor(x, requires_grad=True)
+        y = tg.elu(t, 1.5)
+        if double:  # the backward recorded as ops
+            (gx,) = tg.autograd.grad(y, t, tg.tensor(g), create_graph=True)
+        else:
+            y.backward(tg.tensor(g))
+            gx = t.grad
+        tt = torch.tensor(x, requires_grad=True)
+        torch.nn.functional.elu(tt, 1.5).backward(torch.tensor(g))
+        np.testing.assert_array_equal(gx.detach().numpy(), tt.grad.numpy())
+
+
 # ----------------------------------------------------------------------------- rounding
 @requires_torch
 @pytest.mark.torch

@@ -780,7 +780,7 @@ class ELU(Function):
 
     def backward(ctx, g, F):
         x, y = ctx.saved
-        return F.where(x > 0, g, g * (y + ctx.alpha))
+        return F.where(x <= 0, g * (y + ctx.alpha), g)  # (a NaN x passes g, as PyTorch)
 
 
 class GELU(Function):
@@ -851,8 +851,8 @@ class _ELU16(ELU):
 
     def backward(ctx, g, F):
         (x,) = ctx.saved
-        neg = F.cast(F.where(x > 0, 0, x), _F32)  # (exp of the positive side may overflow)
-        return F.where(x > 0, g, F.cast(F.cast(g, _F32) * (ctx.alpha * F.exp(neg)), _F16))
+        neg = F.cast(F.where(x <= 0, x, 0), _F32)  # (exp of the positive side may overflow)
+        return F.where(x <= 0, F.cast(F.cast(g, _F32) * (ctx.alpha * F.exp(neg)), _F16), g)
 
 
 class _Softplus16(Softplus):
