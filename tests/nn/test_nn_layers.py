@@ -170,6 +170,24 @@ def test_adaptive_max_pool_nan_and_errors():
             fn(x, size)
 
 
+@pytest.mark.parametrize("name,size,shape", [("adaptive_avg_pool1d", 3, (2, 3, 7)), ("adaptive_avg_pool1d", 4, (3, 4)),
+                                               ("adaptive_avg_pool2d", (2, 3), (2, 2, 5, 4)),
+                                               ("adaptive_avg_pool2d", (1, 2), (1, 4, 4)),
+                                               ("adaptive_avg_pool2d", (5, 7), (1, 2, 3, 4))])
+def test_adaptive_avg_pool_keeps_inf_and_nan_in_their_bins(name, size, shape):
+    """A bin's mean reads only its own cells: an inf or NaN elsewhere leaves it finite, as in PyTorch."""
+    x = randn(*shape).astype(np.float64)
+    x.flat[1], x.flat[-2], x.flat[len(x.flat) // 2] = np.inf, -np.inf, np.nan
+    for dtype in (np.float32, np.float64, np.float16):
+        ours, theirs = tg.tensor(x.astype(dtype), requires_grad=True), torch.tensor(x.astype(dtype), requires_grad=True)
+        y, ty = getattr(F, name)(ours, size), getattr(torch.nn.functional, name)(theirs, size)
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-3)  # (equal NaN and inf)
+        v = randn(*ty.shape).astype(dtype)
+        y.backward(tg.tensor(v))
+        ty.backward(torch.tensor(v))
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-3, atol=1e-3)
+
+
 # ----------------------------------------------------------------------------- upsampling
 @pytest.mark.parametrize("shape,kwargs", [
     ((2, 3, 4, 5), dict(scale_factor=2)), ((2, 3, 4, 5), dict(size=(7, 3))), ((2, 3, 5), dict(size=12)),

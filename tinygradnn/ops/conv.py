@@ -917,12 +917,26 @@ def _adaptive_avg_pool(op, nd, input, output_size) -> Tensor:
     work = x.float() if half else x
     if size == (1, 1):
         out = work.mean(dim=(2, 3), keepdim=True)
+    elif not np.isfinite(work._data).all():  # (a zero weight times inf is NaN: sum each bin's own cells)
+        out = _bin_means(_bin_means(work, 2, size[0]), 3, size[1])
     else:
         dtype = work.dtype
         rows, cols = _adaptive_bins(x.shape[2], size[0], dtype), _adaptive_bins(x.shape[3], size[1], dtype).T
         out = (Tensor(rows) @ work) @ Tensor(np.ascontiguousarray(cols))
     out = out.half() if half else out
     return _unbatch(out, nd, unbatched)
+
+
+def _bin_means(x: Tensor, axis: int, out: int) -> Tensor:
+    """The mean of each adaptive bin along ``axis``, summing only the bin's own cells (the padding masked out)."""
+    n, tail = x.shape[axis], (1,) * (x.ndim - 1 - axis)
+    cells = _bin_cells(n, out)
+    count = -(-(np.arange(out) + 1) * n // out) - np.arange(out) * n // out
+    valid = np.arange(cells.shape[1]) < count[:, None]
+    picked = x.index_select(axis, Tensor._wrap(cells.ravel()))
+    picked = picked.reshape(x.shape[:axis] + cells.shape + x.shape[axis + 1:])
+    total = picked.where(Tensor._wrap(valid.reshape(cells.shape + tail)), 0.0).sum(axis + 1)
+    return total / Tensor._wrap(count.astype(x.dtype).reshape((out,) + tail))
 
 
 def _bin_cells(size: int, out: int) -> np.ndarray:
