@@ -336,6 +336,26 @@ def test_channel_dropout_inplace_and_errors():
         F.dropout2d(tg.ones(2, 3, 4, 4).long())
 
 
+@pytest.mark.filterwarnings("ignore:dropout2d:UserWarning")
+@pytest.mark.parametrize("shape", [(5,), (), (0, 3, 4), (2, 0, 3, 3)])
+def test_channel_dropout_checks_the_rank_only_when_it_draws(shape):
+    """As PyTorch: no draw (eval mode, p = 0, an empty input) returns the input and p = 1 zeroes it, at any rank,
+    also in place on a leaf that requires grad; only a real draw needs the (N, C) dims."""
+    for fn, tfn in ((F.dropout2d, torch.nn.functional.dropout2d), (F.dropout1d, torch.nn.functional.dropout1d)):
+        for p, training, inplace in [(0.5, False, False), (0.0, True, False), (1.0, True, False), (0.5, False, True),
+                                     (0.5, True, True), (0.5, True, False), (1.0, False, True)]:
+            x, tx = tg.ones(*shape, requires_grad=True), torch.ones(shape, requires_grad=True)
+            try:
+                expected = tfn(tx, p, training, inplace)
+            except RuntimeError:
+                with pytest.raises(RuntimeError):
+                    fn(x, p, training, inplace)
+                continue
+            y = fn(x, p, training, inplace)
+            assert y.shape == tuple(expected.shape) and (y is x) == (expected is tx)
+            np.testing.assert_array_equal(y.detach().numpy(), expected.detach().numpy())
+
+
 def test_dropout_is_seeded_by_the_global_generator():
     tg.manual_seed(3)
     a = nn.Dropout()(tg.ones(100)).numpy().copy()

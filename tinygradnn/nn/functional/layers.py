@@ -65,15 +65,16 @@ def _apply(input: Tensor, fn, inplace: bool, name: str) -> Tensor:
 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, name: str, batched: bool) -> Tensor:
-    """Zero whole channels: one keep/drop draw per ``(N, C)`` entry (per ``C`` when not ``batched``)."""
+    """Zero whole channels: one keep/drop draw per ``(N, C)`` entry (per ``C`` when not ``batched``). As PyTorch,
+    the rank is checked only for a draw: no draw returns the input and ``p = 1`` zeroes it."""
     lead = 2 if batched else 1
-    if input.ndim < lead:
-        raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input, got shape "
-                           f"{input.shape}")
     if input.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating point input, got dtype {input.dtype}; convert with .float()")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
+    if input.ndim < lead and p != 1.0:
+        raise RuntimeError(f"{name}: Feature dropout requires at least 2 dimensions in the input, got shape "
+                           f"{input.shape}")
 
     def drop(x):
         if p == 1.0:
