@@ -261,6 +261,32 @@ def test_interpolate_errors():
     assert F.interpolate(tg.ones(0, 2, 3, 4), size=5).shape == (0, 2, 5, 5)
 
 
+@pytest.mark.parametrize("shape,kwargs", [
+    ((1, 2, 3), dict(scale_factor=float("nan"))), ((1, 2, 3, 3), dict(scale_factor=(2.0, float("inf")))),
+    ((1, 2, 3, 3), dict(scale_factor=float("inf"), recompute_scale_factor=True)),  # (Python's error, in both)
+    ((1, 2, 3, 3), dict(size=4, antialias=True)), ((1, 2, 3), dict(size=4, mode="linear", antialias=True)),
+    ((2, 3), dict(size=4, antialias=True)),
+    ((1, 0, 3, 3), dict(size=4)), ((0, 0, 3), dict(size=4, mode="linear")), ((2, 0, 2, 2, 2), dict(scale_factor=2)),
+])
+def test_interpolate_argument_errors_match_torch(shape, kwargs):
+    with pytest.raises(Exception) as theirs:
+        torch.nn.functional.interpolate(torch.ones(shape), **kwargs)
+    with pytest.raises(theirs.type):
+        F.interpolate(tg.ones(*shape), **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("shape,kwargs", [((1, 2, 5), dict(size=7)), ((2, 1, 3, 4), dict(scale_factor=1.7)),
+                                          ((1, 2, 2, 3, 2), dict(size=(3, 1, 4)))])
+def test_interpolate_nearest_takes_uint8(mode, shape, kwargs):
+    """As PyTorch, the nearest modes pick uint8 values (the linear ones refuse them, as integer inputs)."""
+    x = np.random.default_rng(0).integers(0, 256, shape).astype(np.uint8)
+    y = F.interpolate(tg.tensor(x), mode=mode, **kwargs)
+    expected = torch.nn.functional.interpolate(torch.tensor(x), mode=mode, **kwargs)
+    assert y.dtype == np.uint8
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+
+
 # ----------------------------------------------------------------------------- dropout
 def test_dropout_train_and_eval():
     drop = nn.Dropout(0.3)

@@ -68,6 +68,9 @@ def _sizes(x: Tensor, size, scale_factor, recompute_scale_factor):
     if len(scales) != dims:
         raise ValueError(f"interpolate: Input and scale_factor must have the same number of spatial dimensions, but "
                          f"got input with spatial dimensions of {spatial} and scale_factor of shape {scale_factor}.")
+    if not recompute_scale_factor and not all(math.isfinite(float(s)) for s in scales):
+        raise RuntimeError(f"interpolate: the output size for scale_factor {scale_factor} cannot be converted to "
+                           "type int64_t without overflow")
     sizes = [math.floor(n * float(s)) for n, s in zip(spatial, scales)]
     return sizes, [None] * dims if recompute_scale_factor else [float(s) for s in scales]
 
@@ -84,6 +87,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
+    if antialias and not (mode in ("bilinear", "bicubic") and x.ndim == 4):
+        raise ValueError("interpolate: Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+                         f"requires a 4-D tensor as input (got mode {mode!r} and a {x.ndim}-D input)")
     if x.ndim not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", *_LINEAR, "bicubic", "area"):
         raise NotImplementedError(f"interpolate: Input Error: Only 3D, 4D and 5D input Tensors supported (got "
                                   f"{x.ndim}D) for the modes: {_MODES} (got {mode})")
@@ -96,7 +102,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if min(sizes) <= 0 or 0 in x.shape[2:]:
         raise RuntimeError(f"interpolate: Input and output sizes should be greater than 0, but got input "
                            f"{tuple(x.shape[2:])} output {tuple(sizes)}")
-    if x.dtype.kind != "f":
+    if x.shape[1] == 0:
+        raise RuntimeError(f"interpolate: Non-empty {x.ndim}D data tensor expected but got a tensor with sizes "
+                           f"{list(x.shape)}")
+    if x.dtype.kind != "f" and not (x.dtype == np.uint8 and mode in ("nearest", "nearest-exact")):
         raise NotImplementedError(f"interpolate: not implemented for '{'Long' if x.dtype == np.int64 else x.dtype}'"
                                   f" inputs (dtype {x.dtype}); convert with .float()")
     for axis, (n, out, s) in enumerate(zip(x.shape[2:], sizes, scales), start=2):
