@@ -166,10 +166,18 @@ def test_adaptive_max_pool_nan_and_errors():
            (F.adaptive_max_pool1d, tg.ones(2, 3, 4), (2, 2), TypeError, "one int"),
            (F.adaptive_avg_pool1d, tg.ones(2, 3, 4), None, TypeError, "one int"),
            (F.adaptive_max_pool2d, tg.ones(2, 3, 4, 4), (2, 2, 2), TypeError, "2 ints"),
-           (F.adaptive_max_pool1d, tg.ones(2, 3, 4), -1, ValueError, "non-negative")]
+           (F.adaptive_max_pool1d, tg.ones(2, 3, 4), -1, RuntimeError, "non-negative"),  # (PyTorch's types)
+           (F.adaptive_avg_pool1d, tg.ones(2, 3, 4), -1, RuntimeError, "non-negative"),
+           (F.adaptive_max_pool2d, tg.ones(2, 3, 4, 4), (None, -1), RuntimeError, "non-negative"),
+           (F.adaptive_avg_pool2d, tg.ones(2, 3, 4, 4), (2, -1), RuntimeError, "non-negative"),
+           (F.adaptive_max_pool2d, tg.ones(2, 3, 4, 4), None, TypeError, "2 ints"),
+           (F.adaptive_avg_pool2d, tg.ones(2, 3, 4, 4), None, TypeError, "2 ints")]
     for fn, x, size, error, message in bad:
         with pytest.raises(error, match=message):
             fn(x, size)
+        if message == "non-negative" or size is None:
+            with pytest.raises(error):
+                getattr(torch.nn.functional, fn.__name__)(torch.tensor(x.numpy()), size)
 
 
 @pytest.mark.parametrize("name,size,shape", [("adaptive_avg_pool1d", 3, (2, 3, 7)), ("adaptive_avg_pool1d", 4, (3, 4)),

@@ -892,12 +892,12 @@ def _adaptive_input(op, nd, input, output_size):
         x, size = x.unsqueeze(2), (1, int(size[0]))
     else:
         size = output_size if isinstance(output_size, tuple | list) else (output_size, output_size)
-        if len(size) != 2 or not all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool))
-                                     for s in size):
+        ok = all(s is None or (isinstance(s, int | np.integer) and not isinstance(s, bool)) for s in size)
+        if output_size is None or len(size) != 2 or not ok:
             raise TypeError(f"{op}: output_size must be an int or a tuple of 2 ints (or None), got {output_size!r}")
         size = tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(size))
     if min(size) < 0:
-        raise ValueError(f"{op}: output_size must be non-negative, got {size if nd == 2 else size[1]}")
+        raise RuntimeError(f"{op}: output_size must be non-negative, got {size if nd == 2 else size[1]}")
     return x, size, unbatched
 
 
