@@ -373,6 +373,24 @@ def test_interpolate_argument_errors_match_torch(shape, kwargs):
         F.interpolate(tg.ones(*shape), **kwargs)
 
 
+@pytest.mark.parametrize("shape,kwargs", [((1, 2, 300), dict(size=701, mode="linear")),
+                                          ((1, 2, 397), dict(size=879, mode="linear", align_corners=True)),
+                                          ((1, 1, 90, 300), dict(scale_factor=(1.3, 0.7), mode="bilinear")),
+                                          ((1, 1, 4, 5, 260), dict(size=(3, 7, 333), mode="trilinear"))])
+def test_interpolate_linear_float16_computes_in_float32(shape, kwargs):
+    """As PyTorch, float16 source positions and blends are computed in float32 and rounded once (float16 positions
+    beyond 256 are 0.25 apart or more)."""
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float16)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = F.interpolate(ours, **kwargs), torch.nn.functional.interpolate(theirs, **kwargs)
+    assert y.dtype == np.float16
+    np.testing.assert_allclose(y.detach().numpy().astype(np.float64), ty.detach().numpy(), rtol=2e-3, atol=2e-3)
+    v = np.random.default_rng(1).standard_normal(y.shape).astype(np.float16)
+    y.backward(tg.tensor(v))
+    ty.backward(torch.tensor(v))
+    np.testing.assert_allclose(ours.grad.numpy().astype(np.float64), theirs.grad.numpy(), rtol=1e-2, atol=1e-2)
+
+
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
 @pytest.mark.parametrize("shape,kwargs", [((1, 2, 5), dict(size=7)), ((2, 1, 3, 4), dict(scale_factor=1.7)),
                                           ((1, 2, 2, 3, 2), dict(size=(3, 1, 4)))])

@@ -108,6 +108,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if x.dtype.kind != "f" and not (x.dtype == np.uint8 and mode in ("nearest", "nearest-exact")):
         raise NotImplementedError(f"interpolate: not implemented for '{'Long' if x.dtype == np.int64 else x.dtype}'"
                                   f" inputs (dtype {x.dtype}); convert with .float()")
+    half = mode in _LINEAR and x.dtype == np.float16  # (as PyTorch: positions and blends in float32, rounded once)
+    x = x.float() if half else x
     for axis, (n, out, s) in enumerate(zip(x.shape[2:], sizes, scales), start=2):
         if mode in _LINEAR:
             if out == n:  # (PyTorch copies a dim whose size is kept, whatever the scale)
@@ -119,4 +121,4 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
             idx = _nearest(n, out, s, mode == "nearest-exact", shortcuts=mode == "nearest" and x.ndim == 4)
             if out != n or (idx != np.arange(n)).any():
                 x = ops.index_select(x, axis, idx)
-    return x
+    return x.half() if half else x
