@@ -145,6 +145,19 @@ def test_unknown_names_say_so_too(module):
         importlib.import_module(module).frobnicate  # noqa: B018
 
 
+@pytest.mark.parametrize("module, typo, meant", [
+    ("tinygradnn.nn", "Lineaar", "Linear"), ("tinygradnn.nn", "CrossEntropyloss", "CrossEntropyLoss"),
+    ("tinygradnn", "tensr", "tensor"), ("tinygradnn.optim", "Adamw", "AdamW"),
+    ("tinygradnn.nn.functional", "cross_entopy", "cross_entropy"),
+])
+def test_a_misspelt_name_gets_the_closest_real_one(module, typo, meant):
+    with pytest.raises(AttributeError) as info:
+        getattr(importlib.import_module(module), typo)
+    message = str(info.value)
+    assert f"has no attribute '{typo}'. Did you mean: '{meant}'?" in message and "not supported yet" not in message
+    assert "docs/pytorch.md" in message and ".." not in message
+
+
 def test_private_names_get_the_plain_error():
     with pytest.raises(AttributeError, match="has no attribute '__wrapped__'"):
         tinygradnn.nn.__wrapped__  # noqa: B018  (tools such as inspect probe dunder names)

@@ -11,6 +11,9 @@ for common names, what to write instead. ``docs/pytorch.md`` lists the supported
 
 from __future__ import annotations
 
+import difflib
+import sys
+
 _NO_GPU = "run on the CPU in float32 or float64 (tinygradnn has no GPU, compiler or mixed precision)"
 _RNN = "the recurrence written out with nn.Linear and torch.tanh/torch.sigmoid in a Python loop"
 
@@ -59,11 +62,19 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
 
 
 def unsupported(module: str, name: str) -> AttributeError:
-    """The ``AttributeError`` for ``module.name``, saying what to use instead when we know."""
+    """The ``AttributeError`` for ``module.name``, saying what to use instead when we know, and which name of
+    ``module`` was probably meant when it looks like a misspelling of one."""
     if name.startswith("_"):  # dunder and private lookups by tools (pickle, inspect, doctest) get the usual error
         return AttributeError(f"module {module!r} has no attribute {name!r}")
     torch_name = "torch" + module[len("tinygradnn"):] + "." + name
     hint = ALTERNATIVES.get(module, {}).get(name)
+    if hint is None:
+        ours = [n for n in dir(sys.modules.get(module)) if not n.startswith("_")]
+        close = [n for n in ours if n.lower() == name.lower()] or difflib.get_close_matches(name, ours, n=1, cutoff=0.8)
+        if close:
+            return AttributeError(f"module {module!r} has no attribute {name!r}. Did you mean: {close[0]!r}? (If you "
+                                  f"meant PyTorch's {torch_name}, it has no counterpart here yet; docs/pytorch.md "
+                                  "lists the supported PyTorch surface.)")
     advice = f"Instead use: {hint}." if hint else "There is no equivalent yet."
     return AttributeError(f"{module}.{name} is not supported yet (PyTorch's {torch_name} has no counterpart here). "
                           f"{advice} docs/pytorch.md lists the supported PyTorch surface.")
