@@ -432,3 +432,64 @@ def test_adagrad_state_is_created_up_front_from_the_constructors_accumulator_val
             np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-12)
             np.testing.assert_allclose(opt.state[p]["sum"].numpy(), topt.state[tp]["sum"].numpy(), rtol=1e-12)
             assert opt.state[p]["step"] == int(topt.state[tp]["step"])
+
+
+# options for a second group and for a group added mid-training, per optimizer (each differs from CASES' options)
+_GROUP2 = {"SGD": dict(lr=0.03, momentum=0.5), "Adam": dict(lr=0.003, betas=(0.5, 0.6)),
+           "AdamW": dict(weight_decay=0.0), "RMSprop": dict(alpha=0.5, momentum=0.3),
+           "Adagrad": dict(lr_decay=0.5), "Adadelta": dict(rho=0.5)}
+_ADDED = {"SGD": dict(lr=0.2, momentum=0.0), "Adam": dict(amsgrad=False), "AdamW": dict(lr=0.02),
+          "RMSprop": dict(centered=False), "Adagrad": dict(eps=1e-3), "Adadelta": dict(lr=0.1)}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cls,torch_name,kw", CASES, ids=IDS)
+def test_random_training_with_groups_frozen_and_missing_grads_and_a_mid_run_resume_matches_torch(
+        cls, torch_name, kw, dtype):
+    # Two groups with their own options, a frozen parameter, random gradients that skip some parameters on some
+    # steps, zero_grad in both styles (or not at all: gradients accumulate), a group added at step 4, and at step 6
+    # our optimizer is replaced by a fresh one loaded from its state dict. Torch trains uninterrupted.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2 * CASES.index((cls, torch_name, kw)) + (dtype == np.float32))
+    arrays = [rng.standard_normal(s).astype(dtype) for s in [(3, 4), (5,), (), (2, 1, 3), (4,)]]
+    ours = [tg.tensor(a, requires_grad=i != 1) for i, a in enumerate(arrays)]  # parameter 1 is frozen
+    theirs = [torch.tensor(a, requires_grad=i != 1) for i, a in enumerate(arrays)]
+
+    def build(lib, ps):
+        groups = [{"params": ps[:2]}, {"params": ps[2:4], **_GROUP2[torch_name]}]
+        return getattr(lib.optim, torch_name)(groups, **kw, **({} if lib is tg else {"foreach": False}))
+
+    opt, topt = build(tg, ours), build(torch, theirs)
+    tol = dict(rtol=1e-6, atol=1e-12) if dtype == np.float64 else dict(rtol=3e-5, atol=3e-6)
+    for step in range(12):
+        if step == 4:
+            opt.add_param_group({"params": [ours[4]], **_ADDED[torch_name]})
+            topt.add_param_group({"params": [theirs[4]], **_ADDED[torch_name]})
+        if step == 6:
+            saved = opt.state_dict()
+            opt = build(tg, ours)
+            opt.add_param_group({"params": [ours[4]], **_ADDED[torch_name]})
+            opt.load_state_dict(saved)
+        live = len(ours) if step >= 4 else 4
+        if step % 3 == 0:
+            opt.zero_grad()
+            topt.zero_grad()
+        elif step % 3 == 1:
+            opt.zero_grad(set_to_none=False)  # a zero gradient still takes a step (and moves momentum)
+            topt.zero_grad(set_to_none=False)
+        for i, (p, tp) in enumerate(zip(ours[:live], theirs[:live])):
+            if i == 1 or rng.random() < 0.25:  # frozen, or no gradient this step
+                continue
+            g = (rng.standard_normal(tp.shape) + 0.5 * tp.detach().numpy()).astype(dtype)
+            if tp.grad is None:
+                p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
+            else:
+                p.grad, tp.grad = tg.tensor(p.grad.numpy() + g), tp.grad + torch.tensor(g)
+        opt.step()
+        topt.step()
+        for p, tp in zip(ours[:live], theirs[:live]):
+            assert p.dtype == dtype
+            np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), **tol, err_msg=f"step {step}")
+            assert set(opt.state.get(p, {})) == set(topt.state.get(tp, {}))
+    np.testing.assert_array_equal(ours[1].detach().numpy(), arrays[1])
