@@ -255,3 +255,45 @@ def test_step_with_epoch_gives_torchs_closed_form_to_the_last_bit(name, kw):
             opt.step(), topt.step()
             ours.step(epoch), theirs.step(epoch)
             assert ours.get_last_lr() == theirs.get_last_lr(), epoch
+
+
+CHAINS = [
+    (("ExponentialLR", dict(gamma=0.9)), ("StepLR", dict(step_size=4, gamma=0.5))),
+    (("LinearLR", dict(start_factor=0.2, total_iters=6)), ("CosineAnnealingLR", dict(T_max=8, eta_min=0.001))),
+    (("CosineAnnealingLR", dict(T_max=5)), ("MultiStepLR", dict(milestones=[3, 12, 12], gamma=0.3))),
+    (("MultiStepLR", dict(milestones=[0, 7], gamma=0.5)),
+     ("LinearLR", dict(start_factor=1.0, end_factor=0.1, total_iters=9))),
+    (("StepLR", dict(step_size=1, gamma=0.95)), ("LambdaLR", dict(lr_lambda=[lambda_a, lambda_b]))),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("chain", CHAINS, ids=[f"{a[0]}+{b[0]}" for a, b in CHAINS])
+def test_two_chained_schedulers_match_torch_and_resume_from_state_dicts(chain):
+    # Both schedulers change the same groups' lr each epoch (the recursive forms compose); halfway through, a
+    # fresh optimizer and schedulers are loaded from state dicts and continue. Torch runs uninterrupted.
+    torch = pytest.importorskip("torch")
+
+    def build(lib_optim, lib_sched, lib):
+        opt = lib_optim.SGD(groups([lib.zeros(2, requires_grad=True), lib.zeros(2, requires_grad=True)]), momentum=0.9)
+        return opt, [getattr(lib_sched, name)(opt, **kw) for name, kw in chain]
+
+    def run(opt, schedulers, epochs):
+        history = []
+        for _ in range(epochs):
+            opt.step()
+            for s in schedulers:
+                s.step()
+            history.append([s.get_last_lr() for s in schedulers] + [[g["lr"] for g in opt.param_groups]])
+        return history
+
+    theirs = run(*build(torch.optim, torch.optim.lr_scheduler, torch), STEPS)
+    opt, schedulers = build(optim, sched, tg)
+    first = run(opt, schedulers, 10)
+    ckpt = roundtrip({"optim": opt.state_dict(), "sched": [s.state_dict() for s in schedulers]})
+    opt, schedulers = build(optim, sched, tg)
+    opt.load_state_dict(ckpt["optim"])
+    for s, saved in zip(schedulers, ckpt["sched"]):
+        s.load_state_dict(saved)
+    ours = first + run(opt, schedulers, STEPS - 10)
+    np.testing.assert_allclose(np.array(ours), np.array(theirs), rtol=1e-12)
