@@ -10,6 +10,7 @@ from helpers import (
     Sample,
     check_against_torch,
     check_finite_differences,
+    outcomes,
     requires_torch,
     rngs,
     shapes,
@@ -441,6 +442,28 @@ def test_assignment_through_integers_and_index_arrays_uses_the_same_order(grad):
     if grad:
         (x * tg.tensor(np.arange(12.0).reshape(1, 3, 4))).sum().backward()
         np.testing.assert_array_equal(v.grad.numpy(), [[0, 2], [4, 6], [8, 10]])
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+@pytest.mark.parametrize("shape,index,vshape", [
+    ((3,), 1, (1,)),  # a single element takes a value of shape (1,) or (1, 1)
+    ((3, 4), (2, -1), (1, 1)),
+    ((1, 3), np.array([[False, False, True]]), (1, 1)),  # a 2-D mask: leading size-1 dims of the value dropped
+    ((2, 3), np.array([[True, False, True], [False, True, False]]), (1, 3)),
+])
+def test_setitem_drops_a_values_leading_size_1_dims_as_torch(dtype, shape, index, vshape):
+    """Outside the graph too, ``x[i] = v`` accepts a ``v`` with extra leading dims of size 1 (NumPy refused
+    it for one element and for a mask of 2 or more dims)."""
+    def run(m):
+        x = m.zeros(shape, dtype=getattr(m, dtype))
+        x[m.tensor(index) if isinstance(index, np.ndarray) else index] = m.ones(vshape, dtype=getattr(m, dtype))
+        return x.numpy()
+
+    ours, theirs = outcomes(run)
+    assert not isinstance(ours, type), f"raised {ours.__name__}"
+    np.testing.assert_array_equal(ours, theirs)
 
 
 def test_nested_list_index_is_one_index_array():

@@ -386,11 +386,17 @@ def setitem_(x: Tensor, index, value) -> None:
         return
     if x._data.dtype.kind in "iu" and (type(value) in (int, float) or isinstance(value, np.generic)):
         value = ew._fill_value(value, x._data.dtype, "setitem")  # as fill_: uint8 takes -1 as 255, or must fit
+    data = value._data if isinstance(value, Tensor) else value
     try:
-        _writable(x)[index] = value._data if isinstance(value, Tensor) else value
-    except (ValueError, IndexError) as e:
-        raise type(e)(f"setitem: cannot assign a value of shape {np.shape(value)} to index "
-                      f"{index!r} of a tensor of shape {x.shape}: {e}") from None
+        _writable(x)[index] = data
+    except (ValueError, IndexError, TypeError) as e:
+        shape = np.shape(data)  # PyTorch drops the value's leading size-1 dims, where NumPy may refuse them
+        extra = len(shape) - np.ndim(x._data[index]) if not isinstance(e, IndexError) else 0
+        if extra <= 0 or any(d != 1 for d in shape[:extra]):
+            raise (ValueError if isinstance(e, TypeError) and shape else type(e))(  # a shape, not a type
+                f"setitem: cannot assign a value of shape {shape} to index {index!r} of a tensor of shape "
+                f"{x.shape}: {e}") from None
+        _writable(x)[index] = np.reshape(data, shape[extra:])
     x._bump_version()
 
 
