@@ -401,6 +401,10 @@ _MIXED_INDEX = {
     "none_int_array": lambda m, x: x[None, 0, m.idx([1, 1, 3])],
     "array_int_slice_array": lambda m, x: x[m.idx([0, 2]), 1:3, 2] + x[m.idx([0, 2]), 1, 1:3],
     "ellipsis_for_no_dim": lambda m, x: x[:, m.idx([0, 2]), ..., m.idx([1, 4])],
+    # a 0-d bool tensor is an index array of a new dim of size 1 (NumPy: (1, 2, 1) and (1, 4, 5) here)
+    "int_slice_0d_mask_slice": lambda m, x: x[1, :-2, m.idx(np.array(True)), -1:],
+    "int_slice_0d_mask": lambda m, x: x[0, :, m.idx(np.array(True))],
+    "0d_mask_int_slice_array": lambda m, x: x[m.idx(np.array(True)), 0, :, m.idx([[0], [2]])],
 }
 
 
@@ -464,6 +468,25 @@ def test_setitem_drops_a_values_leading_size_1_dims_as_torch(dtype, shape, index
     ours, theirs = outcomes(run)
     assert not isinstance(ours, type), f"raised {ours.__name__}"
     np.testing.assert_array_equal(ours, theirs)
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("mask", [True, False])
+def test_a_0d_bool_tensor_among_integers_and_slices_places_its_dim_as_torch(mask):
+    """Read and write: ``x[0, :, tensor(mask)]`` is ``x[0][:, None][:, [0] or []]`` in PyTorch."""
+    def run(m):
+        x = m.tensor(np.arange(24.0).reshape(2, 4, 3))
+        index = (0, slice(None), m.tensor(mask))
+        got = x[index].numpy().copy()
+        x[index] = m.tensor(np.arange(got.size, dtype=np.float64).reshape(got.shape) + 100)
+        return got, x.numpy()
+
+    ours, theirs = outcomes(run)
+    assert not isinstance(ours, type), f"raised {ours.__name__}"
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
 
 
 def test_nested_list_index_is_one_index_array():

@@ -219,7 +219,8 @@ def _arrays(index):
     if isinstance(index, tuple):
         return tuple(_arrays(i) for i in index)
     if isinstance(index, Tensor):
-        return index._data.astype(bool) if index._data.dtype == np.uint8 else index._data
+        d = index._data
+        return d.astype(bool) if d.dtype == np.uint8 else np.asarray(d) if d.dtype == np.bool_ else d
     if isinstance(index, list):
         a = np.asarray(index)
         return a.astype(np.int64) if a.size == 0 and a.dtype.kind == "f" else a
@@ -262,9 +263,9 @@ def _index_kind(i) -> str | None:
         return "slice"
     if _is_int_index(i):
         return "int"
-    if isinstance(i, np.ndarray) and i.ndim:
-        return "array"
-    return None  # a bool scalar, or something NumPy will refuse
+    if isinstance(i, np.ndarray) and (i.ndim or i.dtype == np.bool_):
+        return "array"  # a 0-d bool tensor too: a new dim of size 1 or 0, an index array in PyTorch
+    return None  # a Python bool (NumPy's rules), or something NumPy will refuse
 
 
 def _torch_layout(index, shape: tuple):
@@ -285,7 +286,8 @@ def _torch_layout(index, shape: tuple):
     for j, i in enumerate(index):
         if isinstance(i, np.ndarray):
             adv.append(j)
-            arrays, ints = arrays or i.ndim > 0, ints or i.ndim == 0
+            mask0 = i.ndim == 0 and i.dtype == np.bool_
+            arrays, ints = arrays or i.ndim > 0 or mask0, ints or (i.ndim == 0 and not mask0)
         elif isinstance(i, int | np.integer):
             adv.append(j)
             ints = True
@@ -310,7 +312,7 @@ def _torch_layout(index, shape: tuple):
     numpy_at = first_dim(kinds, [size[k] for k in kinds])
     kept = []  # PyTorch's view, one kind per dim: the integers have selected already, masks are nonzero()
     for k, n in zip(kinds, dims):
-        kept += ["slice"] * rest if k == "ellipsis" else [k] * n if k == "array" else [] if k == "int" else [k]
+        kept += ["slice"] * rest if k == "ellipsis" else [k] * max(n, 1) if k == "array" else [] if k == "int" else [k]
     if "ellipsis" not in kinds:
         kept += ["slice"] * rest
     torch_at = first_dim(kept, [size[k] for k in kept])
@@ -325,8 +327,10 @@ def _mesh(index, shape, layout) -> tuple:
     for k, i in zip(kinds, index):
         if k == "ellipsis":
             entries += [("slice", slice(None))] * rest
+        elif k == "array" and i.ndim == 0:  # a 0-d mask: PyTorch's index [0] or [] of a new dim of size 1
+            entries.append(("new", np.zeros(int(i), np.intp)))
         elif k == "array" and i.dtype == np.bool_:
-            d = sum(kind != "none" for kind, _ in entries)
+            d = sum(kind not in ("none", "new") for kind, _ in entries)
             if i.shape != tuple(shape[d:d + i.ndim]):
                 raise IndexError(f"the boolean index of shape {i.shape} does not match the indexed tensor's "
                                  f"shape {shape} at dim {d}")
@@ -335,9 +339,9 @@ def _mesh(index, shape, layout) -> tuple:
             entries.append((k, i))
     if "ellipsis" not in kinds:
         entries += [("slice", slice(None))] * rest
-    block = np.broadcast_shapes(*(i.shape for k, i in entries if k == "array"))
+    block = np.broadcast_shapes(*(i.shape for k, i in entries if k in ("array", "new")))
     out_ndim = sum(k in ("none", "slice") for k, _ in entries) + len(block)
-    out, d, ax, placed = [], 0, 0, False
+    out, new, d, ax, placed = [], [], 0, 0, False
     for k, i in entries:
         if k == "none":
             ax += 1
@@ -351,9 +355,13 @@ def _mesh(index, shape, layout) -> tuple:
         else:
             if not placed:  # the first index array: the block of the arrays' dims starts here
                 ax, placed = ax + len(block), True
-            out.append(i.reshape((1,) * (at + len(block) - i.ndim) + i.shape + (1,) * (out_ndim - at - len(block))))
+            i = i.reshape((1,) * (at + len(block) - i.ndim) + i.shape + (1,) * (out_ndim - at - len(block)))
+            if k == "new":  # it indexes no dim of x: only its size joins the block
+                new.append(i)
+                continue
+            out.append(i)
         d += 1
-    return tuple(out)
+    return tuple(np.broadcast_arrays(*out, *new)[:len(out)]) if new else tuple(out)
 
 
 def getitem(x: Tensor, index) -> Tensor:
