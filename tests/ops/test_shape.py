@@ -489,6 +489,20 @@ def test_a_0d_bool_tensor_among_integers_and_slices_places_its_dim_as_torch(mask
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("shape,index", [
+    ((0,), lambda m: (0, None, m.tensor(False))),
+    ((0, 2), lambda m: (m.tensor(0), ..., m.tensor(False))),
+    ((3, 2, 0), lambda m: (5, slice(None), m.tensor(True))),
+])
+def test_an_out_of_range_integer_raises_even_where_the_result_is_empty(shape, index):
+    """PyTorch's integers select first, so are always checked (NumPy skips the check for an empty result)."""
+    with pytest.raises(IndexError, match="out of range"):
+        tg.zeros(shape)[index(tg)]
+    if torch is not None:
+        with pytest.raises(IndexError):
+            torch.zeros(shape)[index(torch)]
+
+
 def test_nested_list_index_is_one_index_array():
     """A list of lists is one index array (NumPy, and PyTorch's announced meaning; PyTorch 2.13 still reads
     it as a tuple, with a deprecation warning)."""

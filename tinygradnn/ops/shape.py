@@ -351,6 +351,9 @@ def _mesh(index, shape, layout) -> tuple:
             out.append(r.reshape((1,) * ax + (r.size,) + (1,) * (out_ndim - ax - 1)))
             ax += 1
         elif k == "int":
+            if not -shape[d] <= i < shape[d]:  # (NumPy checks none where the result is empty)
+                raise IndexError(f"index {int(i)} is out of range for dim {d} of size {shape[d]} of a tensor of "
+                                 f"shape {shape}")
             out.append(np.asarray(i))
         else:
             if not placed:  # the first index array: the block of the arrays' dims starts here
