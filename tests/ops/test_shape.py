@@ -503,6 +503,19 @@ def test_an_out_of_range_integer_raises_even_where_the_result_is_empty(shape, in
             torch.zeros(shape)[index(torch)]
 
 
+@pytest.mark.parametrize("value", [None, "1"])
+@pytest.mark.parametrize("graph", [False, True])
+def test_setitem_of_none_or_a_string_is_a_type_error_as_torch(value, graph):
+    """NumPy wrote None as nan into a float tensor."""
+    x = tg.zeros(3, requires_grad=graph) * 1 if graph else tg.zeros(3)
+    with pytest.raises(TypeError, match="can't assign"):
+        x[0:2] = value
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    if torch is not None:
+        with pytest.raises(TypeError):
+            torch.zeros(3)[0:2] = value
+
+
 def test_nested_list_index_is_one_index_array():
     """A list of lists is one index array (NumPy, and PyTorch's announced meaning; PyTorch 2.13 still reads
     it as a tuple, with a deprecation warning)."""

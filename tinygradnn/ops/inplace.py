@@ -370,6 +370,8 @@ def setitem_(x: Tensor, index, value) -> None:
     gradient, the overwritten ones included."""
     from .shape import _normalize_index
 
+    if value is None or isinstance(value, str):  # (NumPy would write None as nan)
+        raise TypeError(f"setitem: can't assign a {type(value).__name__} to a tensor; assign a number or a tensor")
     index = _normalize_index(index, x.shape)  # (in PyTorch's dim order)
     if _writes_in_graph(x, value):
         v = _as_value(x, value)
