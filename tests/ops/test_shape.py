@@ -516,6 +516,26 @@ def test_setitem_of_none_or_a_string_is_a_type_error_as_torch(value, graph):
             torch.zeros(3)[0:2] = value
 
 
+@pytest.mark.parametrize("shape,index", [
+    ((3, 3), (slice(None), np.zeros(0, bool))),
+    ((3, 3, 0), (slice(3, None), None, np.zeros(0, bool))),
+    ((2, 3), (np.zeros((2, 0), bool),)),
+    ((3, 2), (..., np.zeros(0, bool))),
+])
+def test_an_empty_mask_must_match_its_dims_too(shape, index):
+    """NumPy takes an empty bool array for any dim; PyTorch refuses it where the dim is not empty."""
+    def run(m):
+        return tuple(m.zeros(shape)[tuple(m.tensor(i) if isinstance(i, np.ndarray) else i for i in index)].shape)
+
+    with pytest.raises(IndexError, match="does not match"):
+        run(tg)
+    with pytest.raises(IndexError, match="does not match"):
+        tg.zeros(shape)[tuple(tg.tensor(i) if isinstance(i, np.ndarray) else i for i in index)] = 1.0
+    if torch is not None:
+        with pytest.raises(IndexError):
+            run(torch)
+
+
 def test_nested_list_index_is_one_index_array():
     """A list of lists is one index array (NumPy, and PyTorch's announced meaning; PyTorch 2.13 still reads
     it as a tuple, with a deprecation warning)."""

@@ -237,6 +237,8 @@ def _normalize_index(index, shape=None):
     for i in items:
         if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
             raise IndexError(f"tensors used as indices must be integer or bool, got dtype {i.dtype}")
+        if isinstance(i, np.ndarray) and i.size == 0 and i.dtype == np.bool_ and i.ndim and shape is not None:
+            _check_masks(items, shape)  # NumPy takes an empty mask for any dim
         if isinstance(i, slice) and i.step is not None and i.step <= 0:
             raise ValueError(f"index {_show(index)}: step must be greater than zero (got {i.step}), as in "
                              "PyTorch; use flip() to reverse a dim")
@@ -245,6 +247,21 @@ def _normalize_index(index, shape=None):
         if layout is not None:
             return _mesh(index, shape, layout)
     return index
+
+
+def _check_masks(items, shape) -> None:
+    """PyTorch's check that each bool mask has the shape of the dims it indexes."""
+    masks = [isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in items]
+    ndims = [i.ndim if m else 0 if i is None or i is Ellipsis or isinstance(i, bool) else 1
+             for i, m in zip(items, masks)]
+    d = 0
+    for i, m, n in zip(items, masks, ndims):
+        if i is Ellipsis:
+            d += max(len(shape) - sum(ndims), 0)
+        elif m and i.shape != tuple(shape[d:d + n]):
+            raise IndexError(f"the boolean index of shape {i.shape} does not match the indexed tensor's "
+                             f"shape {shape} at dim {d}")
+        d += n
 
 
 def _is_int_index(i) -> bool:
