@@ -516,6 +516,84 @@ def test_setitem_of_none_or_a_string_is_a_type_error_as_torch(value, graph):
             torch.zeros(3)[0:2] = value
 
 
+def _random_index(rng, shape):
+    """A random index of ``x`` of ``shape`` (as ``m -> index``, so that each library makes its own tensors):
+    ints (some out of range), slices, None, an Ellipsis, integer lists and tensors (broadcasting), bool masks
+    of 0 to 2 dims and 0-d integer tensors, in any order."""
+    items, d, ellipsis = [], 0, False
+    for _ in range(rng.integers(1, 5)):
+        n, r = (min(shape, default=3) if ellipsis else shape[d] if d < len(shape) else 3), rng.random()
+        if r < 0.1:
+            items.append(lambda m: None)
+            d -= 1  # (indexes no dim)
+        elif r < 0.2 and not ellipsis:
+            items.append(lambda m: ...)
+            d, ellipsis = len(shape), True
+        elif r < 0.35:  # out of range now and then
+            i = int(rng.integers(-n - 1, n + 1) if rng.random() < 0.2 else rng.integers(-n, n) if n else 0)
+            items.append(lambda m, i=i: i)
+        elif r < 0.55:
+            start, stop = (None if rng.random() < 0.3 else int(rng.integers(-n - 2, n + 3)) for _ in range(2))
+            step = int(rng.integers(1, 4))
+            items.append(lambda m, s=slice(start, stop, step): s)
+        elif r < 0.75:  # in range: PyTorch checks index arrays only where the result is not empty
+            a = rng.integers(-n, n, size=rng.integers(0, 3, size=rng.integers(0, 3))) if n else np.zeros(0, int)
+            items.append(lambda m, a=a: a.tolist() if a.ndim == 1 and rng.random() < 0.5 else m.tensor(a))
+        elif r < 0.9:
+            k = int(rng.integers(0, 3))
+            mask = rng.random(shape[d:d + k]) < 0.5
+            items.append(lambda m, mask=mask: m.tensor(mask))
+            d += k - 1
+        else:
+            i = int(rng.integers(-n, n)) if n else 0
+            items.append(lambda m, i=i: m.tensor(i))
+        d += 1
+    return lambda m: tuple(f(m) for f in items) if len(items) > 1 or rng.random() < 0.5 else items[0](m)
+
+
+@requires_torch
+@pytest.mark.torch
+def test_random_indices_read_write_and_differentiate_as_torch():
+    """Seeded random indices: ``x[index]`` (values, shape, gradient) and ``x[index] = v`` (a number or a
+    tensor that broadcasts to the indexed shape) inside the graph (the result, the gradients of x and v) and
+    outside it, as PyTorch, or the same error."""
+    for seed in range(600):
+        rng = np.random.default_rng(seed)
+        shape = tuple(int(n) for n in rng.integers(0, 5, size=rng.integers(0, 4)))
+        x, index, state = rng.normal(size=shape), _random_index(rng, shape), rng.bit_generator.state
+        res = []
+        for m in (tg, torch):
+            rng.bit_generator.state = state  # the same draws (list or tensor, g, v) for both
+            leaf = m.tensor(x, requires_grad=True)
+            try:
+                y = leaf[index(m)]
+            except Exception as e:  # noqa: BLE001 (both must fail alike)
+                res.append(type(e))
+                continue
+            g = rng.normal(size=tuple(y.shape))
+            y.backward(m.tensor(g))
+            out = [y.detach().numpy(), leaf.grad.numpy().copy()]
+            k = int(rng.integers(0, y.ndim + 2))  # v: a trailing part of y's shape, some dims 1 (one more in
+            vshape = [1] * (k > y.ndim) + [1 if rng.random() < 0.3 else n for n in y.shape[y.ndim - k:]]  # front)
+            v = m.tensor(rng.normal(size=vshape), requires_grad=True) if rng.random() < 0.7 else 2.5
+            leaf.grad = None
+            z = leaf * 1.0
+            z[index(m)] = v
+            (z * m.tensor(rng.normal(size=shape))).sum().backward()
+            out += [z.detach().numpy(), leaf.grad.numpy()] + ([v.grad.numpy()] if isinstance(v, m.Tensor) else [])
+            w = m.tensor(x)  # and outside the graph
+            w[index(m)] = v.detach() if isinstance(v, m.Tensor) else v
+            res.append(out + [w.numpy()])
+        ours, theirs = res
+        assert isinstance(ours, type) == isinstance(theirs, type), f"seed {seed}: {ours} vs {theirs}"
+        if isinstance(ours, type):
+            assert issubclass(ours, theirs), f"seed {seed}: {ours.__name__} vs {theirs.__name__}"
+            continue
+        for a, b in zip(ours, theirs):
+            assert a.shape == b.shape and a.dtype == b.dtype, f"seed {seed}"
+            np.testing.assert_allclose(a, b, err_msg=f"seed {seed}")
+
+
 @pytest.mark.parametrize("shape,index", [
     ((3, 3), (slice(None), np.zeros(0, bool))),
     ((3, 3, 0), (slice(3, None), None, np.zeros(0, bool))),
