@@ -235,10 +235,11 @@ def _normalize_index(index, shape=None):
     index = _arrays(index)
     items = index if isinstance(index, tuple) else (index,)
     for i in items:
-        if isinstance(i, np.ndarray) and i.dtype.kind not in "biu":
-            raise IndexError(f"tensors used as indices must be integer or bool, got dtype {i.dtype}")
-        if isinstance(i, np.ndarray) and i.size == 0 and i.dtype == np.bool_ and i.ndim and shape is not None:
-            _check_masks(items, shape)  # NumPy takes an empty mask for any dim
+        if isinstance(i, np.ndarray):
+            if i.dtype.kind not in "biu":
+                raise IndexError(f"tensors used as indices must be integer or bool, got dtype {i.dtype}")
+            if i.size == 0 and i.dtype == np.bool_ and i.ndim and shape is not None:
+                _check_masks(items, shape)  # NumPy takes an empty mask for any dim
         if isinstance(i, slice) and i.step is not None and i.step <= 0:
             raise ValueError(f"index {_show(index)}: step must be greater than zero (got {i.step}), as in "
                              "PyTorch; use flip() to reverse a dim")
