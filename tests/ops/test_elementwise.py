@@ -282,42 +282,33 @@ def test_clamp_by_a_0d_result_gets_its_gradient(bound):
     assert a.grad.item() == 2.0
 
 
+_NAN_CASES = {  # op: (ours, PyTorch's, x, upstream gradient)
+    "relu": (lambda t: t.relu(), lambda torch, t: torch.relu(t), [np.nan, -1.0, 0.0, 2.0, -3.0],
+             [5.0, 4.0, 3.0, np.inf, -2.0]),
+    "elu": (lambda t: tg.elu(t, 1.5), lambda torch, t: torch.nn.functional.elu(t, 1.5), [np.nan, -1.0, 0.0, 2.0],
+            [5.0, 4.0, 3.0, -2.0]),
+}
+
+
 @requires_torch
-def test_relu_gradient_at_nan_as_torch():
-    """PyTorch's threshold_backward: 0 where x <= 0, else the gradient, so a NaN x passes it."""
+@pytest.mark.parametrize("op, dtype", [("relu", np.float32), ("elu", np.float32), ("elu", np.float16)])
+def test_gradient_at_nan_passes_through_as_torch(op, dtype):
+    """PyTorch's threshold_backward and elu_backward take the branch of x <= 0 only where x <= 0, so a NaN x
+    passes the upstream gradient; also with the backward recorded as ops (create_graph)."""
     import torch
 
-    x, g = [np.nan, -1.0, 0.0, 2.0, -3.0], [5.0, 4.0, 3.0, np.inf, -2.0]
+    ours, theirs, x, g = _NAN_CASES[op]
+    x, g = np.array(x, dtype), np.array(g, dtype)
     for double in (False, True):
         t = tg.tensor(x, requires_grad=True)
-        y = t.relu()
+        y = ours(t)
         if double:  # the backward recorded as ops
             (gx,) = tg.autograd.grad(y, t, tg.tensor(g), create_graph=True)
         else:
             y.backward(tg.tensor(g))
             gx = t.grad
         tt = torch.tensor(x, requires_grad=True)
-        torch.relu(tt).backward(torch.tensor(g))
-        np.testing.assert_array_equal(gx.detach().numpy(), tt.grad.numpy())
-
-
-@requires_torch
-@pytest.mark.parametrize("dtype", [np.float32, np.float16])
-def test_elu_gradient_at_nan_as_torch(dtype):
-    """PyTorch's elu_backward: the negative branch only where x <= 0, so a NaN x passes the gradient."""
-    import torch
-
-    x, g = np.array([np.nan, -1.0, 0.0, 2.0], dtype), np.array([5.0, 4.0, 3.0, -2.0], dtype)
-    for double in (False, True):
-        t = tg.tensor(x, requires_grad=True)
-        y = tg.elu(t, 1.5)
-        if double:  # the backward recorded as ops
-            (gx,) = tg.autograd.grad(y, t, tg.tensor(g), create_graph=True)
-        else:
-            y.backward(tg.tensor(g))
-            gx = t.grad
-        tt = torch.tensor(x, requires_grad=True)
-        torch.nn.functional.elu(tt, 1.5).backward(torch.tensor(g))
+        theirs(torch, tt).backward(torch.tensor(g))
         np.testing.assert_array_equal(gx.detach().numpy(), tt.grad.numpy())
 
 
