@@ -115,6 +115,63 @@ def test_matches_torch_float32_and_stays_float32(cls, torch_name, kw):
                 assert value.dtype == np.float32, key
 
 
+SGD_CASES = [case for case in CASES if case[0] is optim.SGD]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cls,torch_name,kw", SGD_CASES, ids=IDS[:len(SGD_CASES)])
+def test_sgd_on_parameters_longer_than_a_blas_chunk_matches_torch(cls, torch_name, kw, dtype):
+    torch = pytest.importorskip("torch")
+    shapes = [(150, 70), (5,), ()]  # 10,500 elements: two axpy calls (tinygradnn.optim.optimizer._AXPY_CHUNK)
+    arrays = [np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(shapes)]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    opt, topt = cls(ours, **kw), torch.optim.SGD(theirs, foreach=False, **kw)
+    for step in range(5):
+        for i, (p, tp) in enumerate(zip(ours, theirs)):
+            g = fake_grad(step, i, tp.detach().numpy())
+            p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-6 if dtype == np.float32 else 1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (0,), (1,), (7,), (33, 3), (8192,), (8193,), (150, 130)])
+def test_add_scaled_is_y_plus_alpha_x_rounded_at_most_once_more(shape, dtype):
+    from tinygradnn.optim.optimizer import add_scaled_
+
+    rng = np.random.default_rng(len(shape) + sum(shape))
+    y, x = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    exact = y.astype(np.longdouble) + np.longdouble(dtype(-0.37)) * x.astype(np.longdouble)
+    two_roundings = y - dtype(0.37) * x  # NumPy's result: the product rounded, then the sum
+    add_scaled_(y, -0.37, x)
+    assert y.dtype == dtype
+    # no worse than NumPy's two roundings: within one unit in the last place of the exact result
+    assert np.all(np.abs(y - exact) <= np.maximum(np.abs(two_roundings - exact), np.spacing(np.abs(y))))
+
+
+def test_add_scaled_of_the_arrays_blas_cannot_take_is_numpys():
+    from tinygradnn.optim.optimizer import add_scaled_
+
+    base = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    for y, x in [(np.asfortranarray(base), base), (base.copy(), base.T.copy().T), (base.astype(np.float16), base),
+                 (base.copy(), base.astype(np.float64)), (np.arange(6), np.arange(6))]:
+        expected = y + 2 * x
+        add_scaled_(y, 2, x)
+        np.testing.assert_array_equal(y, expected.astype(y.dtype))
+    y, x = np.ones(3, np.float32), np.array([1.0, np.inf, np.nan], np.float32)
+    with np.errstate(invalid="ignore"):
+        add_scaled_(y, 0.0, x)  # (BLAS would skip alpha = 0; PyTorch and NumPy give 0 * inf = nan)
+    np.testing.assert_array_equal(y, [1.0, np.nan, np.nan])
+    read_only = np.ones(3, np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        add_scaled_(read_only, 1.0, np.ones(3, np.float32))
+
+
 @pytest.mark.torch
 def test_param_groups_with_their_own_options_match_torch():
     torch = pytest.importorskip("torch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, add_scaled_
 
 
 class SGD(Optimizer):
@@ -53,7 +53,7 @@ class SGD(Optimizer):
                 grad = p.grad._data
                 if not plain or grad.shape != p._data.shape:
                     grad = self._gradient(p, group)
-                p._data -= lr * grad
+                add_scaled_(p._data, -lr, grad)
 
     def _update(self, p, grad, state, group):  # (groups with momentum: _step_group updates the others)
         momentum, dampening = float(group["momentum"]), float(group["dampening"])
@@ -63,9 +63,10 @@ class SGD(Optimizer):
         else:
             buf = state["momentum_buffer"]._data
             buf *= momentum
-            if dampening == 0:
-                buf += grad
-            else:
-                buf += (1 - dampening) * grad
-        grad = grad + momentum * buf if group["nesterov"] else buf
-        p._data -= float(group["lr"]) * grad  # (a NumPy float64 lr would make lr * grad float64)
+            add_scaled_(buf, 1 - dampening, grad)
+        if group["nesterov"]:
+            grad = np.array(grad, dtype=p.dtype)  # (grad may be p.grad's own array)
+            add_scaled_(grad, momentum, buf)
+        else:
+            grad = buf
+        add_scaled_(p._data, -float(group["lr"]), grad)  # (float: a NumPy float64 lr would round otherwise)
