@@ -523,3 +523,20 @@ def test_division_gradients_match_torch():
                 assert (o is None) == (t is None), name
                 if t is not None:
                     np.testing.assert_array_equal(o, t, err_msg=name)
+
+
+@pytest.mark.parametrize("name,rule", [("tanh", lambda g, y: g * (1 - y * y)),
+                                       ("sigmoid", lambda g, y: g * (1 - y) * y)])
+@pytest.mark.parametrize("shape", [(), (3, 4)])
+def test_tanh_and_sigmoid_gradients_leave_the_output_and_upstream_gradient_alone(name, rule, shape):
+    """Their plain backward computes in place in a temporary array: never in ``g`` or the saved output."""
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    g = rng.standard_normal(shape).astype(np.float32)
+    y = getattr(x, name)()
+    y_before = y.detach().numpy().copy()
+    upstream = tg.tensor(g)
+    y.backward(upstream)
+    np.testing.assert_array_equal(y.detach().numpy(), y_before)
+    np.testing.assert_array_equal(upstream.numpy(), g)
+    np.testing.assert_array_equal(x.grad.numpy(), np.asarray(rule(g, y_before), np.float32))

@@ -737,6 +737,11 @@ class Tanh(Function):
 
     def backward(ctx, g, F):
         (y,) = ctx.saved
+        if type(g) is np.ndarray and g.ndim:  # plain backward: the same numbers, one temporary array instead of three
+            d = y * y
+            np.subtract(1, d, out=d)
+            d *= g
+            return d
         return g * (1 - y * y)
 
 
@@ -748,7 +753,12 @@ class Sigmoid(Function):
 
     def backward(ctx, g, F):
         (y,) = ctx.saved
-        return g * y * (1 - y)
+        if type(g) is np.ndarray and g.ndim:  # plain backward: the same numbers, one temporary array instead of three
+            d = 1 - y
+            d *= g
+            d *= y
+            return d
+        return g * (1 - y) * y  # (PyTorch's order of the products)
 
 
 class ReLU(Function):
