@@ -730,8 +730,8 @@ def _round_decimals(x: np.ndarray, decimals: int) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- activations
 class Tanh(Function):
-    def forward(ctx, x):
-        y = np.tanh(x)
+    def forward(ctx, x, out=None):  # (out: an array to write into, as a chain does with a Linear's output)
+        y = np.tanh(x, out)
         ctx.saved = (y,)
         return y
 
@@ -746,8 +746,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
-    def forward(ctx, x):
-        y = sigmoid_array(x)
+    def forward(ctx, x, out=None):
+        y = sigmoid_array(x, out)
         ctx.saved = (y,)
         return y
 
@@ -762,8 +762,8 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    def forward(ctx, x):
-        y = np.maximum(x, 0)
+    def forward(ctx, x, out=None):
+        y = np.maximum(x, 0) if out is None else np.maximum(x, 0, out=out)  # (NumPy 2.4: out by keyword)
         ctx.saved = (y,)
         return y
 

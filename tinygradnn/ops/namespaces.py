@@ -45,15 +45,21 @@ def erf_array(x):
     return y.astype(dtype) if dtype is not None and dtype.kind == "f" and y.dtype != dtype else y
 
 
-def sigmoid_array(x):
+def sigmoid_array(x, out=None):
     """``1 / (1 + exp(-x))``: within a few ulps of scipy's ``expit`` and about 2x faster on float32
-    arrays (NumPy's exp is vectorized); ``exp(-x)`` overflowing to inf correctly gives 0."""
+    arrays (NumPy's exp is vectorized); ``exp(-x)`` overflowing to inf correctly gives 0. ``out``: a float
+    array of ``x``'s shape to write into (``x`` itself included)."""
     if type(x) is not np.ndarray or x.ndim == 0 or x.dtype.kind != "f":
         y = scipy_special().expit(x)  # (a float16 NumPy scalar gives float64 there: keep its dtype)
         dtype = getattr(x, "dtype", None)
-        return y.astype(dtype) if dtype is not None and dtype.kind == "f" and y.dtype != dtype else y
+        y = y.astype(dtype) if dtype is not None and dtype.kind == "f" and y.dtype != dtype else y
+        if out is not None:
+            out[...] = y
+            return out
+        return y
+    y = np.negative(x, out)
     with np.errstate(over="ignore"):
-        y = np.exp(-x)
+        np.exp(y, out=y)
     y += 1
     return np.reciprocal(y, out=y)
 

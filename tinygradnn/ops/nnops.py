@@ -118,8 +118,11 @@ class MSELoss(Function):
         scale = 2.0 / ctx.size if ctx.reduction == "mean" else 2.0
         if x.dtype == np.float16:  # in float32 and rounded once, as PyTorch (2 / size may underflow float16)
             gx = F.cast((x - t) * (F.cast(g, np.float32) * scale), np.float16)
+        elif isinstance(x, Tensor):  # create_graph
+            gx = (x - t) * (g * scale)
         else:
-            gx = (x - t) * (g * scale)  # (x - t): not saved, recomputed
+            gx = x - t  # (not saved: recomputed)
+            gx *= g * scale
         return gx if nx else None, -gx if nt else None, None
 
 
@@ -208,17 +211,24 @@ class Chain(Function):
     ``steps`` holds each op's Function class and the slice ``start:stop`` of ``params`` it takes after its
     input, e.g. ``((Linear, 0, 2), (Tanh, 2, 2), (Linear, 2, 4))``. Forward and backward run the ops' own
     rules, in order and in reverse, so the numbers are the unfused ops' numbers; the engine sees one node
-    instead of several.
+    instead of several. An activation (an op without parameters, ``forward(x, out)``) writes its result into
+    a Linear's output, which no one else holds.
     """
 
     fresh_grads = True  # (its steps' gradients: it starts with a Linear)
 
     def forward(ctx, steps, x, *params):
         nodes = []
+        private = False  # whether x is a Linear's output: no op saved it, so an activation may overwrite it
         for cls, start, stop in steps:
             node = _new(cls)
             node.saved = ()
-            x = node.forward(x, *params[start:stop])
+            if start != stop:
+                x = node.forward(x, *params[start:stop])
+                private = True
+            else:  # an activation (it saves its output)
+                x = node.forward(x, x) if private else node.forward(x)
+                private = False
             nodes.append(node)
         ctx.steps = steps
         # the output too if the last op saved it, so that the engine sees an in-place change of it
