@@ -40,7 +40,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
                               "projections",
         "ParameterList": "assign each nn.Parameter as an attribute, or keep modules in nn.ModuleList",
         "DataParallel": "the model itself (one CPU process)",
-        "ConvTranspose2d": "upsampling by indexing (x.repeat or x[..., idx]) followed by nn.Conv2d",
     },
     "tinygradnn.nn.functional": {
         "logsigmoid": "-F.softplus(-x)",

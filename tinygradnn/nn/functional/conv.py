@@ -1,7 +1,8 @@
 """Convolution and pooling: PyTorch's signatures, passed through to :mod:`tinygradnn.ops.conv`.
 
-Shapes: ``conv1d``/``*_pool1d`` take ``(N, C, L)`` or unbatched ``(C, L)``; ``conv2d``/``*_pool2d``
-take ``(N, C, H, W)`` or ``(C, H, W)``. Convolution padding may also be ``'valid'`` or ``'same'``.
+Shapes: ``conv1d``/``conv_transpose1d``/``*_pool1d`` take ``(N, C, L)`` or unbatched ``(C, L)``;
+``conv2d``/``conv_transpose2d``/``*_pool2d`` take ``(N, C, H, W)`` or ``(C, H, W)``. Convolution padding
+may also be ``'valid'`` or ``'same'``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,24 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
            groups: int = 1) -> Tensor:
     """2-D cross-correlation: ``(N, C_in, H, W), (C_out, C_in / groups, kH, kW), (C_out,) -> (N, C_out, H', W')``."""
     return _ops_conv().conv2d(tensor_arg(input, "conv2d"), weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution (conv1d's gradient in its input):
+    ``(N, C_in, L), (C_in, C_out / groups, kL), (C_out,) -> (N, C_out, L_out)``,
+    ``L_out = (L - 1) stride - 2 padding + dilation (kL - 1) + output_padding + 1``."""
+    return _ops_conv().conv_transpose1d(tensor_arg(input, "conv_transpose1d"), weight, bias, stride, padding,
+                                        output_padding, groups, dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, output_padding=0,
+                     groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution (conv2d's gradient in its input):
+    ``(N, C_in, H, W), (C_in, C_out / groups, kH, kW), (C_out,) -> (N, C_out, H', W')``,
+    ``H' = (H - 1) stride[0] - 2 padding[0] + dilation[0] (kH - 1) + output_padding[0] + 1``, likewise ``W'``."""
+    return _ops_conv().conv_transpose2d(tensor_arg(input, "conv_transpose2d"), weight, bias, stride, padding,
+                                        output_padding, groups, dilation)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:

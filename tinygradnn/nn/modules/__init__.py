@@ -17,7 +17,7 @@ from .activation import (
     Tanh,
 )
 from .container import ModuleDict, ModuleList, Sequential
-from .conv import Conv1d, Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .distance import CosineSimilarity
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Unflatten
@@ -55,4 +55,4 @@ __all__ = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "GEL
            "LayerNorm", "SiLU", "Mish", "Hardtanh", "ReLU6", "KLDivLoss", "CosineSimilarity",
            "GroupNorm", "PReLU", "Dropout1d", "Dropout2d",
            "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Upsample",
-           "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+           "UpsamplingNearest2d", "UpsamplingBilinear2d", "ConvTranspose1d", "ConvTranspose2d"]
