@@ -276,7 +276,7 @@ ERRORS = [
     (lambda: F.conv_transpose1d(tg.ones(1, 3, 4), tg.ones(3, 2, 3), tg.ones(3)), ValueError,
      r"bias of shape \(3,\) should have shape \(2,\)"),
     (lambda: F.conv_transpose1d(tg.ones(2, 3, 1), tg.ones(3, 2, 1), padding=1), ValueError,
-     r"gives a non-positive output size \(-1,\)"),
+     r"gives a negative output size \(-1,\)"),
     (lambda: F.conv_transpose1d(tg.ones(1, 3, 4), tg.ones(3, 2, 3), padding="same"), ValueError,
      "padding must be an int or a tuple of ints"),
     (lambda: F.conv_transpose1d(tg.ones(1, 3, 4).double(), tg.ones(3, 2, 3)), TypeError, "must have the same dtype"),

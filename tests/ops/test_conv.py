@@ -542,6 +542,31 @@ def test_empty_batch(channels):
     assert C.conv_transpose2d(tg.randn(0, 4, 3, 3), tg.randn(4, channels, 2, 2), stride=2).shape == (0, channels, 6, 6)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("batch", [2, 0])
+@pytest.mark.parametrize("nd,padding", [(1, 2), (2, (2, 0)), (2, (1, 2))])
+def test_conv_transpose_with_an_output_size_of_zero_is_empty(nd, padding, batch):
+    """An output length of exactly 0 gives an empty result and zero gradients, as PyTorch in float32 (its float64
+    kernel raises instead); a negative one raises."""
+    torch = _torch()
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal((batch, 3) + (2, 3)[:nd]), rng.standard_normal((3, 2) + (3, 2)[:nd]),
+              rng.standard_normal(2)]
+    ours = getattr(C, f"conv_transpose{nd}d")
+    y = ours(*[_t(a) for a in arrays], padding=padding)
+    if batch:
+        y_t = getattr(torch.nn.functional, f"conv_transpose{nd}d")(
+            *(torch.tensor(a, dtype=torch.float32) for a in arrays), padding=padding)
+        assert y.shape == tuple(y_t.shape)
+    assert 0 in y.shape[2:]
+    ins = [_t(a) for a in arrays]
+    ours(*ins, padding=padding).sum().backward()
+    for a, t in zip(arrays, ins):
+        np.testing.assert_array_equal(t.grad.numpy(), np.zeros(a.shape))
+    with pytest.raises(ValueError, match=r"gives a negative output size \(-2"):
+        ours(_t(arrays[0]), _t(arrays[1]), padding=3)
+
+
 def test_only_weight_requires_grad():
     x = tg.randn(2, 3, 6, 6)
     w = tg.randn(5, 3, 3, 3, requires_grad=True)

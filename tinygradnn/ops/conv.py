@@ -776,14 +776,17 @@ def _conv_transpose(op, nd, x, weight, bias, stride, padding, output_padding, gr
         raise ValueError(f"{op}: output_padding {op_} must be smaller than either stride {s} or dilation {d}")
     out = tuple((n - 1) * si - 2 * pi + di * (k - 1) + oi + 1
                 for n, si, pi, di, k, oi in zip(x.shape[2:], s, p, d, w.shape[2:], op_))
-    if min(out) <= 0:
+    if min(out) < 0:
         raise ValueError(f"{op}: input of shape {x.shape} with kernel {w.shape[2:]}, stride {s}, padding {p} "
-                         f"gives a non-positive output size {out}")
-    # the geometry of the convolution that this one transposes: it maps `out`-sized inputs to x's size
+                         f"gives a negative output size {out}")
+    # the geometry of the convolution that this one transposes: it maps `out`-sized inputs to x's size (an
+    # output size of 0 is computed as 1 and cut to 0 below: PyTorch returns an empty result)
     geom = _conv_geometry(op, nd, None, (w.shape[1] * groups, w.shape[0]) + w.shape[2:], s, p, d, int(groups),
-                          out)
+                          tuple(max(n, 1) for n in out))
     geom = replace(geom, out_size=_lift(tuple(x.shape[2:]), nd, 1))  # differs when output_padding >= stride
     y = ConvTranspose.apply(x, w, b, geom)
+    if 0 in out:
+        y = y[(Ellipsis,) + tuple(slice(0, n) for n in out)]
     return y.reshape(y.shape[1:]) if unbatched else y
 
 
