@@ -165,7 +165,7 @@ def test_private_names_get_the_plain_error():
 
 def test_unsupported_pytorch_names_raise_attribute_error_in_from_imports():
     with pytest.raises(ImportError):
-        from tinygradnn.nn import LSTM  # noqa: F401
+        from tinygradnn.nn import Transformer  # noqa: F401
 
 
 @requires_torch

@@ -5,7 +5,7 @@ Each public package of tinygradnn that mirrors a PyTorch module ends with::
     def __getattr__(name):
         raise unsupported(__name__, name)
 
-so ``tinygradnn.nn.LSTM`` raises an ``AttributeError`` that says the name is not supported yet and,
+so ``tinygradnn.nn.MultiheadAttention`` raises an ``AttributeError`` that says the name is not supported yet and,
 for common names, what to write instead. ``docs/pytorch.md`` lists the supported surface.
 """
 
@@ -15,7 +15,6 @@ import difflib
 import sys
 
 _NO_GPU = "run on the CPU in float32 or float64 (tinygradnn has no GPU, compiler or mixed precision)"
-_RNN = "the recurrence written out with nn.Linear and torch.tanh/torch.sigmoid in a Python loop"
 
 # What to use instead, keyed by the tinygradnn module that the PyTorch module maps to.
 ALTERNATIVES: dict[str, dict[str, str]] = {
@@ -35,7 +34,6 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
     },
     "tinygradnn.nn": {
         "LogSigmoid": "-F.softplus(-x)",
-        "RNN": _RNN, "LSTM": _RNN, "GRU": _RNN, "RNNCell": _RNN, "LSTMCell": _RNN, "GRUCell": _RNN,
         "MultiheadAttention": "torch.softmax(q @ k.transpose(-2, -1) / d ** 0.5, dim=-1) @ v with nn.Linear "
                               "projections",
         "ParameterList": "assign each nn.Parameter as an attribute, or keep modules in nn.ModuleList",
