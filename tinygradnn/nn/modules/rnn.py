@@ -5,6 +5,14 @@ gives the same outputs. Everything is composed of differentiable ops (``F.linear
 slicing, ``stack``/``cat``), so gradients and double backward need no rules of their own. Per layer and
 direction the input projection ``x @ W_ih.T + b_ih`` is one matmul over all time steps; only the hidden-state
 matmul runs inside the Python time loop. ``PackedSequence`` inputs are not supported.
+
+Examples:
+    >>> lstm = nn.LSTM(3, 5, num_layers=2, batch_first=True)
+    >>> out, (h, c) = lstm(tg.randn(4, 7, 3))  # 4 sequences of 7 steps
+    >>> out.shape, h.shape, c.shape
+    ((4, 7, 5), (2, 4, 5), (2, 4, 5))
+    >>> nn.GRUCell(3, 5)(tg.randn(4, 3)).shape
+    (4, 5)
 """
 
 from __future__ import annotations
