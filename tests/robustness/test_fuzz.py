@@ -587,6 +587,21 @@ def _float_or_not(draw, shape):
     return tg.tensor(arrays(draw, draw(st.sampled_from([np.float32, np.float32, np.float64, np.int64])), shape))
 
 
+class _First(nn.Module):
+    """The first output of a layer that returns a tuple (a recurrent layer's output sequence, an LSTMCell's h)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        return self.layer(x)[0]
+
+
+def _recurrent(d, name):
+    return _First(getattr(nn, name)(2, 3, batch_first=d(st.booleans()), bidirectional=d(st.booleans())))
+
+
 LAYERS = {
     "Linear": lambda d: (nn.Linear(3, 2), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))),
     "Conv1d": lambda d: (nn.Conv1d(2, 3, 3, padding=d(st.integers(0, 1))),
@@ -636,7 +651,19 @@ LAYERS = {
                            d(hnp.array_shapes(min_dims=2, max_dims=5, min_side=0, max_side=3))),
     "PReLU": lambda d: (nn.PReLU(d(st.sampled_from([1, 2]))),
                         d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
+    **{name: lambda d, name=name: (_recurrent(d, name),
+                                   d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3)))
+       for name in ("RNN", "LSTM", "GRU")},
+    "RNNCell": lambda d: (nn.RNNCell(2, 3), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
+    "GRUCell": lambda d: (nn.GRUCell(2, 3), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
+    "LSTMCell": lambda d: (_First(nn.LSTMCell(2, 3)),
+                           d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
 }
+
+
+def _first(module):
+    """PyTorch's side of ``_First``."""
+    return lambda x: module(x)[0]
 
 
 def _torch_twin(name, layer):
@@ -662,6 +689,11 @@ def _torch_twin(name, layer):
         "AdaptiveMaxPool2d": lambda: tnn.AdaptiveMaxPool2d(layer.output_size),
         "Upsample": lambda: tnn.Upsample(layer.size, layer.scale_factor, layer.mode),
         "Dropout1d": lambda: tnn.Dropout1d(0.5), "Dropout2d": lambda: tnn.Dropout2d(0.5),
+        "RNNCell": lambda: tnn.RNNCell(2, 3), "GRUCell": lambda: tnn.GRUCell(2, 3),
+        "LSTMCell": lambda: _first(tnn.LSTMCell(2, 3)),
+        **{name: lambda name=name: _first(getattr(tnn, name)(2, 3, batch_first=layer.layer.batch_first,
+                                                             bidirectional=layer.layer.bidirectional))
+           for name in ("RNN", "LSTM", "GRU")},
     }
     return twins[name]() if name in twins else None
 
