@@ -374,3 +374,8 @@ def test_flatten_parameters_and_all_weights():
     lstm.flatten_parameters()
     assert [len(w) for w in lstm.all_weights] == [4, 4, 4, 4]
     assert lstm.all_weights[1][0] is lstm.weight_ih_l0_reverse
+
+
+def test_base_classes_are_exported_as_torchs():
+    assert all(isinstance(getattr(nn, n)(2, 3), nn.RNNBase) for n in ("RNN", "LSTM", "GRU"))
+    assert all(isinstance(getattr(nn, n)(2, 3), nn.RNNCellBase) for n in ("RNNCell", "LSTMCell", "GRUCell"))
