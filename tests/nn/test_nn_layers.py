@@ -40,6 +40,25 @@ def test_linear_errors():
         nn.functional.linear(tg.ones(2, 3), tg.ones(2, 3), tg.ones(3))
 
 
+@pytest.mark.parametrize("name", ["weight", "bias"])
+def test_linear_with_a_parameter_set_to_none_or_an_array_raises_pytorchs_type_error(name):
+    import numpy as np
+
+    x = tg.ones(2, 3)
+    args = (tg.ones(2, 3), np.ones(2)) if name == "bias" else (np.ones((2, 3)),)
+    with pytest.raises(TypeError, match=f"linear: {name} must be a Tensor, got ndarray"):
+        nn.functional.linear(x, *args)
+    layer, model = nn.Linear(3, 2), nn.Sequential(nn.Linear(3, 2), nn.Tanh())
+    for m in (layer, model[0]):
+        setattr(m, name, None)  # (a registered parameter may be set to None, as in PyTorch)
+    if name == "bias":  # PyTorch: a Linear without a bias
+        assert layer(x).shape == (2, 2) and model(x).shape == (2, 2)
+        return
+    for m in (layer, model):
+        with pytest.raises(TypeError, match="linear: weight must be a Tensor, got NoneType"):
+            m(x)
+
+
 def test_identity_flatten_unflatten():
     x = randn(2, 3, 4, 5)
     compare_with_torch(nn.Identity(7, key="ignored"), torch.nn.Identity(), x)

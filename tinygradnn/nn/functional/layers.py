@@ -18,7 +18,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``: ``(*, in), (out, in), (out,) -> (*, out)`` (one fused graph node)."""
     if type(input) is not Tensor:
         input = tensor_arg(input, "linear")
-    x, w, b = input._data, weight._data, None if bias is None else bias._data
+    try:
+        x, w, b = input._data, weight._data, None if bias is None else bias._data
+    except AttributeError:  # (e.g. a layer's weight set to None)
+        name, value = ("weight", weight) if not isinstance(weight, Tensor) else ("bias", bias)
+        raise TypeError(f"linear: {name} must be a Tensor, got {type(value).__name__}") from None
     if (w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1] or x.dtype != w.dtype
             or (b is not None and (b.shape != w.shape[:1] or b.dtype != w.dtype))):
         _linear_error(x, w, b)

@@ -96,8 +96,8 @@ def _forward_chained(modules, x: Tensor, segments: list) -> Tensor:
                 data = x._data
                 features, dtype = data.shape[-1] if data.ndim else None, data.dtype
                 in_features = features
-            wd = w._data
-            if (wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
+            wd = getattr(w, "_data", None)  # (None: a weight set to None, which Linear.forward reports)
+            if (wd is not None and wd.ndim == 2 and wd.shape[1] == features and wd.dtype is dtype and dtype in _FLOATS
                     and (b is None or (b._data.shape == wd.shape[:1] and b._data.dtype is dtype))
                     and not any(map(is_, params, repeat(w))) and (b is None or not any(map(is_, params, repeat(b))))):
                 pending.append(m)
