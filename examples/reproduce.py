@@ -32,7 +32,7 @@ sys.path.insert(0, str(EXAMPLES))
 
 # Every script, in the order it runs, with the tutorial page that explains it.
 SCRIPTS = ["demo", "manual_backprop", "linear_regression", "linear_classifier", "xor", "four_gaussians",
-           "checkerboard", "usps_mlp", "usps_autoencoder", "usps_conv1d", "usps_cnn"]
+           "checkerboard", "usps_mlp", "usps_autoencoder", "usps_conv1d", "usps_cnn", "usps_lstm"]
 
 
 def _f(x) -> str:
@@ -64,6 +64,8 @@ TABLE = [
      lambda m: f"test acc {_f(m['clf_test_acc'])}"),
     ("Conv1d on USPS rows", "0.548", ">= 0.95", "usps_conv1d", lambda m: f"test acc {_f(m['test_acc'])}"),
     ("Conv2d CNN on USPS", "0.505", ">= 0.97", "usps_cnn", lambda m: f"test acc {_f(m['test_acc'])}"),
+    ("LSTM on USPS rows (not in the original project)", "-", ">= 0.95", "usps_lstm",
+     lambda m: f"test acc {_f(m['test_acc'])}"),
     ("Demo: CNN on scikit-learn digits", "-", ">= 0.97", "demo",
      lambda m: f"train {m['train_acc']:.3f} / test {m['test_acc']:.3f}"),
 ]

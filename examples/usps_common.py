@@ -75,3 +75,25 @@ def with_shifted_copies(images, labels):
     copies = [padded[:, 1 + dy:17 + dy, 1 + dx:17 + dx] for dy, dx in shifts]
     x_aug = np.concatenate(copies).reshape(len(shifts) * len(x), *np.shape(images)[1:])
     return x_aug, np.tile(np.asarray(labels), len(shifts))
+
+
+def plot_row_by_row(out: str, name: str, digits, probs, labels):
+    """Per digit, the image beside the class probabilities read after each of its rows (a recurrent model).
+
+    ``digits`` (k, 16, 16), ``probs`` (k, 16 rows, 10 classes), ``labels`` (k,): row r of the heat map is the
+    prediction once the model has seen rows 0 to r of the image, drawn level with that row.
+    """
+    k = len(digits)
+    fig, axes = plt.subplots(2, k, figsize=(k * 1.3, 3.4), gridspec_kw={"height_ratios": [1, 1]})
+    for j in range(k):
+        axes[0, j].imshow(digits[j], cmap="gray_r")
+        axes[0, j].set_title(f"digit {labels[j]}", fontsize=8)
+        axes[0, j].axis("off")
+        axes[1, j].imshow(probs[j], cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        axes[1, j].set_xticks(range(0, 10, 3))
+        axes[1, j].tick_params(labelsize=6)
+        axes[1, j].set_yticks([] if j else [0, 15])
+        axes[1, j].set_xlabel("class", fontsize=7)
+    axes[1, 0].set_ylabel("after row", fontsize=7)
+    fig.suptitle("the LSTM's class probabilities after each row (top to bottom)")
+    return save(fig, out, name)
