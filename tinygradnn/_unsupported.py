@@ -5,7 +5,7 @@ Each public package of tinygradnn that mirrors a PyTorch module ends with::
     def __getattr__(name):
         raise unsupported(__name__, name)
 
-so ``tinygradnn.nn.MultiheadAttention`` raises an ``AttributeError`` that says the name is not supported yet and,
+so ``tinygradnn.nn.Transformer`` raises an ``AttributeError`` that says the name is not supported yet and,
 for common names, what to write instead. ``docs/pytorch.md`` lists the supported surface.
 """
 
@@ -34,8 +34,7 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
     },
     "tinygradnn.nn": {
         "LogSigmoid": "-F.softplus(-x)",
-        "MultiheadAttention": "torch.softmax(q @ k.transpose(-2, -1) / d ** 0.5, dim=-1) @ v with nn.Linear "
-                              "projections",
+        "Transformer": "nn.TransformerEncoder of nn.TransformerEncoderLayer (there are no decoder layers yet)",
         "ParameterList": "assign each nn.Parameter as an attribute, or keep modules in nn.ModuleList",
         "DataParallel": "the model itself (one CPU process)",
     },

@@ -6,6 +6,7 @@ Modules hold parameters and call these; these call :mod:`tinygradnn.ops`.
   softmax, log_softmax
 * layers: linear, conv1d, conv2d, conv_transpose1d/2d, max_pool1d/2d, avg_pool1d/2d,
   adaptive_avg/max_pool1d/2d, dropout, dropout1d/2d, batch_norm, layer_norm, group_norm, embedding
+* attention: scaled_dot_product_attention
 * utilities: one_hot, pad, flatten, normalize, cosine_similarity, interpolate
 * losses: mse_loss, l1_loss, huber_loss, smooth_l1_loss, binary_cross_entropy,
   binary_cross_entropy_with_logits, cross_entropy, nll_loss, kl_div
@@ -27,6 +28,7 @@ from .activation import (
     softplus,
     tanh,
 )
+from .attention import scaled_dot_product_attention
 from .conv import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -66,7 +68,7 @@ __all__ = [
     "layer_norm", "silu", "mish", "hardtanh", "relu6", "kl_div", "cosine_similarity",
     "group_norm", "prelu", "dropout1d", "dropout2d",
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "interpolate",
-    "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose1d", "conv_transpose2d", "scaled_dot_product_attention",
 ]
 
 
