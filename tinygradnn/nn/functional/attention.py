@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import ops
 from ...tensor import Tensor, tensor_arg
-from .layers import _check_p, dropout
+from .layers import dropout
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
@@ -31,9 +31,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         (2, 4, 3, 6)
     """
     q, k, v = (tensor_arg(t, "scaled_dot_product_attention") for t in (query, key, value))
-    _check_inputs(q, k, v, attn_mask, dropout_p, is_causal)
     if enable_gqa:
         k, v = _repeat_heads(q, k, v)
+    _check_inputs(q, k, v, attn_mask, dropout_p, is_causal)
     factor = 1.0 / math.sqrt(max(q.shape[-1], 1)) if scale is None else float(scale)  # (E = 0: uniform)
     scores = ops.matmul(q, k.transpose(-2, -1)) * factor
     if is_causal:
@@ -75,7 +75,13 @@ def _check_inputs(q: Tensor, k: Tensor, v: Tensor, attn_mask, dropout_p: float, 
     if k.shape[-2] != v.shape[-2]:
         raise RuntimeError(f"{name}: key of shape {k.shape} and value of shape {v.shape} must have the same "
                            "number of positions S (dim -2)")
-    _check_p(dropout_p)
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"{name}: the batch dims of query {q.shape}, key {k.shape} and value {v.shape} do not "
+                           "broadcast") from None
+    if not 0.0 <= dropout_p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if attn_mask is not None:
         if is_causal:
             raise RuntimeError(f"{name}: Explicit attn_mask should not be set when is_causal=True")
@@ -83,6 +89,11 @@ def _check_inputs(q: Tensor, k: Tensor, v: Tensor, attn_mask, dropout_p: float, 
         if m.dtype != np.bool_ and m.dtype != q.dtype:
             raise RuntimeError(f"{name}: expected attn_mask dtype to be bool or to match the query dtype "
                                f"{q.dtype}, got {m.dtype}")
+        try:
+            np.broadcast_shapes(m.shape, (*batch, q.shape[-2], k.shape[-2]))
+        except ValueError:
+            raise RuntimeError(f"{name}: attn_mask of shape {m.shape} does not broadcast to the attention "
+                               f"scores' shape {(*batch, q.shape[-2], k.shape[-2])}") from None
 
 
 def _repeat_heads(q: Tensor, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:

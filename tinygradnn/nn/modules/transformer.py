@@ -214,7 +214,8 @@ class MultiheadAttention(Module):
         dropout_p = self.dropout if self.training else 0.0
         if need_weights:
             scores = ops.matmul(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1))
-            weights = ops.softmax(scores if attn_mask is None else scores + attn_mask, -1)
+            with np.errstate(invalid="ignore"):  # a query with every key masked: NaN, as PyTorch
+                weights = ops.softmax(scores if attn_mask is None else scores + attn_mask, -1)
             if dropout_p > 0.0:
                 weights = F.dropout(weights, dropout_p)
             out = ops.matmul(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
