@@ -35,6 +35,8 @@ ALTERNATIVES: dict[str, dict[str, str]] = {
     "tinygradnn.nn": {
         "LogSigmoid": "-F.softplus(-x)",
         "Transformer": "nn.TransformerEncoder of nn.TransformerEncoderLayer (there are no decoder layers yet)",
+        **{name: "nn.MultiheadAttention (self- and cross-attention) with nn.Linear and nn.LayerNorm blocks"
+           for name in ("TransformerDecoderLayer", "TransformerDecoder")},
         "ParameterList": "assign each nn.Parameter as an attribute, or keep modules in nn.ModuleList",
         "DataParallel": "the model itself (one CPU process)",
     },

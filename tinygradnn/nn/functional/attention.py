@@ -26,6 +26,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     (dim -3) than ``key``/``value``, a multiple of theirs.
 
     Examples:
+        >>> import tinygradnn.nn.functional as F
         >>> q, k, v = tg.randn(2, 4, 3, 8), tg.randn(2, 4, 5, 8), tg.randn(2, 4, 5, 6)
         >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
         (2, 4, 3, 6)
