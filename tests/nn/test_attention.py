@@ -416,6 +416,8 @@ MHA_ERRORS = [
     (lambda m: _mha_call(m, tg.zeros(4, 2, 8), attn_mask=tg.zeros(4, 4, dtype=tg.int64)), TypeError,
      r"only bool and floating types of attn_mask"),
     (lambda m: _mha_call(m, tg.zeros(4, 2, 8), is_causal=True), RuntimeError, r"Need attn_mask"),
+    (lambda m: _mha_call(m, tg.zeros(4, 2, 8), tg.zeros(5, 3, 8), tg.zeros(5, 3, 8)), RuntimeError,
+     r"same batch size, got shapes \(4, 2, 8\) and \(5, 3, 8\)"),
     (lambda m: _mha_call(m, tg.zeros(4, 2, 8, dtype=tg.float64)), RuntimeError,
      r"query dtype float64 does not match the weights' dtype float32"),
 ]
@@ -429,14 +431,14 @@ def test_mha_forward_errors(make, error, match):
 
 @requires_torch
 def test_mha_error_types_match_torch_where_torch_raises_runtime_error():
-    for i in (4, 5, 9):
-        make, error, _ = MHA_ERRORS[i]
-        assert error is RuntimeError
+    q = torch.zeros(4, 2, 8)
+    for i, args, kw in ((4, (q, q, q), {"attn_mask": torch.zeros(4, 5)}),
+                        (5, (q, q, q), {"attn_mask": torch.zeros(3, 4, 4)}),
+                        (9, (q, q, q), {"is_causal": True}),
+                        (10, (q, torch.zeros(5, 3, 8), torch.zeros(5, 3, 8)), {})):
+        assert MHA_ERRORS[i][1] is RuntimeError
         with pytest.raises(RuntimeError):
-            q = torch.zeros(4, 2, 8)
-            kw = {4: {"attn_mask": torch.zeros(4, 5)}, 5: {"attn_mask": torch.zeros(3, 4, 4)},
-                  9: {"is_causal": True}}[i]
-            torch.nn.MultiheadAttention(8, 2)(q, q, q, **kw)
+            torch.nn.MultiheadAttention(8, 2)(*args, **kw)
 
 
 def test_mha_mismatched_mask_types_warn_as_torch():

@@ -598,6 +598,17 @@ class _First(nn.Module):
         return self.layer(x)[0]
 
 
+class _SelfAttention(nn.Module):
+    """``F.scaled_dot_product_attention(x, x, x)``, or a ``MultiheadAttention``'s output for ``(x, x, x)``."""
+
+    def __init__(self, mha=None):
+        super().__init__()
+        self.mha = mha
+
+    def forward(self, x):
+        return F.scaled_dot_product_attention(x, x, x) if self.mha is None else self.mha(x, x, x)[0]
+
+
 def _recurrent(d, name):
     return _First(getattr(nn, name)(2, 3, batch_first=d(st.booleans()), bidirectional=d(st.booleans())))
 
@@ -658,6 +669,12 @@ LAYERS = {
     "GRUCell": lambda d: (nn.GRUCell(2, 3), d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
     "LSTMCell": lambda d: (_First(nn.LSTMCell(2, 3)),
                            d(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3))),
+    "scaled_dot_product_attention": lambda d: (_SelfAttention(),
+                                               d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3))),
+    "MultiheadAttention": lambda d: (_SelfAttention(nn.MultiheadAttention(4, 2, batch_first=d(st.booleans()))),
+                                     d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4))),
+    "TransformerEncoderLayer": lambda d: (nn.TransformerEncoderLayer(4, 2, 8, batch_first=d(st.booleans())),
+                                          d(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4))),
 }
 
 
@@ -694,6 +711,11 @@ def _torch_twin(name, layer):
         **{name: lambda name=name: _first(getattr(tnn, name)(2, 3, batch_first=layer.layer.batch_first,
                                                              bidirectional=layer.layer.bidirectional))
            for name in ("RNN", "LSTM", "GRU")},
+        "scaled_dot_product_attention": lambda: lambda x: torch.nn.functional.scaled_dot_product_attention(x, x, x),
+        "MultiheadAttention": lambda: (lambda m: lambda x: m(x, x, x)[0])(
+            tnn.MultiheadAttention(4, 2, batch_first=layer.mha.batch_first)),
+        "TransformerEncoderLayer": lambda: tnn.TransformerEncoderLayer(4, 2, 8,
+                                                                       batch_first=layer.self_attn.batch_first),
     }
     return twins[name]() if name in twins else None
 

@@ -248,6 +248,9 @@ class MultiheadAttention(Module):
         if key.shape[:2] != value.shape[:2] or (self._qkv_same_embed_dim and key.shape != value.shape):
             raise ValueError(f"MultiheadAttention: key of shape {key.shape} does not match value of shape "
                              f"{value.shape}")
+        if key.shape[1] != query.shape[1]:
+            raise RuntimeError(f"MultiheadAttention: query and key must have the same batch size, got shapes "
+                               f"{query.shape} and {key.shape} (sequence first here)")
         for name, x, w in (("query", query, wq), ("key", key, wk), ("value", value, wv)):
             if x.shape[-1] != w.shape[1]:
                 raise ValueError(f"MultiheadAttention: expected {name} with last dim {w.shape[1]}, got shape "
