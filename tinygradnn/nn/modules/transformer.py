@@ -37,7 +37,7 @@ from .linear import Linear
 from .normalization import LayerNorm
 
 
-def _float_mask(mask, name: str, other, other_name: str, dtype) -> Tensor | None:
+def _float_mask(mask, name: str, other, other_name: str, dtype, stacklevel: int = 5) -> Tensor | None:
     """PyTorch's ``_canonical_mask``: a bool mask (True = masked out) becomes ``-inf``/``0`` of ``dtype``; a
     float mask stays as it is (it is added to the scores)."""
     if mask is None:
@@ -47,7 +47,7 @@ def _float_mask(mask, name: str, other, other_name: str, dtype) -> Tensor | None
         raise TypeError(f"only bool and floating types of {name} are supported, got dtype {mask.dtype}")
     if other is not None and other.dtype != mask.dtype:
         warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same type for both "
-                      "instead.", stacklevel=3)
+                      "instead.", stacklevel=stacklevel)
     if mask.dtype == np.bool_:
         return Tensor._wrap(np.where(mask._data, -np.inf, 0.0).astype(dtype))
     return mask
@@ -343,7 +343,7 @@ class TransformerEncoder(Module):
                 is_causal: bool | None = None) -> Tensor:
         src = tensor_arg(src, "TransformerEncoder")
         mask = None if mask is None else tensor_arg(mask, "TransformerEncoder")
-        src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
+        src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype, 4)
         mask = _float_mask(mask, "mask", None, "", src.dtype)
         if is_causal is None:
             first = self.layers[0] if len(self.layers) else None
