@@ -228,6 +228,7 @@ MASKS = [
     {"kpm": "bool", "am": "bool"},
     {"kpm": "float", "am": "float"},
     {"am": "causal", "is_causal": True},
+    {"am": "causal", "is_causal": True, "kpm": "bool"},  # (the hint is dropped: the merged mask is used)
     {"kpm": "bool-dead"},  # a sequence with every key padded: NaN with weights, zeros without (as PyTorch)
 ]
 CALLS = [{}, {"need_weights": False}, {"average_attn_weights": False}]
@@ -485,9 +486,9 @@ def _encoder_twins(config, dtype, num_layers=None, norm=False):
     return ours, theirs, kwargs
 
 
-def _run_encoder(ours, theirs, kwargs, masks, dtype, encoder):
+def _run_encoder(ours, theirs, kwargs, masks, dtype, encoder, unbatched=False):
     mha_kwargs = {"embed_dim": 8, "num_heads": 2, "batch_first": kwargs.get("batch_first", False)}
-    (x, _, _), kpm, am = _mha_inputs(mha_kwargs, masks, dtype, self_attention=True)
+    (x, _, _), kpm, am = _mha_inputs(mha_kwargs, masks, dtype, unbatched=unbatched, self_attention=True)
     (t, tt) = _both(x)
     (m1, tm1), (m2, tm2) = _both(kpm, grad=False), _both(am, grad=False)
     if masks.get("am") == "causal":  # the float mask of generate_square_subsequent_mask
@@ -514,6 +515,14 @@ def test_encoder_layer_matches_torch(config, masks, dtype):
 def test_encoder_matches_torch(config, masks, norm):
     ours, theirs, kwargs = _encoder_twins(config, np.float64, num_layers=2, norm=norm)
     _run_encoder(ours, theirs, kwargs, masks, np.float64, encoder=True)
+
+
+@requires_torch
+@pytest.mark.parametrize("encoder", [False, True])
+@pytest.mark.parametrize("masks", ENCODER_MASKS, ids=_ids(ENCODER_MASKS))
+def test_encoder_unbatched_matches_torch(masks, encoder):
+    ours, theirs, kwargs = _encoder_twins({"batch_first": True}, np.float64, num_layers=2 if encoder else None)
+    _run_encoder(ours, theirs, kwargs, masks, np.float64, encoder=encoder, unbatched=True)
 
 
 @requires_torch
