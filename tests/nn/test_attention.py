@@ -119,6 +119,8 @@ def test_sdpa_fully_masked_rows_give_zeros_and_zero_gradients():
     assert not out[:, 1].detach().numpy().any() and np.isfinite(out.detach().numpy()).all()
     out.sum().backward()
     assert not q.grad.numpy()[:, 1].any() and all(np.isfinite(t.grad.numpy()).all() for t in (q, k, v))
+    xs = [tg.tensor(np.random.default_rng(0).standard_normal((2, 3, 3)), requires_grad=True) for _ in range(3)]
+    assert gradgradcheck(lambda *t: F.scaled_dot_product_attention(*t, attn_mask=tg.tensor(keep)), xs)
 
 
 def test_sdpa_default_scale_is_one_over_sqrt_e():
