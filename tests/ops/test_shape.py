@@ -355,6 +355,17 @@ def test_shape_errors_are_clear(call, error):
         call()
 
 
+def test_stack_is_one_node_and_promotes_dtypes_as_cat():
+    xs = [tg.tensor([float(i), 2.0], requires_grad=True) for i in range(5)]
+    y = tg.stack(xs, 1)
+    assert y.grad_fn.name() == "StackBackward" and len(y.grad_fn.next_functions) == 5
+    (y * tg.arange(10.0).reshape(2, 5)).sum().backward()
+    assert [x.grad.numpy().tolist() for x in xs] == [[i, 5.0 + i] for i in range(5)]
+    assert tg.stack([tg.tensor([1, 2]), tg.tensor([0.5, 1.0])]).dtype == tg.float32
+    with pytest.raises(IndexError, match=r"stack: dimension out of range \(expected to be in range of \[-3, 2\]"):
+        tg.stack([tg.ones(2, 2)], 3)
+
+
 def test_gather_checks_index_range():
     with pytest.raises(IndexError, match="gather"):
         tg.gather(tg.ones(2, 3), 1, tg.tensor([[0, 3]]))

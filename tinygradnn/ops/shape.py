@@ -138,14 +138,17 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a size-1 dim at ``dim`` (negative counts from the end of the result)."""
-    n = x.ndim + 1
-    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
-        raise TypeError(f"unsqueeze: dim must be an int, got {dim!r}")
-    if not -n <= dim < n:
-        raise IndexError(f"unsqueeze: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    d = dim % n
+    d = _new_dim(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def _new_dim(dim, n: int, op: str) -> int:
+    """A new dim's index in a result of ``n`` dims (negative counts from the end), checked."""
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return int(dim % n)
 
 
 def expand(x: Tensor, *shape) -> Tensor:
@@ -492,6 +495,18 @@ def cat(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
 concatenate = cat
 
 
+class Stack(Function):
+    """Join equal-shape arrays along a new ``axis``: one node, however many inputs."""
+
+    def forward(ctx, *xs, axis):
+        ctx.axis, ctx.n = axis, len(xs)
+        return np.stack(xs, axis)
+
+    def backward(ctx, g, F):
+        lead = (slice(None),) * ctx.axis
+        return tuple(F.getitem(g, lead + (i, ...)) for i in range(ctx.n))  # (the ellipsis: 0-d arrays stay arrays)
+
+
 def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Join tensors of equal shape along a new dim (``axis`` is an alias)."""
     dim = dim if axis is None else axis
@@ -501,7 +516,9 @@ def stack(tensors, dim: int = 0, *, axis: int | None = None) -> Tensor:
     if any(t.shape != tensors[0].shape for t in tensors):
         raise ValueError("stack: expects each tensor to be equal size, got "
                          + ", ".join(str(t.shape) for t in tensors))
-    return cat([unsqueeze(t, dim) for t in tensors], dim)
+    dtype = promote_types(*(t.dtype for t in tensors))
+    tensors = [t if t.dtype == dtype else t.astype(dtype) for t in tensors]
+    return Stack.apply(*tensors, axis=_new_dim(dim, tensors[0].ndim + 1, "stack"))
 
 
 def _dim_of(x: Tensor, dim, op: str) -> int:
