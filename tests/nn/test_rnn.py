@@ -12,6 +12,8 @@ from nn_oracle import assert_close, torch_state
 import tinygradnn as tg
 from tinygradnn import nn
 from tinygradnn.autograd import gradcheck, gradgradcheck
+from tinygradnn.autograd.function import Function
+from tinygradnn.ops import rnn as ops_rnn
 
 try:
     import torch
@@ -214,6 +216,94 @@ def test_long_sequences_use_blocked_slicing_with_the_same_result():
         total = total + state[0].sum()
     total.backward()
     np.testing.assert_allclose(gx.numpy(), x2.grad.numpy(), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- fused steps vs composed ops
+def _composed_rnn(gi, h, w_hh, b_hh, relu):
+    pre = gi + tg.nn.functional.linear(h, w_hh, b_hh)
+    return pre.relu() if relu else pre.tanh()
+
+
+def _composed_lstm(gi, hc, w_hh, b_hh, w_hr):
+    hidden = w_hh.shape[0] // 4
+    h, c = hc[:, :-hidden], hc[:, -hidden:]
+    i, f, g, o = tg.chunk(gi + tg.nn.functional.linear(h, w_hh, b_hh), 4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    return tg.cat([h if w_hr is None else tg.nn.functional.linear(h, w_hr), c], 1)
+
+
+def _composed_gru(gi, h, w_hh, b_hh):
+    i_r, i_z, i_n = tg.chunk(gi, 3, 1)
+    h_r, h_z, h_n = tg.chunk(tg.nn.functional.linear(h, w_hh, b_hh), 3, 1)
+    r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
+    n = (i_n + r * h_n).tanh()
+    return n + z * (h - n)
+
+
+_H, _P, _N = 4, 3, 5  # hidden size, LSTM projection size, batch
+STEPS = {  # the fused op, its composed twin, the shapes of its tensor inputs (None: absent), its constants
+    "rnn-tanh": (ops_rnn.rnn_step, _composed_rnn, [(_N, _H), (_N, _H), (_H, _H), (_H,)], [False]),
+    "rnn-relu": (ops_rnn.rnn_step, _composed_rnn, [(_N, _H), (_N, _H), (_H, _H), (_H,)], [True]),
+    "lstm": (ops_rnn.lstm_step, _composed_lstm, [(_N, 4 * _H), (_N, 2 * _H), (4 * _H, _H), (4 * _H,), None], []),
+    "lstm-proj": (ops_rnn.lstm_step, _composed_lstm,
+                  [(_N, 4 * _H), (_N, _P + _H), (4 * _H, _P), (4 * _H,), (_P, _H)], []),
+    "gru": (ops_rnn.gru_step, _composed_gru, [(_N, 3 * _H), (_N, _H), (3 * _H, _H), (3 * _H,)], []),
+}
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("name", list(STEPS))
+def test_fused_step_matches_the_composed_ops(name, bias):
+    """Each fused step op against the same step composed of ordinary ops, in float64: the output, every
+    input's gradient, and (create_graph) the gradient of those gradients, to float rounding."""
+    fused, composed, shapes, consts = STEPS[name]
+    rng = np.random.default_rng(0)
+    arrays = [None if s is None or (i == 3 and not bias) else rng.standard_normal(s) for i, s in enumerate(shapes)]
+    v = rng.standard_normal(composed(*[None if a is None else tg.tensor(a) for a in arrays], *consts).shape)
+    results = []
+    for op in (fused, composed):
+        xs = [None if a is None else tg.tensor(a, requires_grad=True) for a in arrays]
+        wrt = [x for x in xs if x is not None]
+        out = op(*xs, *consts)
+        grads = tg.autograd.grad((out * tg.tensor(v)).sum(), wrt, create_graph=True)
+        second = tg.autograd.grad(sum((g * g).sum() for g in grads), wrt, allow_unused=True)
+        results.append([out, *grads, *second])
+    for i, (a, b) in enumerate(zip(*results)):  # (None: unused, the same as zeros)
+        a, b = (0.0 if t is None else t.detach().numpy() for t in (a, b))
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13, err_msg=f"result {i}")
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_fused_step_gives_only_the_gradients_asked_for(name):
+    """With one input frozen (no requires_grad) it gets no gradient; the others still match."""
+    fused, composed, shapes, consts = STEPS[name]
+    rng = np.random.default_rng(1)
+    arrays = [None if s is None else rng.standard_normal(s) for s in shapes]
+    for frozen in [i for i, s in enumerate(shapes) if s is not None]:
+        grads = []
+        for op in (fused, composed):
+            xs = [None if a is None else tg.tensor(a, requires_grad=i != frozen) for i, a in enumerate(arrays)]
+            op(*xs, *consts).sum().backward()
+            grads.append([None if x is None else x.grad for x in xs])
+        for i, (a, b) in enumerate(zip(*grads)):
+            assert (a is None) == (b is None) == (i == frozen or arrays[i] is None)
+            if a is not None:
+                np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-13)
+
+
+def test_a_layer_records_two_nodes_per_step():
+    """The input projection's slice and the fused step: far fewer nodes than composed ops."""
+    for name, per_step in (("LSTM", 2), ("GRU", 2), ("RNN", 2)):
+        layer = getattr(nn, name)(2, 3)
+        out = layer(tg.randn(9, 1, 2))[0]
+        seen, stack = set(), [out._ctx]
+        while stack:
+            node = stack.pop()
+            if node is not None and node not in seen:
+                seen.add(node)
+                stack.extend(n for n, _ in node.next_functions if isinstance(n, Function))
+        assert len(seen) <= 9 * per_step + 6, (name, len(seen))
 
 
 # ----------------------------------------------------------------------------- dropout between layers

@@ -1,10 +1,11 @@
 """Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and the one-step cells ``RNNCell``, ``LSTMCell``, ``GRUCell``.
 
 Parameter names, shapes, gate order and initialisation are PyTorch's, so a PyTorch ``state_dict`` loads and
-gives the same outputs. Everything is composed of differentiable ops (``F.linear``, ``sigmoid``, ``tanh``,
-slicing, ``stack``/``cat``), so gradients and double backward need no rules of their own. Per layer and
-direction the input projection ``x @ W_ih.T + b_ih`` is one matmul over all time steps; only the hidden-state
-matmul runs inside the Python time loop. ``PackedSequence`` inputs are not supported.
+gives the same outputs. Per layer and direction the input projection ``x @ W_ih.T + b_ih`` is one matmul
+(``F.linear``) over all time steps; the rest of a time step (the hidden-state matmul, the gates, the new
+state) is one fused op of :mod:`tinygradnn.ops.rnn`, with its own backward rule (double backward included),
+so a step records two graph nodes: its slice of the projection and the fused step. An LSTM's state ``(h, c)``
+travels between the steps as one tensor ``[h | c]``. ``PackedSequence`` inputs are not supported.
 
 Examples:
     >>> lstm = nn.LSTM(3, 5, num_layers=2, batch_first=True)
@@ -23,6 +24,7 @@ import warnings
 
 from ... import ops
 from ...creation import zeros
+from ...ops import rnn as rnnops
 from ...tensor import Tensor, tensor_arg
 from .. import functional as F
 from .. import init
@@ -30,34 +32,6 @@ from ..module import Module
 from ._factory import check_size, empty_parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
-
-
-# ----------------------------------------------------------------------------- one time step
-# ``gi`` is the input projection ``x @ W_ih.T + b_ih`` of this step, ``(N, gates * hidden)``.
-def _rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool) -> Tensor:
-    """``h' = act(W_ih x + b_ih + W_hh h + b_hh)``, act tanh or relu."""
-    pre = gi + F.linear(h, w_hh, b_hh)
-    return pre.relu() if relu else pre.tanh()
-
-
-def _lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-               w_hr: Tensor | None = None) -> tuple[Tensor, Tensor]:
-    """Gates in PyTorch's order i, f, g, o: ``c' = f*c + i*g``, ``h' = o*tanh(c')`` (times ``W_hr.T`` with
-    projections)."""
-    i, f, g, o = ops.chunk(gi + F.linear(h, w_hh, b_hh), 4, 1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
-    return (h if w_hr is None else F.linear(h, w_hr)), c
-
-
-def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """Gates in PyTorch's order r, z, n: ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``,
-    ``h' = (1 - z) * n + z * h``."""
-    i_r, i_z, i_n = ops.chunk(gi, 3, 1)
-    h_r, h_z, h_n = ops.chunk(F.linear(h, w_hh, b_hh), 3, 1)
-    r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
-    n = (i_n + r * h_n).tanh()
-    return n + z * (h - n)
 
 
 def _time_steps(x: Tensor) -> list[Tensor]:
@@ -240,18 +214,20 @@ class RNNBase(Module):
     def _run(self, x: Tensor, state: list[Tensor], weights: tuple, reverse: bool) -> tuple[Tensor, list[Tensor]]:
         """One layer in one direction over ``x`` ``(L, N, in)``: the outputs ``(L, N, out)`` and final states."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
-        steps, n = x.shape[:2]
-        gi = F.linear(x.reshape(steps * n, x.shape[2]), w_ih, b_ih).reshape(steps, n, w_ih.shape[0])
-        gi, ys = _time_steps(gi), [None] * steps
-        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-            if self.mode == "LSTM":
-                state = list(_lstm_step(gi[t], *state, w_hh, b_hh, w_hr))
-            elif self.mode == "GRU":
-                state = [_gru_step(gi[t], state[0], w_hh, b_hh)]
-            else:
-                state = [_rnn_step(gi[t], state[0], w_hh, b_hh, self.mode == "RNN_RELU")]
-            ys[t] = state[0]
-        return ops.stack(ys), state
+        gi = _time_steps(F.linear(x, w_ih, b_ih))
+        if self.mode == "LSTM":
+            s, step, rest = ops.cat(state, 1), rnnops.lstm_step, (w_hh, b_hh, w_hr)
+        elif self.mode == "GRU":
+            s, step, rest = state[0], rnnops.gru_step, (w_hh, b_hh)
+        else:
+            s, step, rest = state[0], rnnops.rnn_step, (w_hh, b_hh, self.mode == "RNN_RELU")
+        ys = [None] * len(gi)
+        for t in (range(len(gi) - 1, -1, -1) if reverse else range(len(gi))):
+            s = ys[t] = step(gi[t], s, *rest)
+        if self.mode != "LSTM":
+            return ops.stack(ys), [s]
+        out = state[0].shape[1]  # the states are [h | c]: h is the output
+        return ops.stack(ys)[:, :, :out], [s[:, :out], s[:, out:]]
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -399,8 +375,8 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity} (select from 'tanh' or 'relu')")
         input, states, batched = self._prepare(input, hx, 1)
         h = self._zeros(input) if states is None else states[0]
-        h = _rnn_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
-                      self.nonlinearity == "relu")
+        h = rnnops.rnn_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
+                           self.nonlinearity == "relu")
         return h if batched else h.squeeze(0)
 
 
@@ -414,7 +390,9 @@ class LSTMCell(RNNCellBase):
     def forward(self, input: Tensor, hx=None) -> tuple[Tensor, Tensor]:
         input, states, batched = self._prepare(input, hx, 2)
         h, c = [self._zeros(input)] * 2 if states is None else states
-        h, c = _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        hc = rnnops.lstm_step(F.linear(input, self.weight_ih, self.bias_ih), ops.cat([h, c], 1), self.weight_hh,
+                             self.bias_hh, None)
+        h, c = hc[:, :self.hidden_size], hc[:, self.hidden_size:]
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -428,5 +406,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, states, batched = self._prepare(input, hx, 1)
         h = self._zeros(input) if states is None else states[0]
-        h = _gru_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        h = rnnops.gru_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
