@@ -214,13 +214,15 @@ class RNNBase(Module):
     def _run(self, x: Tensor, state: list[Tensor], weights: tuple, reverse: bool) -> tuple[Tensor, list[Tensor]]:
         """One layer in one direction over ``x`` ``(L, N, in)``: the outputs ``(L, N, out)`` and final states."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
-        gi = _time_steps(F.linear(x, w_ih, b_ih))
-        if self.mode == "LSTM":
-            s, step, rest = ops.cat(state, 1), rnnops.lstm_step, (w_hh, b_hh, w_hr)
-        elif self.mode == "GRU":
-            s, step, rest = state[0], rnnops.gru_step, (w_hh, b_hh)
-        else:
-            s, step, rest = state[0], rnnops.rnn_step, (w_hh, b_hh, self.mode == "RNN_RELU")
+        if self.mode == "GRU":  # (b_hn is multiplied by r: it stays in the step)
+            gi, s, step, rest = F.linear(x, w_ih, b_ih), state[0], rnnops.gru_step, (w_hh, b_hh)
+        else:  # b_hh added to the projection's bias once, not at every step
+            gi = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
+            if self.mode == "LSTM":
+                s, step, rest = ops.cat(state, 1), rnnops.lstm_step, (w_hh, None, w_hr)
+            else:
+                s, step, rest = state[0], rnnops.rnn_step, (w_hh, None, self.mode == "RNN_RELU")
+        gi = _time_steps(gi)
         ys = [None] * len(gi)
         for t in (range(len(gi) - 1, -1, -1) if reverse else range(len(gi))):
             s = ys[t] = step(gi[t], s, *rest)
