@@ -434,7 +434,7 @@ def test_grad_fn_name_and_next_functions_walk_the_graph_as_in_torch():
 # ----------------------------------------------------------------------------- rules that skip the checks
 def _fresh_cases(dtype):
     """(Function class, apply arguments) for every rule that declares ``fresh_grads``."""
-    from tinygradnn.ops import elementwise, nnops
+    from tinygradnn.ops import elementwise, nnops, rnn
 
     def t(*shape):
         return tg.tensor(np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype), requires_grad=True)
@@ -446,6 +446,11 @@ def _fresh_cases(dtype):
                 for bias in (None, t(4)))
     yield nnops.Chain, (chain, t(3, 5), t(4, 5), t(4), t(2, 4), None, t(3, 2), t(3))
     yield from ((nnops.CrossEntropyLabels, (t(4, 3), labels, reduction)) for reduction in ("mean", "sum", "none"))
+    for bias in (None, t(8)):  # the recurrent steps (hidden size 2, batch 3, LSTM projection 1)
+        yield rnn.RNNStep, (t(3, 2), t(3, 2), t(2, 2), None if bias is None else t(2), bias is None)
+        yield rnn.LSTMStep, (t(3, 8), t(3, 4), t(8, 2), bias, None)
+        yield rnn.LSTMStep, (t(3, 8), t(3, 3), t(8, 1), bias, t(1, 2))
+        yield rnn.GRUStep, (t(3, 6), t(3, 2), t(6, 2), None if bias is None else t(6))
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
