@@ -79,9 +79,9 @@ def _lstm_forward(gi, hc, w_hh, b_hh, w_hr, F) -> tuple:
 
 
 class LSTMStep(Function):
-    """PyTorch's LSTM step on the state ``[h | c]``: ``pre = gi + h @ W_hh.T + b_hh`` split into gates
-    ``i, f, g, o``; ``c' = sigmoid(f) c + sigmoid(i) tanh(g)``, ``h' = sigmoid(o) tanh(c')`` (``@ W_hr.T``
-    with a projection); returns ``[h' | c']``."""
+    """PyTorch's LSTM step on the state ``[h | c]``: ``gi + h @ W_hh.T + b_hh`` split into the gates ``i, f, g, o``
+    (``g`` through tanh, the others through sigmoid); ``c' = f c + i g``, ``h' = o tanh(c')`` (times ``W_hr.T``
+    with a projection); returns ``[h' | c']``. Backward uses the saved gates and ``tanh(c')``."""
 
     fresh_grads = True
 
