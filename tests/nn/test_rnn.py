@@ -184,6 +184,21 @@ def test_layer_double_backward(name):
     assert gradgradcheck(lambda x, *p: layer(x)[0], (x, *params))
 
 
+@requires_torch
+@pytest.mark.parametrize("name, extra", LAYERS, ids=["RNN", "RNN-relu", "LSTM", "GRU", "LSTM-proj"])
+def test_layer_double_backward_matches_torch(name, extra):
+    """The gradient of a function of the input's gradient, with respect to every parameter (2 layers)."""
+    ours, theirs = _twins(name, {"input_size": 3, "hidden_size": 4, "num_layers": 2, **extra}, np.float64)
+    x = np.random.default_rng(0).standard_normal((6, 2, 3))
+    results = []
+    for lib, layer in ((tg, ours), (torch, theirs)):
+        xt = lib.tensor(x, requires_grad=True)
+        (gx,) = lib.autograd.grad((layer(xt)[0] ** 2).sum(), xt, create_graph=True)
+        results.append(lib.autograd.grad((gx ** 2).sum(), list(layer.parameters())))
+    for (name, _), a, b in zip(ours.named_parameters(), *results):
+        assert_close(a, b, rtol=1e-9, atol=1e-12, what=name)
+
+
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
 def test_cell_gradcheck(name):
     cell = getattr(nn, name)(2, 3, dtype=tg.float64)
