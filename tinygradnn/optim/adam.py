@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, add_scaled_
+from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -65,11 +65,13 @@ class Adam(Optimizer):
         if weight_decay != 0 and group["decoupled_weight_decay"]:
             p._data *= 1 - lr * weight_decay
 
+        tmp = np.multiply(grad, 1 - beta1, out=np.empty_like(p._data))  # one scratch array, reused below
         exp_avg *= beta1
-        add_scaled_(exp_avg, 1 - beta1, grad)
-        tmp = np.multiply(grad, grad, out=np.empty_like(p._data))  # one scratch array, reused below
+        exp_avg += tmp
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - beta2
         exp_avg_sq *= beta2
-        add_scaled_(exp_avg_sq, 1 - beta2, tmp)
+        exp_avg_sq += tmp
 
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
@@ -83,7 +85,8 @@ class Adam(Optimizer):
         denom /= bias_correction2**0.5
         denom += eps
         np.divide(exp_avg, denom, out=tmp)
-        add_scaled_(p._data, -step_size, tmp)
+        tmp *= step_size
+        p._data -= tmp
 
 
 class AdamW(Adam):
