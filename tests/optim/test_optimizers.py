@@ -62,6 +62,23 @@ def run_ours(cls, kw, arrays, steps, start=0, opt=None, params=None):
     return params, opt
 
 
+def run_both(cls, torch_name, kw, arrays, steps):
+    """``steps`` steps of our optimizer and torch's on copies of ``arrays`` with the same fake gradients:
+    (our parameters, torch's, our optimizer). Skips the test without torch."""
+    torch = pytest.importorskip("torch")
+
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    opt, topt = cls(ours, **kw), getattr(torch.optim, torch_name)(theirs, foreach=False, **kw)
+    for step in range(steps):
+        for i, (p, tp) in enumerate(zip(ours, theirs)):
+            g = fake_grad(step, i, tp.detach().numpy())
+            p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
+        opt.step()
+        topt.step()
+    return ours, theirs, opt
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("cls,torch_name,kw", CASES, ids=IDS)
 def test_matches_torch_float64(cls, torch_name, kw):
@@ -95,18 +112,7 @@ def test_matches_torch_float64(cls, torch_name, kw):
 @pytest.mark.torch
 @pytest.mark.parametrize("cls,torch_name,kw", CASES[::3], ids=IDS[::3])
 def test_matches_torch_float32_and_stays_float32(cls, torch_name, kw):
-    torch = pytest.importorskip("torch")
-    arrays = make_params(np.float32)
-    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    opt = cls(ours, **kw)
-    topt = getattr(torch.optim, torch_name)(theirs, foreach=False, **kw)
-    for step in range(10):
-        for i, (p, tp) in enumerate(zip(ours, theirs)):
-            g = fake_grad(step, i, tp.detach().numpy())
-            p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
-        opt.step()
-        topt.step()
+    ours, theirs, opt = run_both(cls, torch_name, kw, make_params(np.float32), steps=10)
     for p, tp in zip(ours, theirs):
         assert p.dtype == np.float32
         np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=2e-5, atol=1e-6)
@@ -122,18 +128,9 @@ SGD_CASES = [case for case in CASES if case[0] is optim.SGD]
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("cls,torch_name,kw", SGD_CASES, ids=IDS[:len(SGD_CASES)])
 def test_sgd_on_parameters_longer_than_a_blas_chunk_matches_torch(cls, torch_name, kw, dtype):
-    torch = pytest.importorskip("torch")
     shapes = [(150, 70), (5,), ()]  # 10,500 elements: two axpy calls (tinygradnn.optim.optimizer._AXPY_CHUNK)
     arrays = [np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(shapes)]
-    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
-    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    opt, topt = cls(ours, **kw), torch.optim.SGD(theirs, foreach=False, **kw)
-    for step in range(5):
-        for i, (p, tp) in enumerate(zip(ours, theirs)):
-            g = fake_grad(step, i, tp.detach().numpy())
-            p.grad, tp.grad = tg.tensor(g), torch.tensor(g)
-        opt.step()
-        topt.step()
+    ours, theirs, _ = run_both(cls, torch_name, kw, arrays, steps=5)
     for p, tp in zip(ours, theirs):
         np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-6 if dtype == np.float32 else 1e-14)
 

@@ -81,16 +81,21 @@ class _ConvNd(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input: Tensor) -> Tensor:
-        input = tensor_arg(input, type(self).__name__)
-        nd = self._nd
+    def _checked(self, input) -> Tensor:
+        """``input`` as a Tensor, or a ValueError if its rank or channel count does not fit the layer."""
+        name, nd = type(self).__name__, self._nd
+        input = tensor_arg(input, name)
         if input.ndim not in (nd + 1, nd + 2):
-            raise ValueError(f"{type(self).__name__}: expected a {nd + 2}-d input (N, C, ...) or a {nd + 1}-d "
-                             f"unbatched one (C, ...), got shape {input.shape}")
+            raise ValueError(f"{name}: expected a {nd + 2}-d input (N, C, ...) or a {nd + 1}-d unbatched one "
+                             f"(C, ...), got shape {input.shape}")
         dim = input.ndim - nd - 1  # the channel dim
         if input.shape[dim] != self.in_channels:
-            raise ValueError(f"{type(self).__name__}: expected input with {self.in_channels} channels (in_channels) "
-                             f"at dim {dim}, got shape {input.shape}")
+            raise ValueError(f"{name}: expected input with {self.in_channels} channels (in_channels) at dim {dim}, "
+                             f"got shape {input.shape}")
+        return input
+
+    def forward(self, input: Tensor) -> Tensor:
+        input = self._checked(input)
         params = self._parameters  # (one dict lookup instead of two Module.__getattr__ calls)
         padding = self.padding
         if self.padding_mode != "zeros":  # pad first, then convolve without padding, as PyTorch
@@ -158,15 +163,7 @@ class _ConvTransposeNd(_ConvNd):
     def forward(self, input: Tensor, output_size=None) -> Tensor:
         """The transposed convolution of ``input``; ``output_size`` (the spatial sizes, optionally preceded by the
         batch and channel sizes) picks the output padding that gives that size, as in PyTorch."""
-        name, nd = type(self).__name__, self._nd
-        input = tensor_arg(input, name)
-        if input.ndim not in (nd + 1, nd + 2):
-            raise ValueError(f"{name}: expected a {nd + 2}-d input (N, C, ...) or a {nd + 1}-d unbatched one "
-                             f"(C, ...), got shape {input.shape}")
-        dim = input.ndim - nd - 1  # the channel dim
-        if input.shape[dim] != self.in_channels:
-            raise ValueError(f"{name}: expected input with {self.in_channels} channels (in_channels) at dim {dim}, "
-                             f"got shape {input.shape}")
+        input = self._checked(input)
         output_padding = self.output_padding if output_size is None else self._output_padding(input, output_size)
         params = self._parameters
         return type(self)._conv(input, params["weight"], params["bias"], self.stride, self.padding, output_padding,
