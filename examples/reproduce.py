@@ -32,7 +32,8 @@ sys.path.insert(0, str(EXAMPLES))
 
 # Every script, in the order it runs, with the tutorial page that explains it.
 SCRIPTS = ["demo", "manual_backprop", "linear_regression", "linear_classifier", "xor", "four_gaussians",
-           "checkerboard", "usps_mlp", "usps_autoencoder", "usps_conv1d", "usps_cnn", "usps_lstm"]
+           "checkerboard", "usps_mlp", "usps_autoencoder", "usps_conv1d", "usps_cnn", "usps_lstm",
+           "usps_transformer"]
 
 
 def _f(x) -> str:
@@ -65,6 +66,8 @@ TABLE = [
     ("Conv1d on USPS rows", "0.548", ">= 0.95", "usps_conv1d", lambda m: f"test acc {_f(m['test_acc'])}"),
     ("Conv2d CNN on USPS", "0.505", ">= 0.97", "usps_cnn", lambda m: f"test acc {_f(m['test_acc'])}"),
     ("LSTM on USPS rows (not in the original project)", "-", ">= 0.95", "usps_lstm",
+     lambda m: f"test acc {_f(m['test_acc'])}"),
+    ("Transformer on USPS rows (not in the original project)", "-", ">= 0.95", "usps_transformer",
      lambda m: f"test acc {_f(m['test_acc'])}"),
     ("Demo: CNN on scikit-learn digits", "-", ">= 0.97", "demo",
      lambda m: f"train {m['train_acc']:.3f} / test {m['test_acc']:.3f}"),

@@ -97,3 +97,25 @@ def plot_row_by_row(out: str, name: str, digits, probs, labels):
     axes[1, 0].set_ylabel("after row", fontsize=7)
     fig.suptitle("the LSTM's class probabilities after each row (top to bottom)")
     return save(fig, out, name)
+
+
+def plot_attention(out: str, name: str, digits, weights, labels):
+    """Per digit, the image above its row-to-row attention matrix (a transformer over the rows).
+
+    ``digits`` (k, 16, 16), ``weights`` (k, 16 queries, 16 keys), ``labels`` (k,): line r of the matrix is how
+    row r of the image weighs the 16 rows (each line sums to 1), drawn level with that row.
+    """
+    k = len(digits)
+    fig, axes = plt.subplots(2, k, figsize=(k * 1.3, 3.4))
+    for j in range(k):
+        axes[0, j].imshow(digits[j], cmap="gray_r")
+        axes[0, j].set_title(f"digit {labels[j]}", fontsize=8)
+        axes[0, j].axis("off")
+        axes[1, j].imshow(weights[j], cmap="Blues", vmin=0)
+        axes[1, j].set_xticks([0, 15])
+        axes[1, j].tick_params(labelsize=6)
+        axes[1, j].set_yticks([] if j else [0, 15])
+        axes[1, j].set_xlabel("key row", fontsize=7)
+    axes[1, 0].set_ylabel("query row", fontsize=7)
+    fig.suptitle("first layer's attention between rows (averaged over heads)")
+    return save(fig, out, name)

@@ -19,6 +19,7 @@ EXPECTED = {
     "usps_conv1d": (["usps_conv1d_filters.png"], {"test_acc": 0.8, "train_acc": 0.85}),
     "usps_cnn": (["usps_cnn_filters.png", "usps_cnn_errors.png"], {"test_acc": 0.75, "train_acc": 0.8}),
     "usps_lstm": (["usps_lstm_rows.png"], {"test_acc": 0.7, "train_acc": 0.75}),
+    "usps_transformer": (["usps_transformer_attention.png"], {"test_acc": 0.7, "train_acc": 0.75}),
     "usps_autoencoder": (["usps_autoencoder_reconstructions.png", "usps_autoencoder_tsne.png"],
                          {"clf_test_acc": 0.6, "kmeans_raw_purity": 0.5, "kmeans_latent_purity": 0.45}),
 }
