@@ -83,20 +83,8 @@ def plot_row_by_row(out: str, name: str, digits, probs, labels):
     ``digits`` (k, 16, 16), ``probs`` (k, 16 rows, 10 classes), ``labels`` (k,): row r of the heat map is the
     prediction once the model has seen rows 0 to r of the image, drawn level with that row.
     """
-    k = len(digits)
-    fig, axes = plt.subplots(2, k, figsize=(k * 1.3, 3.4), gridspec_kw={"height_ratios": [1, 1]})
-    for j in range(k):
-        axes[0, j].imshow(digits[j], cmap="gray_r")
-        axes[0, j].set_title(f"digit {labels[j]}", fontsize=8)
-        axes[0, j].axis("off")
-        axes[1, j].imshow(probs[j], cmap="Blues", vmin=0, vmax=1, aspect="auto")
-        axes[1, j].set_xticks(range(0, 10, 3))
-        axes[1, j].tick_params(labelsize=6)
-        axes[1, j].set_yticks([] if j else [0, 15])
-        axes[1, j].set_xlabel("class", fontsize=7)
-    axes[1, 0].set_ylabel("after row", fontsize=7)
-    fig.suptitle("the LSTM's class probabilities after each row (top to bottom)")
-    return save(fig, out, name)
+    return _digits_over_maps(out, name, digits, probs, labels, dict(vmin=0, vmax=1, aspect="auto"), range(0, 10, 3),
+                             "class", "after row", "the LSTM's class probabilities after each row (top to bottom)")
 
 
 def plot_attention(out: str, name: str, digits, weights, labels):
@@ -105,17 +93,23 @@ def plot_attention(out: str, name: str, digits, weights, labels):
     ``digits`` (k, 16, 16), ``weights`` (k, 16 queries, 16 keys), ``labels`` (k,): line r of the matrix is how
     row r of the image weighs the 16 rows (each line sums to 1), drawn level with that row.
     """
+    return _digits_over_maps(out, name, digits, weights, labels, dict(vmin=0), [0, 15], "key row", "query row",
+                             "first layer's attention between rows (averaged over heads)")
+
+
+def _digits_over_maps(out, name, digits, maps, labels, imshow, xticks, xlabel, ylabel, title):
+    """A row of digits with, under each, a heat map whose lines are level with the digit's 16 rows."""
     k = len(digits)
     fig, axes = plt.subplots(2, k, figsize=(k * 1.3, 3.4))
     for j in range(k):
         axes[0, j].imshow(digits[j], cmap="gray_r")
         axes[0, j].set_title(f"digit {labels[j]}", fontsize=8)
         axes[0, j].axis("off")
-        axes[1, j].imshow(weights[j], cmap="Blues", vmin=0)
-        axes[1, j].set_xticks([0, 15])
+        axes[1, j].imshow(maps[j], cmap="Blues", **imshow)
+        axes[1, j].set_xticks(xticks)
         axes[1, j].tick_params(labelsize=6)
         axes[1, j].set_yticks([] if j else [0, 15])
-        axes[1, j].set_xlabel("key row", fontsize=7)
-    axes[1, 0].set_ylabel("query row", fontsize=7)
-    fig.suptitle("first layer's attention between rows (averaged over heads)")
+        axes[1, j].set_xlabel(xlabel, fontsize=7)
+    axes[1, 0].set_ylabel(ylabel, fontsize=7)
+    fig.suptitle(title)
     return save(fig, out, name)
