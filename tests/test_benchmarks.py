@@ -132,3 +132,29 @@ def test_phases_script_times_both_and_agrees_on_the_loss(capsys):
     table = capsys.readouterr().out
     for phase in (*phases.PHASES, "total"):
         assert f"| {phase} |" in table
+
+
+def test_layers_script_times_every_case(tmp_path, capsys):
+    import layers
+
+    out = tmp_path / "layers.json"
+    assert layers.main(["--quick", "--threads", "1", "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    for name, _, _ in layers.CASES:
+        assert f"| `{name}` |" in table
+    results = json.loads(out.read_text())["results"]
+    assert [r["layer"] for r in results] == [name for name, _, _ in layers.CASES]
+    assert all(r["tinygradnn_s"] > 0 for r in results)
+
+
+@pytest.mark.torch
+@needs_torch
+def test_layers_script_checks_that_both_frameworks_computed_the_same():
+    import layers
+    import torch
+
+    import tinygradnn
+
+    different = lambda nn: nn.ReLU() if nn is torch.nn else nn.Tanh()  # noqa: E731
+    with pytest.raises(AssertionError):
+        layers.time_case(different, (2, 3), {"tinygradnn": tinygradnn, "torch": torch}, repeats=1, seed=0)
