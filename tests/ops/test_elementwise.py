@@ -540,3 +540,44 @@ def test_tanh_and_sigmoid_gradients_leave_the_output_and_upstream_gradient_alone
     np.testing.assert_array_equal(y.detach().numpy(), y_before)
     np.testing.assert_array_equal(upstream.numpy(), g)
     np.testing.assert_array_equal(x.grad.numpy(), np.asarray(rule(g, y_before), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64])
+@pytest.mark.parametrize("case", ["a_0", "0_b", "a_b", "a_minus0", "a_1", "broadcast", "other_dtype", "a_a"])
+def test_where_array_gives_np_where_bit_for_bit(dtype, case):
+    """ops.namespaces.where_array (the bit-mask where of the backward rules and where/leaky_relu/elu/softplus):
+    NaN, infinities and signed zeros come through as np.where gives them, and every other case falls back to it."""
+    from tinygradnn.ops.namespaces import where_array
+
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal((5, 7)) * 3).astype(dtype)
+    b = (rng.standard_normal((5, 7)) * 3).astype(dtype)
+    if a.dtype.kind == "f":
+        a.flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
+        b.flat[3:7] = [-0.0, np.nan, -np.inf, np.inf]
+    cond = rng.random((5, 7)) > 0.5
+    args = {"a_0": (a, 0), "0_b": (0.0, b), "a_b": (a, b), "a_minus0": (a, -0.0), "a_1": (a, 1),
+            "broadcast": (a, b[0]), "other_dtype": (a, b.astype(np.float32 if dtype == np.float64 else np.float64)),
+            "a_a": (a, a)}[case]
+    got, expected = where_array(cond, *args), np.where(cond, *args)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert got.tobytes() == expected.tobytes()
+    assert got.base is None  # a new array of its own (the engine may keep it as a leaf's .grad)
+
+
+@pytest.mark.parametrize("dtype,ulps", [(np.float32, 5), (np.float64, 3)])
+def test_softplus_array_is_within_a_few_ulps_and_never_overflows(dtype, ulps):
+    """ops.namespaces.softplus_array (softplus's forward; softplus_neg_abs is BCEWithLogitsLoss's), against
+    log(1 + exp(x)) in extended precision."""
+    from tinygradnn.ops.namespaces import softplus_array, softplus_neg_abs
+
+    x = (np.random.default_rng(0).standard_normal(20000) * 30).astype(dtype)
+    x[:6] = [0.0, 1e-30, -1e-30, 88.0, -104.0, 700.0 if dtype == np.float64 else 80.0]
+    exact = np.logaddexp(np.longdouble(0), x.astype(np.longdouble))
+    ulp = np.spacing(exact.astype(dtype)).astype(np.longdouble)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        got = softplus_array(x)
+    assert got.dtype == dtype
+    assert float(np.max(np.abs(got - exact) / ulp)) <= ulps
+    np.testing.assert_array_equal(softplus_neg_abs(x), softplus_array(-np.abs(x)))
+    np.testing.assert_array_equal(softplus_array(np.array([np.inf, -np.inf, np.nan], dtype)), [np.inf, 0, np.nan])

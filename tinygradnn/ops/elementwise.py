@@ -14,7 +14,7 @@ import numpy as np
 from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
 from ..tensor import Tensor, tensor_arg
-from .namespaces import erf_array, sigmoid_array, sign_array
+from .namespaces import erf_array, sigmoid_array, sign_array, softplus_array, where_array
 
 
 def _broadcast_error(op, a, b, err):
@@ -775,7 +775,7 @@ class ReLU(Function):
 class LeakyReLU(Function):
     def forward(ctx, x, slope):
         ctx.saved, ctx.slope = (x,), slope
-        return np.where(x > 0, x, x * slope)
+        return where_array(x > 0, x, x * slope)
 
     def backward(ctx, g, F):
         (x,) = ctx.saved
@@ -784,7 +784,7 @@ class LeakyReLU(Function):
 
 class ELU(Function):
     def forward(ctx, x, alpha):
-        y = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        y = where_array(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
         ctx.saved, ctx.alpha = (x, y), alpha
         return y
 
@@ -828,8 +828,7 @@ class Softplus(Function):
     def forward(ctx, x, beta, threshold):
         ctx.saved, ctx.beta, ctx.threshold = (x,), beta, threshold
         bx = x * beta
-        with np.errstate(invalid="ignore"):  # (logaddexp warns for a NaN, which gives NaN as in PyTorch)
-            return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        return where_array(bx > threshold, x, softplus_array(bx) / beta).astype(x.dtype, copy=False)
 
     def backward(ctx, g, F):
         (x,) = ctx.saved
@@ -989,7 +988,7 @@ class Minimum(Maximum):
 class Where(Function):
     def forward(ctx, cond, a, b):
         try:
-            out = np.where(cond, a, b)
+            out = where_array(cond, a, b)
         except ValueError as e:
             raise ValueError(f"where: condition {np.shape(cond)}, input {np.shape(a)} and other "
                              f"{np.shape(b)} cannot be broadcast together") from e

@@ -64,6 +64,66 @@ def sigmoid_array(x, out=None):
     return np.reciprocal(y, out=y)
 
 
+_MASK_BITS = {np.dtype(np.float32): np.dtype(np.int32), np.dtype(np.float64): np.dtype(np.int64)}
+
+
+def _is_plus_zero(v) -> bool:
+    return type(v) in (int, float) and v == 0 and str(v)[0] != "-"
+
+
+def where_array(cond, a, b):
+    """``np.where(cond, a, b)``, as a new array. For a float32/float64 array picked against one of its shape and
+    dtype, or against 0, by bit masks: NumPy's where takes a branch per element, which on a mixed condition
+    is about ten times slower. The bits are copied, so NaN, inf and -0.0 come through unchanged."""
+    x = a if type(a) is np.ndarray else b
+    bits = _MASK_BITS.get(getattr(x, "dtype", None))
+    if (bits is None or type(cond) is not np.ndarray or cond.dtype != np.bool_ or x.shape != cond.shape
+            or not (a is x or _is_plus_zero(a)) or not (b is x or _is_plus_zero(b)
+                                                       or (type(b) is np.ndarray and b.dtype == x.dtype
+                                                           and b.shape == x.shape))):
+        return np.where(cond, a, b)
+    out = np.empty(x.shape, x.dtype)
+    res = out.view(bits)
+    if b is x and a is not x:  # where(cond, 0, b): b's bits where cond is False
+        np.subtract(cond, 1, out=res, dtype=bits)  # (all ones where cond is False, else 0)
+        np.bitwise_and(res, b.view(bits), out=res)
+        return out
+    np.negative(cond, out=res, dtype=bits)  # all ones where cond is True, else 0
+    if type(b) is np.ndarray:
+        keep = np.bitwise_and(np.invert(res), b.view(bits))
+        np.bitwise_and(res, a.view(bits), out=res)
+        np.bitwise_or(res, keep, out=res)
+    else:
+        np.bitwise_and(res, a.view(bits), out=res)
+    return out
+
+
+def softplus_neg_abs(x, out=None):
+    """``softplus(-|x|) = log1p(exp(-|x|))`` of a float array, with ``log1p(e)`` as ``log(u) - ((u - 1) - e) / u``
+    (``u = 1 + e``): within 3 ulps, exact where ``u`` rounds to 1, and about 3x faster than NumPy's float32
+    ``log1p``. ``out``: an array of ``x``'s shape to write into."""
+    if type(x) is not np.ndarray or not x.ndim:  # (a number: NumPy's own)
+        return np.log1p(np.exp(-np.abs(x)))
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    u = e + 1
+    y = np.log(u, out=out)
+    u -= 1  # (exact)
+    u -= e
+    e += 1
+    u /= e
+    y -= u
+    return y
+
+
+def softplus_array(x, out=None):
+    """``log(1 + exp(x))`` of a float array as ``max(x, 0) + softplus(-|x|)``: no overflow, within 4 ulps."""
+    y = softplus_neg_abs(x, out)
+    y += np.maximum(x, 0)
+    return y
+
+
 def sign_array(x):
     """-1, 0 or 1, and 0 for nan (as PyTorch; NumPy's sign gives nan), for the gradient of ``abs``."""
     y = np.sign(x)
@@ -85,7 +145,7 @@ class ArrayOps:
     sigmoid = staticmethod(sigmoid_array)
     erf = staticmethod(erf_array)
     sign = staticmethod(sign_array)
-    where = staticmethod(np.where)
+    where = staticmethod(where_array)
     matmul = staticmethod(np.matmul)
 
     @staticmethod

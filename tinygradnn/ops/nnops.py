@@ -25,7 +25,7 @@ import numpy as np
 
 from ..autograd.function import Function, _new
 from ..tensor import Tensor
-from .namespaces import ones_vector
+from .namespaces import ones_vector, softplus_neg_abs, where_array
 
 
 # ----------------------------------------------------------------------------- linear
@@ -165,6 +165,81 @@ class BinaryCrossEntropy(Function):
 def binary_cross_entropy(p: Tensor, target) -> Tensor:
     """Unreduced BCE of probabilities ``p`` against ``target`` (same shape). No checks."""
     return BinaryCrossEntropy.apply(p, target)
+
+
+def _reduced(loss: np.ndarray, reduction: str):
+    """An elementwise loss array summed, averaged or as it is."""
+    if reduction == "none":
+        return loss
+    total = np.add.reduce(loss, axis=None)
+    return total / loss.size if reduction == "mean" else total
+
+
+def _scaled(g, reduction: str, size: int):
+    """The upstream gradient of a reduced elementwise loss, per element: ``g / size`` for 'mean'."""
+    return g * (1.0 / size) if reduction == "mean" else g
+
+
+class BCEWithLogits(Function):
+    """``t softplus(-x) + (1 - t) softplus(x)``, the binary cross-entropy of ``sigmoid(x)``, reduced; gradients
+    ``sigmoid(x) - t`` and ``-x``. ``x`` and ``t`` of one non-empty shape and dtype.
+
+    As the sum of ``softplus(-|x|)``, ``(1 - t) relu(x)`` and ``t relu(-x)``, non-negative terms: no digits are
+    lost to cancellation when a confident answer is right."""
+
+    def forward(ctx, x, t, reduction):
+        ctx.saved, ctx.reduction = (x, t), reduction
+        loss = softplus_neg_abs(x)
+        relu = np.maximum(x, 0)
+        loss += relu * (1 - t)
+        relu -= x  # relu(-x), exactly
+        relu *= t
+        loss += relu
+        return _reduced(loss, reduction)
+
+    def backward(ctx, g, F):
+        (x, t), (nx, nt, _) = ctx.saved, ctx.needs_input_grad
+        g = _scaled(g, ctx.reduction, x.size)
+        return (F.sigmoid(x) - t) * g if nx else None, -x * g if nt else None, None
+
+
+def bce_with_logits(x: Tensor, t: Tensor, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy from logits of two same-shape, same-dtype, non-empty tensors in one node. No checks."""
+    return BCEWithLogits.apply(x, t, reduction)
+
+
+class SmoothL1(Function):
+    """Smooth L1 loss of ``d = x - t``: ``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - beta / 2``, reduced;
+    with ``huber`` the Huber loss (``beta`` times it: ``0.5 d^2``, else ``beta (|d| - beta / 2)``). ``beta > 0``;
+    ``x`` and ``t`` of one non-empty shape and dtype. Gradient ``d / beta`` (Huber: ``d``) inside, the sign outside."""
+
+    def forward(ctx, x, t, beta, huber, reduction):
+        ctx.saved, ctx.beta, ctx.huber, ctx.reduction = (x, t), beta, huber, reduction
+        d = x - t
+        size = np.abs(d)
+        with np.errstate(over="ignore"):  # (the square of a huge d, outside: not used)
+            square = d * d
+        square *= 0.5
+        if not huber:
+            square /= beta
+        size -= 0.5 * beta
+        if huber:
+            size *= beta
+        return _reduced(where_array(~(np.abs(d) >= beta), square, size), reduction)  # (NaN inside: NaN)
+
+    def backward(ctx, g, F):
+        (x, t), (nx, nt, *_) = ctx.saved, ctx.needs_input_grad
+        beta, d = ctx.beta, x - t
+        inside = d if ctx.huber else d * (1 / beta)
+        outside = F.sign(d) * beta if ctx.huber else F.sign(d)
+        gx = F.where(~(abs(d) >= beta), inside, outside) * _scaled(g, ctx.reduction, x.size)
+        return gx if nx else None, -gx if nt else None, None, None, None
+
+
+def smooth_l1(x: Tensor, t: Tensor, beta: float, huber: bool, reduction: str = "mean") -> Tensor:
+    """Smooth L1 (or Huber) loss of two same-shape, same-dtype, non-empty tensors in one node (see
+    :class:`SmoothL1`). No checks."""
+    return SmoothL1.apply(x, t, beta, huber, reduction)
 
 
 # ----------------------------------------------------------------------------- dropout

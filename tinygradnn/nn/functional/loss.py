@@ -128,6 +128,8 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     input, target, half = _in_float32(input, _same_shape("huber_loss", input, target))
+    if input.numel() and input.dtype == target.dtype:
+        return _rounded(nnops.smooth_l1(input, target, float(delta), True, reduction), half)  # one node
     diff = input - target
     size = ops.abs(diff)
     small = ~(size >= delta)  # (NaN diffs too: a NaN gradient, as PyTorch)
@@ -144,6 +146,8 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None, reduct
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     input, target, half = _in_float32(input, _same_shape("smooth_l1_loss", input, target))
+    if beta and input.numel() and input.dtype == target.dtype:
+        return _rounded(nnops.smooth_l1(input, target, float(beta), False, reduction), half)  # one node
     diff = input - target
     size = ops.abs(diff)
     if beta == 0:
@@ -195,6 +199,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, size_av
     target = _same_shape("binary_cross_entropy_with_logits", input, target)
     _probabilities("binary_cross_entropy_with_logits", "target", target)
     input, target, half = _in_float32(input, target)
+    if pos_weight is None and weight is None and input.numel() and input.dtype == target.dtype:
+        return _rounded(nnops.bce_with_logits(input, target, reduction), half)  # one node
     # -(t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))) = t softplus(-x) + (1 - t) softplus(x): a sum of two
     # non-negative terms, so no cancellation (softplus(x) - t x loses all digits of a confident right answer).
     # threshold=inf: softplus(x) is not rounded to x for x > 20, which would cost float64 ~1e-9 absolute.
