@@ -34,16 +34,6 @@ from ._factory import check_size, empty_parameter
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _time_steps(x: Tensor) -> list[Tensor]:
-    """``[x[0], ..., x[L-1]]``. The gradient of one slice is a zero-padded array of ``x``'s full size, so ``L``
-    slices of ``x`` would cost ``O(L^2)`` in backward; slicing blocks of ``sqrt(L)`` steps first costs
-    ``O(L^1.5)``."""
-    block = math.isqrt(x.shape[0])
-    if block < 4:
-        return list(ops.unbind(x, 0))
-    return [step for chunk in ops.split(x, block, 0) for step in ops.unbind(chunk, 0)]
-
-
 def _uniform_init(module: Module) -> None:
     """Every parameter ``U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))`` (0 for a zero hidden size)."""
     bound = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size else 0.0
@@ -212,24 +202,19 @@ class RNNBase(Module):
         return x, (tuple(finals) if self.mode == "LSTM" else finals[0])
 
     def _run(self, x: Tensor, state: list[Tensor], weights: tuple, reverse: bool) -> tuple[Tensor, list[Tensor]]:
-        """One layer in one direction over ``x`` ``(L, N, in)``: the outputs ``(L, N, out)`` and final states."""
+        """One layer in one direction over ``x`` ``(L, N, in)`` (one node for all steps): the outputs
+        ``(L, N, out)`` and final states."""
         w_ih, w_hh, b_ih, b_hh, w_hr = weights
         if self.mode == "GRU":  # (b_hn is multiplied by r: it stays in the step)
-            gi, s, step, rest = F.linear(x, w_ih, b_ih), state[0], rnnops.gru_step, (w_hh, b_hh)
-        else:  # b_hh added to the projection's bias once, not at every step
-            gi = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
-            if self.mode == "LSTM":
-                s, step, rest = ops.cat(state, 1), rnnops.lstm_step, (w_hh, None, w_hr)
-            else:
-                s, step, rest = state[0], rnnops.rnn_step, (w_hh, None, self.mode == "RNN_RELU")
-        gi = _time_steps(gi)
-        ys = [None] * len(gi)
-        for t in (range(len(gi) - 1, -1, -1) if reverse else range(len(gi))):
-            s = ys[t] = step(gi[t], s, *rest)
+            hs = rnnops.gru_layer(F.linear(x, w_ih, b_ih), state[0], w_hh, b_hh, reverse)
+            return hs, [hs[0 if reverse else -1]]
+        gi = F.linear(x, w_ih, None if b_ih is None else b_ih + b_hh)  # (b_hh added once, not at every step)
         if self.mode != "LSTM":
-            return ops.stack(ys), [s]
-        out = state[0].shape[1]  # the states are [h | c]: h is the output
-        return ops.stack(ys)[:, :, :out], [s[:, :out], s[:, out:]]
+            hs = rnnops.rnn_layer(gi, state[0], w_hh, None, self.mode == "RNN_RELU", reverse)
+            return hs, [hs[0 if reverse else -1]]
+        states = rnnops.lstm_layer(gi, ops.cat(state, 1), w_hh, None, w_hr, reverse)
+        out, last = state[0].shape[1], states[0 if reverse else -1]  # (the states are [h | c]: h is the output)
+        return states[:, :, :out], [last[:, :out], last[:, out:]]
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

@@ -1,0 +1,78 @@
+"""Recurrent layers against PyTorch: forward + backward time of ``nn.RNN``/``LSTM``/``GRU`` on one thread.
+
+Both libraries run in this process, on the same weights and input (float32), with BLAS limited to one
+thread (threadpoolctl) and ``torch.set_num_threads(1)``; each time is the median of ``--repeats`` runs of
+``forward, sum, backward``. Prints one line per case: the two times and their ratio.
+
+    python benchmarks/rnn.py
+    python benchmarks/rnn.py --repeats 30 --only lstm-small,gru
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import tinygradnn as tg
+from tinygradnn import nn
+
+# name: (layer, L, N, input size, hidden size, keyword arguments)
+CASES = {
+    "lstm-small": ("LSTM", 100, 8, 32, 32, {}),
+    "lstm-large": ("LSTM", 35, 20, 200, 200, {}),
+    "gru": ("GRU", 100, 8, 32, 32, {}),
+    "rnn": ("RNN", 100, 8, 32, 32, {}),
+    "lstm-2layer-bidir": ("LSTM", 50, 8, 32, 32, {"num_layers": 2, "bidirectional": True}),
+}
+
+
+def _time(step, repeats: int) -> float:
+    step()  # (warm-up)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run(name: str, repeats: int) -> tuple[float, float]:
+    """The median seconds of one forward + backward, (tinygradnn, torch)."""
+    kind, steps, batch, size, hidden, kwargs = CASES[name]
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, kind)(size, hidden, **kwargs)
+    ours = getattr(nn, kind)(size, hidden, **kwargs)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((steps, batch, size)).astype(np.float32)
+    tx, ox = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+
+    def ours_step():
+        ours(ox)[0].sum().backward()
+
+    def theirs_step():
+        theirs(tx)[0].sum().backward()
+
+    return _time(ours_step, repeats), _time(theirs_step, repeats)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=15, help="timed runs per case (default 15)")
+    parser.add_argument("--only", default=",".join(CASES), help=f"comma-separated cases of: {', '.join(CASES)}")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        for name in args.only.split(","):
+            kind, steps, batch, size, hidden, kwargs = CASES[name]
+            ours, theirs = run(name, args.repeats)
+            extra = "".join(f" {k}={v}" for k, v in kwargs.items())
+            print(f"{name:18} {kind} L={steps} N={batch} in={size} H={hidden}{extra}: "
+                  f"tinygradnn {ours * 1e3:7.2f} ms  torch {theirs * 1e3:6.2f} ms  ratio {ours / theirs:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
