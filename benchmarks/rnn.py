@@ -2,7 +2,7 @@
 
 Both libraries run in this process, on the same weights and input (float32), with BLAS limited to one
 thread (threadpoolctl) and ``torch.set_num_threads(1)``; each time is the median of ``--repeats`` runs of
-``forward, sum, backward``. Prints one line per case: the two times and their ratio.
+``forward, sum, backward``, the two libraries taking turns. Prints one line per case: both times, their ratio.
 
     python benchmarks/rnn.py
     python benchmarks/rnn.py --repeats 30 --only lstm-small,gru
@@ -30,14 +30,16 @@ CASES = {
 }
 
 
-def _time(step, repeats: int) -> float:
-    step()  # (warm-up)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def _times(steps, repeats: int) -> list[float]:
+    """The median seconds of each of ``steps``, run in turn ``repeats`` times (so both see the same load)."""
+    times = [[] for _ in steps]
+    for i in range(repeats + 1):
+        for step, ts in zip(steps, times):
+            start = time.perf_counter()
+            step()
+            if i:  # (the first round warms up)
+                ts.append(time.perf_counter() - start)
+    return [float(np.median(ts)) for ts in times]
 
 
 def run(name: str, repeats: int) -> tuple[float, float]:
@@ -56,7 +58,7 @@ def run(name: str, repeats: int) -> tuple[float, float]:
     def theirs_step():
         theirs(tx)[0].sum().backward()
 
-    return _time(ours_step, repeats), _time(theirs_step, repeats)
+    return tuple(_times([ours_step, theirs_step], repeats))
 
 
 def main() -> None:

@@ -446,11 +446,16 @@ def _fresh_cases(dtype):
                 for bias in (None, t(4)))
     yield nnops.Chain, (chain, t(3, 5), t(4, 5), t(4), t(2, 4), None, t(3, 2), t(3))
     yield from ((nnops.CrossEntropyLabels, (t(4, 3), labels, reduction)) for reduction in ("mean", "sum", "none"))
-    for bias in (None, t(8)):  # the recurrent steps (hidden size 2, batch 3, LSTM projection 1)
+    for bias in (None, t(8)):  # the recurrent ops (hidden size 2, batch 3, LSTM projection 1)
         yield rnn.RNNStep, (t(3, 2), t(3, 2), t(2, 2), None if bias is None else t(2), bias is None)
         yield rnn.LSTMStep, (t(3, 8), t(3, 4), t(8, 2), bias, None)
         yield rnn.LSTMStep, (t(3, 8), t(3, 3), t(8, 1), bias, t(1, 2))
         yield rnn.GRUStep, (t(3, 6), t(3, 2), t(6, 2), None if bias is None else t(6))
+        for reverse in (False, True):  # the whole-sequence ops (4 steps)
+            yield rnn.RNNLayer, (t(4, 3, 2), t(3, 2), t(2, 2), None if bias is None else t(2), reverse, reverse)
+            yield rnn.LSTMLayer, (t(4, 3, 8), t(3, 4), t(8, 2), bias, None, reverse)
+            yield rnn.LSTMLayer, (t(4, 3, 8), t(3, 3), t(8, 1), bias, t(1, 2), reverse)
+            yield rnn.GRULayer, (t(4, 3, 6), t(3, 2), t(6, 2), None if bias is None else t(6), reverse)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])

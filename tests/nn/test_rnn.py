@@ -211,9 +211,9 @@ def test_cell_gradcheck(name):
         assert gradgradcheck(lambda x, h, *p: cell(x, h), (x, h, *params))
 
 
-def test_long_sequences_use_blocked_slicing_with_the_same_result():
-    """Sequences of 16 steps or more slice the input projection in blocks: same values and gradients as a
-    step-by-step run of the cell."""
+def test_a_layer_matches_a_loop_of_its_cell():
+    """A layer (one node for all 20 steps) gives the same values and input gradient as a step-by-step run of
+    the cell with the same weights."""
     tg.manual_seed(0)
     layer, cell = nn.LSTM(2, 3, dtype=tg.float64), nn.LSTMCell(2, 3, dtype=tg.float64)
     cell.load_state_dict({k[:-3]: v for k, v in layer.state_dict().items()})
@@ -267,12 +267,45 @@ STEPS = {  # the fused op, its composed twin, the shapes of its tensor inputs (N
 }
 
 
+def _loop_of(step):
+    """A whole-sequence op's twin: ``step`` once per time step (from the last one if ``reverse``), the states
+    stacked in time order."""
+    def loop(gi, state, *rest):
+        *rest, reverse = rest
+        states = [None] * len(gi)
+        for t in range(len(gi) - 1, -1, -1) if reverse else range(len(gi)):
+            state = states[t] = step(gi[t], state, *rest)
+        return tg.stack(states)
+    return loop
+
+
+def _layer_case(kind, steps, reverse):
+    """A ``LAYER_OPS`` entry: the whole-sequence op of ``kind`` (a ``STEPS`` key) over ``steps`` steps."""
+    step, _, shapes, consts = STEPS[kind]
+    layer = {"rnn": ops_rnn.rnn_layer, "lstm": ops_rnn.lstm_layer, "gru": ops_rnn.gru_layer}[kind.split("-")[0]]
+    return layer, _loop_of(step), [(steps, *shapes[0]), *shapes[1:]], [*consts, reverse]
+
+
+LAYER_OPS = {  # the whole-sequence ops against a loop of their step op (the last constant: reverse)
+    "rnn-tanh-layer": _layer_case("rnn-tanh", 6, False),
+    "rnn-relu-layer-reverse": _layer_case("rnn-relu", 6, True),
+    "lstm-layer": _layer_case("lstm", 6, False),
+    "lstm-layer-reverse": _layer_case("lstm", 6, True),
+    "lstm-proj-layer-reverse": _layer_case("lstm-proj", 6, True),
+    "lstm-layer-17-steps": _layer_case("lstm", 17, False),  # (create_graph slices the steps in blocks)
+    "gru-layer": _layer_case("gru", 6, False),
+    "gru-layer-reverse": _layer_case("gru", 6, True),
+}
+FUSED = {**STEPS, **LAYER_OPS}
+
+
 @pytest.mark.parametrize("bias", [True, False])
-@pytest.mark.parametrize("name", list(STEPS))
-def test_fused_step_matches_the_composed_ops(name, bias):
-    """Each fused step op against the same step composed of ordinary ops, in float64: the output, every
-    input's gradient, and (create_graph) the gradient of those gradients, to float rounding."""
-    fused, composed, shapes, consts = STEPS[name]
+@pytest.mark.parametrize("name", list(FUSED))
+def test_fused_op_matches_the_composed_ops(name, bias):
+    """Each fused step op against the same step composed of ordinary ops, and each whole-sequence op against a
+    loop of its step op, in float64: the output, every input's gradient (plain, and with create_graph), and
+    the gradient of those gradients, to float rounding."""
+    fused, composed, shapes, consts = FUSED[name]
     rng = np.random.default_rng(0)
     arrays = [None if s is None or (i == 3 and not bias) else rng.standard_normal(s) for i, s in enumerate(shapes)]
     v = rng.standard_normal(composed(*[None if a is None else tg.tensor(a) for a in arrays], *consts).shape)
@@ -281,18 +314,19 @@ def test_fused_step_matches_the_composed_ops(name, bias):
         xs = [None if a is None else tg.tensor(a, requires_grad=True) for a in arrays]
         wrt = [x for x in xs if x is not None]
         out = op(*xs, *consts)
+        plain = tg.autograd.grad((out * tg.tensor(v)).sum(), wrt, retain_graph=True)
         grads = tg.autograd.grad((out * tg.tensor(v)).sum(), wrt, create_graph=True)
         second = tg.autograd.grad(sum((g * g).sum() for g in grads), wrt, allow_unused=True)
-        results.append([out, *grads, *second])
+        results.append([out, *plain, *grads, *second])
     for i, (a, b) in enumerate(zip(*results)):  # (None: unused, the same as zeros)
         a, b = (0.0 if t is None else t.detach().numpy() for t in (a, b))
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13, err_msg=f"result {i}")
 
 
-@pytest.mark.parametrize("name", list(STEPS))
-def test_fused_step_gives_only_the_gradients_asked_for(name):
+@pytest.mark.parametrize("name", list(FUSED))
+def test_fused_op_gives_only_the_gradients_asked_for(name):
     """With one input frozen (no requires_grad) it gets no gradient; the others still match."""
-    fused, composed, shapes, consts = STEPS[name]
+    fused, composed, shapes, consts = FUSED[name]
     rng = np.random.default_rng(1)
     arrays = [None if s is None else rng.standard_normal(s) for s in shapes]
     for frozen in [i for i, s in enumerate(shapes) if s is not None]:
@@ -307,18 +341,25 @@ def test_fused_step_gives_only_the_gradients_asked_for(name):
                 np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-13)
 
 
-def test_a_layer_records_two_nodes_per_step():
-    """The input projection's slice and the fused step: far fewer nodes than composed ops."""
-    for name, per_step in (("LSTM", 2), ("GRU", 2), ("RNN", 2)):
-        layer = getattr(nn, name)(2, 3)
-        out = layer(tg.randn(9, 1, 2))[0]
-        seen, stack = set(), [out._ctx]
-        while stack:
-            node = stack.pop()
-            if node is not None and node not in seen:
-                seen.add(node)
-                stack.extend(n for n, _ in node.next_functions if isinstance(n, Function))
-        assert len(seen) <= 9 * per_step + 6, (name, len(seen))
+def _graph(out: tg.Tensor) -> set:
+    """The nodes that ``out`` was computed by."""
+    seen, stack = set(), [out._ctx]
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack.extend(n for n, _ in node.next_functions if isinstance(n, Function))
+    return seen
+
+
+@pytest.mark.parametrize("name, op", [("RNN", ops_rnn.RNNLayer), ("LSTM", ops_rnn.LSTMLayer),
+                                      ("GRU", ops_rnn.GRULayer)])
+def test_a_layer_records_one_node_per_layer_and_direction(name, op):
+    """The time steps of a layer and direction are one node: the graph does not grow with the sequence."""
+    layer = getattr(nn, name)(2, 3, num_layers=2, bidirectional=True)
+    graphs = [_graph(layer(tg.randn(steps, 1, 2))[0]) for steps in (1, 9, 40)]
+    assert len({len(g) for g in graphs}) == 1, [len(g) for g in graphs]
+    assert sum(type(node) is op for node in graphs[-1]) == 4
 
 
 # ----------------------------------------------------------------------------- dropout between layers

@@ -4,7 +4,7 @@ per step of a cell.
 Each op takes the input projection ``gi = x W_ih^T + b_ih`` (computed by the caller: for all steps at once
 with one matmul), the (initial) state and the hidden-state weights, and does the rest in NumPy: per step
 the matmul ``h W_hh^T + b_hh``, the gates and the new state. Backward is the hand-written chain rule of
-the same formulas, from the gate activations saved in forward.
+the same formulas.
 
 * :func:`rnn_step`: ``h' = tanh(gi + h W_hh^T + b_hh)`` (or relu);
 * :func:`lstm_step`: PyTorch's gates ``i, f, g, o``; the state travels as one tensor ``[h | c]`` of shape
@@ -13,10 +13,11 @@ the same formulas, from the gate activations saved in forward.
 * :func:`rnn_layer`, :func:`lstm_layer`, :func:`gru_layer`: the same step over a whole sequence ``gi``
   ``(L, N, G*H)`` (``G`` gates) as one node, whose output is the state after every step ``(L, N, ...)``
   (index ``t`` is step ``t`` also when ``reverse`` runs the steps from ``L - 1`` down to 0). Forward runs
-  the step's formulas once per step and saves the activations as ``(L, ...)`` arrays; backward takes
-  the local derivatives of all steps at once, runs the time loop backwards with a few NumPy calls per
-  step, then ``W_hh``'s and ``b_hh``'s gradients with one matmul each over all steps, and returns
-  ``gi``'s gradient for all steps as one array.
+  the time loop, writing each new state into that ``(L, ...)`` array, and saves nothing else. Backward
+  computes the gate activations and their local derivatives again for all steps at once (the step's
+  formulas on ``L*N`` rows: the state each step started from is known), runs the time loop backwards
+  with a few NumPy calls per step, then gets ``W_hh``'s and ``b_hh``'s gradients with one matmul each over
+  all steps, and returns ``gi``'s gradient for all steps as one array.
 
 The formulas live once: ``_*_forward`` (a step, on arrays or Tensors) and ``_*_local`` (its local
 derivatives, elementwise, so for one step or all steps at once). With ``create_graph=True`` the LSTM and
@@ -220,7 +221,6 @@ class _Layer(Function):
     """What the whole-sequence ops share: ``apply(gi, state, *rest, reverse)``, where ``step.apply(gi[t],
     state, *rest)`` is one step; backward on arrays is the subclass's ``_backward``."""
 
-    fresh_grads = True
     step: type[Function]
 
     def backward(ctx, g, F):
@@ -237,7 +237,7 @@ def _layer_backward_recorded(ctx, g: Tensor, F) -> tuple:
 
     gi, state, *rest, reverse = ctx.inputs
     order = _order(len(gi), reverse)
-    gis, outs = _time_steps(gi), []
+    gis, gs, outs = _time_steps(gi), _time_steps(g), []
     for t in order:
         state = ctx.step.apply(gis[t], state, *rest)
         outs.append(state)
@@ -246,7 +246,7 @@ def _layer_backward_recorded(ctx, g: Tensor, F) -> tuple:
         node = out._ctx
         saved, node.saved = node.saved, _as_tensors(node, out)  # (as the engine does for create_graph)
         try:
-            g_gi[t], carry, *grads = node.backward(g[t] if carry is None else g[t] + carry, F)
+            g_gi[t], carry, *grads = node.backward(gs[t] if carry is None else gs[t] + carry, F)
         finally:
             node.saved = saved
         g_rest = [a if b is None else b if a is None else a + b for a, b in zip(g_rest, grads)]
@@ -257,6 +257,7 @@ class RNNLayer(_Layer):
     """:class:`RNNStep` over a sequence: ``gi (L, N, H)``, ``h_0 (N, H)`` -> ``h`` after every step
     ``(L, N, H)``."""
 
+    fresh_grads = True
     step = RNNStep
 
     def forward(ctx, gi, h0, w_hh, b_hh, relu, reverse):
@@ -290,25 +291,26 @@ class LSTMLayer(_Layer):
     """:class:`LSTMStep` over a sequence: ``gi (L, N, 4H)``, ``[h_0 | c_0] (N, P + H)`` -> ``[h | c]`` after
     every step ``(L, N, P + H)``."""
 
+    fresh_grads = True
     step = LSTMStep
 
     def forward(ctx, gi, hc0, w_hh, b_hh, w_hr, reverse):
         states = np.empty((len(gi), *hc0.shape), np.result_type(gi, hc0, w_hh))
-        acts = [None] * len(gi)
         hc = hc0
         for t in _order(len(gi), reverse):
-            step = _lstm_forward(gi[t], hc, w_hh, b_hh, w_hr, ArrayOps)
-            acts[t], hc = step[2:7], step[8]  # (i, f, g, o, tanh(c')), [h' | c']
-            states[t] = hc
-        ctx.saved, ctx.reverse = (hc0, w_hh, w_hr, states, *map(np.stack, zip(*acts))), reverse
+            hc = states[t] = _lstm_forward(gi[t], hc, w_hh, b_hh, w_hr, ArrayOps)[-1]
+        ctx.saved, ctx.reverse = (gi, hc0, w_hh, b_hh, w_hr, states), reverse
         return states
 
     def _backward(ctx, g):
-        hc0, w_hh, w_hr, states, i, f, gg, o, tc = ctx.saved
-        steps, batch, hidden = tc.shape
+        gi, hc0, w_hh, b_hh, w_hr, states = ctx.saved
+        steps, batch, hidden = len(gi), hc0.shape[0], w_hh.shape[0] // 4
         size = hc0.shape[1] - hidden  # (P)
-        prev = _previous(states, hc0, ctx.reverse)
-        d_tc, *k = _lstm_local(prev[..., size:], i, f, gg, o, tc)
+        prev = _previous(states, hc0, ctx.reverse).reshape(-1, size + hidden)
+        # the activations of all steps again at once, from the state each step started from
+        _, c, i, f, gg, o, tc, m, _ = _lstm_forward(gi.reshape(-1, 4 * hidden), prev, w_hh, b_hh, w_hr, ArrayOps)
+        d_tc, *k = (a.reshape(steps, batch, hidden) for a in _lstm_local(c, i, f, gg, o, tc))
+        f = f.reshape(steps, batch, hidden)
         k_ifg, k_o = np.stack(k[:3], 2), k[3]  # (L, N, 3, H): the gates that c' goes through; o's
         dpre = np.empty((steps, batch, 4 * hidden), tc.dtype)
         g_hs = np.empty((steps, batch, size), tc.dtype)  # the gradient of every h' (for W_hr's)
@@ -321,10 +323,9 @@ class LSTMLayer(_Layer):
             np.multiply(g_m, k_o[t], out=dpre[t, :, 3 * hidden:])
             g_h, g_c = np.matmul(dpre[t], w_hh), g_c * f[t]
         n_gi, n_hc, n_whh, n_bhh, n_whr = ctx.needs_input_grad[:5]
-        h_prev = prev[..., :size].reshape(-1, size) if n_whh else None
-        _, g_whh, g_bhh = _hidden_grads(dpre.reshape(-1, 4 * hidden), h_prev, w_hh, (False, n_whh, n_bhh),
+        _, g_whh, g_bhh = _hidden_grads(dpre.reshape(-1, 4 * hidden), prev[:, :size], w_hh, (False, n_whh, n_bhh),
                                         ArrayOps)
-        g_whr = np.matmul(g_hs.reshape(-1, size).T, (o * tc).reshape(-1, hidden)) if n_whr else None
+        g_whr = np.matmul(g_hs.reshape(-1, size).T, m) if n_whr else None
         return (dpre if n_gi else None, np.concatenate([g_h, g_c], 1) if n_hc else None, g_whh, g_bhh, g_whr,
                 None)
 
@@ -340,25 +341,26 @@ class GRULayer(_Layer):
     """:class:`GRUStep` over a sequence: ``gi (L, N, 3H)``, ``h_0 (N, H)`` -> ``h`` after every step
     ``(L, N, H)``."""
 
+    fresh_grads = True
     step = GRUStep
 
     def forward(ctx, gi, h0, w_hh, b_hh, reverse):
         hs = np.empty((len(gi), *h0.shape), np.result_type(gi, h0, w_hh))
-        acts = [None] * len(gi)
         h = h0
         for t in _order(len(gi), reverse):
-            step = _gru_forward(gi[t], h, w_hh, b_hh, ArrayOps)
-            acts[t], h = step[:4], step[4]  # (r, z, n, W_hn h + b_hn), h'
-            hs[t] = h
-        ctx.saved, ctx.reverse = (h0, w_hh, hs, *map(np.stack, zip(*acts))), reverse
+            h = hs[t] = _gru_forward(gi[t], h, w_hh, b_hh, ArrayOps)[-1]
+        ctx.saved, ctx.reverse = (gi, h0, w_hh, b_hh, hs), reverse
         return hs
 
     def _backward(ctx, g):
-        h0, w_hh, hs, r, z, n, gh_n = ctx.saved
+        gi, h0, w_hh, b_hh, hs = ctx.saved
         steps, batch, hidden = hs.shape
-        prev = _previous(hs, h0, ctx.reverse)
+        prev = _previous(hs, h0, ctx.reverse).reshape(-1, hidden)
+        # the activations of all steps again at once, from the state each step started from
+        r, z, n, gh_n, _ = _gru_forward(gi.reshape(-1, 3 * hidden), prev, w_hh, b_hh, ArrayOps)
         k_n, k_r, k_z = _gru_local(prev, r, z, n, gh_n)
-        k = np.stack([k_r, k_z, k_n * r], 2)  # (L, N, 3, H): h' by W_hh h + b_hh, per gate
+        k = np.stack([k_r, k_z, k_n * r], 1).reshape(steps, batch, 3, hidden)  # h' by W_hh h + b_hh, per gate
+        z, k_n = z.reshape(steps, batch, hidden), k_n.reshape(steps, batch, hidden)
         dgh = np.empty((steps, batch, 3, hidden), hs.dtype)
         g_hs = np.empty_like(hs)  # the gradient of every h'
         g_h = np.zeros_like(h0)
@@ -373,8 +375,7 @@ class GRULayer(_Layer):
         if n_gi:  # (gi's gradient is W_hh h's, but for n: without the factor r)
             g_gi = dgh.copy()
             np.multiply(g_hs, k_n, out=g_gi[..., 2 * hidden:])
-        h_prev = prev.reshape(-1, hidden) if n_whh else None
-        _, g_whh, g_bhh = _hidden_grads(dgh.reshape(-1, 3 * hidden), h_prev, w_hh, (False, n_whh, n_bhh), ArrayOps)
+        _, g_whh, g_bhh = _hidden_grads(dgh.reshape(-1, 3 * hidden), prev, w_hh, (False, n_whh, n_bhh), ArrayOps)
         return g_gi, g_h if n_h else None, g_whh, g_bhh, None
 
 

@@ -2,10 +2,12 @@
 
 Parameter names, shapes, gate order and initialisation are PyTorch's, so a PyTorch ``state_dict`` loads and
 gives the same outputs. Per layer and direction the input projection ``x @ W_ih.T + b_ih`` is one matmul
-(``F.linear``) over all time steps; the rest of a time step (the hidden-state matmul, the gates, the new
-state) is one fused op of :mod:`tinygradnn.ops.rnn`, with its own backward rule (double backward included),
-so a step records two graph nodes: its slice of the projection and the fused step. An LSTM's state ``(h, c)``
-travels between the steps as one tensor ``[h | c]``. ``PackedSequence`` inputs are not supported.
+(``F.linear``) over all time steps, and the recurrence over all time steps (per step the hidden-state matmul,
+the gates, the new state) is one fused op of :mod:`tinygradnn.ops.rnn` with its own backward rule (double
+backward included): a layer and direction records a few graph nodes, however long the sequence. That op
+returns the state after every step; the outputs and the final state are slices of it. An LSTM's state
+``(h, c)`` travels as one tensor ``[h | c]``. A cell is one fused step op. ``PackedSequence`` inputs are not
+supported.
 
 Examples:
     >>> lstm = nn.LSTM(3, 5, num_layers=2, batch_first=True)
