@@ -13,11 +13,10 @@ the same formulas.
 * :func:`rnn_layer`, :func:`lstm_layer`, :func:`gru_layer`: the same step over a whole sequence ``gi``
   ``(L, N, G*H)`` (``G`` gates) as one node, whose output is the state after every step ``(L, N, ...)``
   (index ``t`` is step ``t`` also when ``reverse`` runs the steps from ``L - 1`` down to 0). Forward runs
-  the time loop, writing each new state into that ``(L, ...)`` array, and saves nothing else. Backward
-  computes the gate activations and their local derivatives again for all steps at once (the step's
-  formulas on ``L*N`` rows: the state each step started from is known), runs the time loop backwards
-  with a few NumPy calls per step, then gets ``W_hh``'s and ``b_hh``'s gradients with one matmul each over
-  all steps, and returns ``gi``'s gradient for all steps as one array.
+  the time loop, writing each new state and the step's gate activations into preallocated ``(L, ...)``
+  arrays. Backward takes the local derivatives of all steps at once, runs the time loop backwards with a
+  few NumPy calls per step, then gets ``W_hh``'s and ``b_hh``'s gradients with one matmul each over all
+  steps, and returns ``gi``'s gradient for all steps as one array.
 
 The formulas live once: ``_*_forward`` (a step, on arrays or Tensors) and ``_*_local`` (its local
 derivatives, elementwise, so for one step or all steps at once). With ``create_graph=True`` the LSTM and
@@ -295,26 +294,28 @@ class LSTMLayer(_Layer):
     step = LSTMStep
 
     def forward(ctx, gi, hc0, w_hh, b_hh, w_hr, reverse):
-        states = np.empty((len(gi), *hc0.shape), np.result_type(gi, hc0, w_hh))
+        dtype, (steps, batch), hidden = np.result_type(gi, hc0, w_hh), gi.shape[:2], w_hh.shape[0] // 4
+        states = np.empty((steps, *hc0.shape), dtype)
+        acts = np.empty((steps, 5, batch, hidden), dtype)  # i, f, g, o, tanh(c') of every step
         hc = hc0
-        for t in _order(len(gi), reverse):
-            hc = states[t] = _lstm_forward(gi[t], hc, w_hh, b_hh, w_hr, ArrayOps)[-1]
-        ctx.saved, ctx.reverse = (gi, hc0, w_hh, b_hh, w_hr, states), reverse
+        for t in _order(steps, reverse):
+            step = _lstm_forward(gi[t], hc, w_hh, b_hh, w_hr, ArrayOps)
+            acts[t] = step[2:7]
+            hc = states[t] = step[-1]
+        ctx.saved, ctx.reverse = (hc0, w_hh, w_hr, states, acts), reverse
         return states
 
     def _backward(ctx, g):
-        gi, hc0, w_hh, b_hh, w_hr, states = ctx.saved
-        steps, batch, hidden = len(gi), hc0.shape[0], w_hh.shape[0] // 4
+        hc0, w_hh, w_hr, states, acts = ctx.saved
+        steps, _, batch, hidden = acts.shape
         size = hc0.shape[1] - hidden  # (P)
-        prev = _previous(states, hc0, ctx.reverse).reshape(-1, size + hidden)
-        # the activations of all steps again at once, from the state each step started from
-        _, c, i, f, gg, o, tc, m, _ = _lstm_forward(gi.reshape(-1, 4 * hidden), prev, w_hh, b_hh, w_hr, ArrayOps)
-        d_tc, *k = (a.reshape(steps, batch, hidden) for a in _lstm_local(c, i, f, gg, o, tc))
-        f = f.reshape(steps, batch, hidden)
+        i, f, gg, o, tc = acts.transpose(1, 0, 2, 3)
+        prev = _previous(states, hc0, ctx.reverse)  # the state each step started from
+        d_tc, *k = _lstm_local(prev[..., size:], i, f, gg, o, tc)
         k_ifg, k_o = np.stack(k[:3], 2), k[3]  # (L, N, 3, H): the gates that c' goes through; o's
-        dpre = np.empty((steps, batch, 4 * hidden), tc.dtype)
-        g_hs = np.empty((steps, batch, size), tc.dtype)  # the gradient of every h' (for W_hr's)
-        g_h, g_c = np.zeros((batch, size), tc.dtype), np.zeros((batch, hidden), tc.dtype)
+        dpre = np.empty((steps, batch, 4 * hidden), acts.dtype)
+        g_hs = np.empty((steps, batch, size), acts.dtype)  # the gradient of every h' (for W_hr's)
+        g_h, g_c = np.zeros((batch, size), acts.dtype), np.zeros((batch, hidden), acts.dtype)
         for t in _order(steps, not ctx.reverse):  # (the state's gradient, through the steps backwards)
             g_h = np.add(g_h, g[t, :, :size], out=g_hs[t])
             g_m = g_h if w_hr is None else np.matmul(g_h, w_hr)
@@ -323,9 +324,9 @@ class LSTMLayer(_Layer):
             np.multiply(g_m, k_o[t], out=dpre[t, :, 3 * hidden:])
             g_h, g_c = np.matmul(dpre[t], w_hh), g_c * f[t]
         n_gi, n_hc, n_whh, n_bhh, n_whr = ctx.needs_input_grad[:5]
-        _, g_whh, g_bhh = _hidden_grads(dpre.reshape(-1, 4 * hidden), prev[:, :size], w_hh, (False, n_whh, n_bhh),
-                                        ArrayOps)
-        g_whr = np.matmul(g_hs.reshape(-1, size).T, m) if n_whr else None
+        h_prev = prev[..., :size].reshape(-1, size)
+        _, g_whh, g_bhh = _hidden_grads(dpre.reshape(-1, 4 * hidden), h_prev, w_hh, (False, n_whh, n_bhh), ArrayOps)
+        g_whr = np.matmul(g_hs.reshape(-1, size).T, (o * tc).reshape(-1, hidden)) if n_whr else None
         return (dpre if n_gi else None, np.concatenate([g_h, g_c], 1) if n_hc else None, g_whh, g_bhh, g_whr,
                 None)
 
@@ -346,21 +347,22 @@ class GRULayer(_Layer):
 
     def forward(ctx, gi, h0, w_hh, b_hh, reverse):
         hs = np.empty((len(gi), *h0.shape), np.result_type(gi, h0, w_hh))
+        acts = np.empty((len(gi), 4, *h0.shape), hs.dtype)  # r, z, n, W_hn h + b_hn of every step
         h = h0
         for t in _order(len(gi), reverse):
-            h = hs[t] = _gru_forward(gi[t], h, w_hh, b_hh, ArrayOps)[-1]
-        ctx.saved, ctx.reverse = (gi, h0, w_hh, b_hh, hs), reverse
+            step = _gru_forward(gi[t], h, w_hh, b_hh, ArrayOps)
+            acts[t] = step[:4]
+            h = hs[t] = step[4]
+        ctx.saved, ctx.reverse = (h0, w_hh, hs, acts), reverse
         return hs
 
     def _backward(ctx, g):
-        gi, h0, w_hh, b_hh, hs = ctx.saved
+        h0, w_hh, hs, acts = ctx.saved
         steps, batch, hidden = hs.shape
-        prev = _previous(hs, h0, ctx.reverse).reshape(-1, hidden)
-        # the activations of all steps again at once, from the state each step started from
-        r, z, n, gh_n, _ = _gru_forward(gi.reshape(-1, 3 * hidden), prev, w_hh, b_hh, ArrayOps)
+        r, z, n, gh_n = acts.transpose(1, 0, 2, 3)
+        prev = _previous(hs, h0, ctx.reverse)  # the state each step started from
         k_n, k_r, k_z = _gru_local(prev, r, z, n, gh_n)
-        k = np.stack([k_r, k_z, k_n * r], 1).reshape(steps, batch, 3, hidden)  # h' by W_hh h + b_hh, per gate
-        z, k_n = z.reshape(steps, batch, hidden), k_n.reshape(steps, batch, hidden)
+        k = np.stack([k_r, k_z, k_n * r], 2)  # (L, N, 3, H): h' by W_hh h + b_hh, per gate
         dgh = np.empty((steps, batch, 3, hidden), hs.dtype)
         g_hs = np.empty_like(hs)  # the gradient of every h'
         g_h = np.zeros_like(h0)
@@ -375,7 +377,8 @@ class GRULayer(_Layer):
         if n_gi:  # (gi's gradient is W_hh h's, but for n: without the factor r)
             g_gi = dgh.copy()
             np.multiply(g_hs, k_n, out=g_gi[..., 2 * hidden:])
-        _, g_whh, g_bhh = _hidden_grads(dgh.reshape(-1, 3 * hidden), prev, w_hh, (False, n_whh, n_bhh), ArrayOps)
+        _, g_whh, g_bhh = _hidden_grads(dgh.reshape(-1, 3 * hidden), prev.reshape(-1, hidden), w_hh,
+                                        (False, n_whh, n_bhh), ArrayOps)
         return g_gi, g_h if n_h else None, g_whh, g_bhh, None
 
 
