@@ -31,14 +31,16 @@ CASES = {
 
 
 def _times(steps, repeats: int) -> list[float]:
-    """The median seconds of each of ``steps``, run in turn ``repeats`` times (so both see the same load)."""
+    """The median seconds of each of ``steps``, run in turn ``repeats`` times (so that they see the same load;
+    the order rotates from round to round, so that none always runs right after the same one)."""
     times = [[] for _ in steps]
     for i in range(repeats + 1):
-        for step, ts in zip(steps, times):
+        for k in range(len(steps)):
+            k = (k + i) % len(steps)
             start = time.perf_counter()
-            step()
+            steps[k]()
             if i:  # (the first round warms up)
-                ts.append(time.perf_counter() - start)
+                times[k].append(time.perf_counter() - start)
     return [float(np.median(ts)) for ts in times]
 
 
