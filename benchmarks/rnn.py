@@ -27,6 +27,7 @@ CASES = {
     "gru": ("GRU", 100, 8, 32, 32, {}),
     "rnn": ("RNN", 100, 8, 32, 32, {}),
     "lstm-2layer-bidir": ("LSTM", 50, 8, 32, 32, {"num_layers": 2, "bidirectional": True}),
+    "lstm-usps": ("LSTM", 16, 64, 16, 128, {"batch_first": True}),  # (examples/usps_lstm.py's batches)
 }
 
 
@@ -51,7 +52,8 @@ def run(name: str, repeats: int) -> tuple[float, float]:
     theirs = getattr(torch.nn, kind)(size, hidden, **kwargs)
     ours = getattr(nn, kind)(size, hidden, **kwargs)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    x = np.random.default_rng(0).standard_normal((steps, batch, size)).astype(np.float32)
+    shape = (batch, steps, size) if kwargs.get("batch_first") else (steps, batch, size)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     tx, ox = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
 
     def ours_step():

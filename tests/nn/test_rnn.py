@@ -362,6 +362,17 @@ def test_a_layer_records_one_node_per_layer_and_direction(name, op):
     assert sum(type(node) is op for node in graphs[-1]) == 4
 
 
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_changing_a_weight_in_place_after_forward_makes_backward_raise(name):
+    """The one node of a layer still has its inputs' versions checked (PyTorch raises too)."""
+    layer = getattr(nn, name)(2, 3)
+    out = layer(tg.randn(5, 1, 2))[0]
+    with tg.no_grad():
+        layer.weight_hh_l0.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.sum().backward()
+
+
 # ----------------------------------------------------------------------------- dropout between layers
 @requires_torch
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
