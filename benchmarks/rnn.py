@@ -2,7 +2,8 @@
 
 Both libraries run in this process, on the same weights and input (float32), with BLAS limited to one
 thread (threadpoolctl) and ``torch.set_num_threads(1)``; each time is the median of ``--repeats`` runs of
-``forward, sum, backward``, the two libraries taking turns. Prints one line per case: both times, their ratio.
+``forward, sum, backward``, the two libraries taking turns (their outputs are checked equal first). Prints
+one line per case: both times and their ratio (tinygradnn's time over PyTorch's).
 
     python benchmarks/rnn.py
     python benchmarks/rnn.py --repeats 30 --only lstm-small,gru
@@ -55,6 +56,7 @@ def run(name: str, repeats: int) -> tuple[float, float]:
     shape = (batch, steps, size) if kwargs.get("batch_first") else (steps, batch, size)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     tx, ox = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+    np.testing.assert_allclose(ours(ox)[0].detach().numpy(), theirs(tx)[0].detach().numpy(), rtol=1e-3, atol=1e-4)
 
     def ours_step():
         ours(ox)[0].sum().backward()
@@ -65,11 +67,14 @@ def run(name: str, repeats: int) -> tuple[float, float]:
     return tuple(_times([ours_step, theirs_step], repeats))
 
 
-def main() -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per case (default 15)")
     parser.add_argument("--only", default=",".join(CASES), help=f"comma-separated cases of: {', '.join(CASES)}")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    unknown = set(args.only.split(",")) - set(CASES)
+    if unknown:
+        parser.error(f"unknown cases {sorted(unknown)}; the cases: {', '.join(CASES)}")
     torch.set_num_threads(1)
     with threadpool_limits(1):
         for name in args.only.split(","):
@@ -78,7 +83,8 @@ def main() -> None:
             extra = "".join(f" {k}={v}" for k, v in kwargs.items())
             print(f"{name:18} {kind} L={steps} N={batch} in={size} H={hidden}{extra}: "
                   f"tinygradnn {ours * 1e3:7.2f} ms  torch {theirs * 1e3:6.2f} ms  ratio {ours / theirs:5.2f}x")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
