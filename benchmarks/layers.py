@@ -66,8 +66,14 @@ CASES = [
     ("MultiheadAttention(64, 4)", _self_attention, (32, 20, 64)),
     ("TransformerEncoderLayer(64, 4, 128)",
      lambda nn: nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, batch_first=True), (32, 20, 64)),
-    ("LSTM(32, 64)", lambda nn: nn.LSTM(32, 64, batch_first=True), (16, 50, 32)),
-    ("GRU(32, 64)", lambda nn: nn.GRU(32, 64, batch_first=True), (16, 50, 32)),
+    # recurrent layers: (L, N, input) unless batch_first
+    ("RNN(32, 32)", lambda nn: nn.RNN(32, 32), (100, 8, 32)),
+    ("GRU(32, 32)", lambda nn: nn.GRU(32, 32), (100, 8, 32)),
+    ("LSTM(32, 32)", lambda nn: nn.LSTM(32, 32), (100, 8, 32)),
+    ("LSTM(200, 200)", lambda nn: nn.LSTM(200, 200), (35, 20, 200)),
+    ("LSTM(32, 32, num_layers=2, bidirectional=True)", lambda nn: nn.LSTM(32, 32, 2, bidirectional=True),
+     (50, 8, 32)),
+    ("LSTM(16, 128, batch_first=True)", lambda nn: nn.LSTM(16, 128, batch_first=True), (64, 16, 16)),  # (usps_lstm.py)
 ]
 
 

@@ -94,17 +94,6 @@ def test_quick_run_writes_timings_and_matching_losses(tmp_path):
         assert tg["status"] == "ok" or tg["status"].startswith(("unavailable", "timeout", "worker died"))
 
 
-@pytest.mark.torch
-@needs_torch
-def test_rnn_script_times_both_on_the_same_layers(capsys):
-    import rnn
-
-    assert rnn.main(["--repeats", "1", "--only", "rnn,lstm-usps"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["rnn", "lstm-usps"]
-    assert all("ratio" in line for line in lines)
-
-
 def test_minimal_tape_computes_the_reference_gradients():
     """benchmarks/minimal_tape.py measures the floor of the design only if it does the reference's work."""
     import minimal_tape as tape
