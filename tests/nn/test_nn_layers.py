@@ -31,6 +31,15 @@ def test_linear(shape, bias):
     compare_with_torch(nn.Linear(4, 3, bias=bias), torch.nn.Linear(4, 3, bias=bias), randn(*shape))
 
 
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")  # (torch's, for in_features 0)
+@pytest.mark.parametrize("shape,in_features", [((5, 3, 4), 4), ((2, 0, 4), 4), ((2, 3, 0), 0), ((1, 2, 3, 4), 4),
+                                                 ((3, 0), 0)])
+def test_linear_of_leading_dims_and_empty_shapes(shape, in_features):
+    """x @ W.T + b over 3 or more dims is one 2-D product of the rows; zero-size dims included (a zero in_features
+    raised in backward)."""
+    compare_with_torch(nn.Linear(in_features, 3), torch.nn.Linear(in_features, 3), randn(*shape))
+
+
 def test_linear_errors():
     with pytest.raises(ValueError, match=r"Linear: expected input with last dim 4 \(in_features\), got shape \(2, 3\)"):
         nn.Linear(4, 2)(tg.ones(2, 3))
