@@ -6,6 +6,7 @@ differentiated again). A rule that sticks to operators and these helpers serves 
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -68,7 +69,7 @@ _MASK_BITS = {np.dtype(np.float32): np.dtype(np.int32), np.dtype(np.float64): np
 
 
 def _is_plus_zero(v) -> bool:
-    return type(v) in (int, float) and v == 0 and str(v)[0] != "-"
+    return type(v) in (int, float) and v == 0 and math.copysign(1.0, v) > 0
 
 
 def where_array(cond, a, b):

@@ -229,6 +229,7 @@ class SmoothL1(Function):
         ctx.saved, ctx.beta, ctx.huber, ctx.reduction = (x, t), beta, huber, reduction
         d = x - t
         size = np.abs(d)
+        inside = ~(size >= beta)  # (NaN too: a NaN loss)
         with np.errstate(over="ignore"):  # (the square of a huge d, outside: not used)
             square = d * d
         square *= 0.5
@@ -237,7 +238,7 @@ class SmoothL1(Function):
         size -= 0.5 * beta
         if huber:
             size *= beta
-        return _reduced(where_array(~(np.abs(d) >= beta), square, size), reduction)  # (NaN inside: NaN)
+        return _reduced(where_array(inside, square, size), reduction)
 
     def backward(ctx, g, F):
         (x, t), (nx, nt, *_) = ctx.saved, ctx.needs_input_grad
