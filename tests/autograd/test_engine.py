@@ -434,7 +434,7 @@ def test_grad_fn_name_and_next_functions_walk_the_graph_as_in_torch():
 # ----------------------------------------------------------------------------- rules that skip the checks
 def _fresh_cases(dtype):
     """(Function class, apply arguments) for every rule that declares ``fresh_grads``."""
-    from tinygradnn.ops import elementwise, nnops, rnn
+    from tinygradnn.ops import elementwise, nnops, normalization, rnn
 
     def t(*shape):
         return tg.tensor(np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype), requires_grad=True)
@@ -456,6 +456,10 @@ def _fresh_cases(dtype):
             yield rnn.LSTMLayer, (t(4, 3, 8), t(3, 4), t(8, 2), bias, None, reverse)
             yield rnn.LSTMLayer, (t(4, 3, 8), t(3, 3), t(8, 1), bias, t(1, 2), reverse)
             yield rnn.GRULayer, (t(4, 3, 6), t(3, 2), t(6, 2), None if bias is None else t(6), reverse)
+    for view, axes in (((6, 1, 2, 2), (2, 3)), ((2, 2, 2, 3), (2, 3)), ((2, 1, 4, 3), (0, 3))):  # the normalisations
+        affine = (t(2, view[1] * view[2] // 2), t(2, view[1] * view[2] // 2))  # (of several dims, as LayerNorm's)
+        for weight, bias in ((None, None), affine, (affine[0], None), (None, affine[1])):
+            yield normalization.Normalize, (t(2, 3, 4), weight, bias, view, axes, 1e-5, None)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])

@@ -258,6 +258,40 @@ def test_bce_double_backward():
 def test_batch_norm_double_backward():
     x, w, b = t64(normal(0, 4, 2)), t64(normal(1, 2)), t64(normal(2, 2))
     assert gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (x, w, b))
+    x4 = t64(normal(3, 2, 2, 3, 2))  # (statistics over N, H and W)
+    assert gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (x4, w, b))
+    assert gradgradcheck(lambda x, w: F.batch_norm(x, None, None, w, None, training=True), (x4, w))
+
+
+def _double_backward_ok(fn, inputs):
+    """gradgradcheck, and the recorded first gradients (create_graph) equal the plain ones."""
+    out = fn(*inputs)
+    v = tg.tensor(normal(9, *out.shape))
+    plain = tg.autograd.grad(fn(*inputs), inputs, v)
+    recorded = tg.autograd.grad(fn(*inputs), inputs, v, create_graph=True)
+    for p, r in zip(plain, recorded):
+        np.testing.assert_allclose(r.detach().numpy(), p.numpy(), rtol=1e-10, atol=1e-12)
+    return gradgradcheck(fn, inputs)
+
+
+def test_normalization_double_backward():
+    """The fused normalisation node differentiates its own backward (weight and bias each optional)."""
+    x, w, b = t64(normal(0, 3, 2, 3)), t64(normal(1, 2, 3)), t64(normal(2, 2, 3))
+    assert _double_backward_ok(lambda x, w, b: F.layer_norm(x, (2, 3), w, b), (x, w, b))
+    assert _double_backward_ok(lambda x, b: F.layer_norm(x, (3,), None, b[0]) ** 2, (x, b))
+    assert _double_backward_ok(lambda x: F.layer_norm(x, (3,)) ** 2, (x,))
+    x4, w4, b4 = t64(normal(3, 2, 4, 3)), t64(normal(4, 4)), t64(normal(5, 4))
+    assert _double_backward_ok(lambda x, w, b: F.group_norm(x, 2, w, b), (x4, w4, b4))
+    assert _double_backward_ok(lambda x, w: F.group_norm(x, 4, w) ** 2, (x4, w4))
+    assert _double_backward_ok(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True) ** 2, (x4, w4, b4))
+    assert _double_backward_ok(lambda x, b: F.batch_norm(x, None, None, None, b, training=True) ** 2, (x4, b4))
+
+
+@given(fn=st.sampled_from([F.softmax, F.log_softmax]), dim=st.sampled_from([0, 1, -1]), s=seed)
+@FEW
+def test_softmax_double_backward(fn, dim, s):
+    x = t64(normal(s, 3, 4, 2))
+    assert gradgradcheck(lambda x: fn(x, dim) * x, (x,))
 
 
 @FEW

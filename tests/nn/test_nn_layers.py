@@ -552,6 +552,31 @@ def test_batchnorm_train_then_eval(layer, shape, kwargs):
     compare_with_torch(bn, tbn, randn(*shape), rtol=1e-4, atol=1e-5)
 
 
+def test_batchnorm_float16_is_computed_in_float32():
+    """As PyTorch: float16 statistics and normalisation in float32, rounded once."""
+    x = (np.random.default_rng(0).standard_normal((8, 3, 4, 4)) * 3 + 1).astype(np.float16)
+    g = np.random.default_rng(1).standard_normal(x.shape).astype(np.float16)
+    bn, tbn = nn.BatchNorm2d(3).half(), torch.nn.BatchNorm2d(3).half()
+    xs, txs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    bn(xs).backward(tg.tensor(g))
+    tbn(txs).backward(torch.tensor(g))
+    for ours, theirs in ((bn(xs), tbn(txs)), (xs.grad, txs.grad), (bn.weight.grad, tbn.weight.grad),
+                         (bn.bias.grad, tbn.bias.grad), (bn.running_mean, tbn.running_mean),
+                         (bn.running_var, tbn.running_var)):
+        assert ours.dtype == tg.float16
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=2e-3, atol=2e-3)
+
+
+def test_normalization_saves_its_weight():
+    """Changing the weight in place between forward and backward is an error, as in PyTorch."""
+    for layer in (nn.LayerNorm(3), nn.GroupNorm(1, 2), nn.BatchNorm1d(2)):
+        y = layer(tg.randn(4, 2, 3)) if not isinstance(layer, nn.LayerNorm) else layer(tg.randn(4, 3))
+        with tg.no_grad():
+            layer.weight.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            y.sum().backward()
+
+
 def test_batchnorm_buffers_and_errors():
     bn = nn.BatchNorm1d(3)
     assert [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var", "num_batches_tracked"]

@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ... import ops
 from ..._dtype import promote_types
+from ...ops.normalization import normalized
 from ...tensor import Tensor, tensor_arg
 
 
@@ -40,13 +43,21 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                              f"shape {input.shape}")
-        mean = input.mean(axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(axes, keepdim=True)
-        out = centered * (var + eps).rsqrt()
+        if input.dtype.kind == "f":
+            stats = []
+            view = (input.shape[0], 1, c, n // input.shape[0])
+            out = normalized(input, weight, bias, view, (0, 3), eps, stats)
+            mean, var = (s.reshape(c) for s in stats)
+            weight = bias = None  # (applied)
+        else:
+            mean = input.mean(axes, keepdim=True)
+            centered = input - mean
+            var = (centered * centered).mean(axes, keepdim=True)
+            out = centered * (var + eps).rsqrt()
+            mean, var = mean._data.reshape(c), var._data.reshape(c)
         if running_mean is not None and running_var is not None:
-            _update(running_mean, mean._data.reshape(c), momentum)
-            _update(running_var, var._data.reshape(c) * (n / (n - 1)), momentum)
+            _update(running_mean, mean, momentum)
+            _update(running_var, var * (n / (n - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
@@ -106,23 +117,6 @@ def _check_affine(name: str, input: Tensor, weight: Tensor | None, bias: Tensor 
                             "convert the input (x.float()) or the model (model.double())")
 
 
-def _normalized(input: Tensor, grouped: tuple, axes: tuple, weight, bias, affine_shape: tuple, eps: float) -> Tensor:
-    """``(x - mean) / sqrt(var + eps) * weight + bias`` with the statistics over ``axes`` of ``input`` viewed as
-    ``grouped``; ``weight``/``bias`` viewed as ``affine_shape``. float16 in float32, rounded once (as PyTorch)."""
-    half = input.dtype == np.float16
-    x = ops.cast(input, np.float32) if half else input
-    if input.numel() == 0:  # (no statistics to take)
-        out = x * 1.0
-    else:
-        x = x.reshape(grouped)
-        centered = x - x.mean(axes, keepdim=True)
-        out = (centered * ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()).reshape(input.shape)
-    for t, op in ((weight, ops.mul), (bias, ops.add)):
-        if t is not None:
-            out = op(out, (ops.cast(t, np.float32) if half else t).reshape(affine_shape))
-    return ops.cast(out, np.float16) if half else out
-
-
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """``(x - mean) / sqrt(var + eps) * weight + bias``, mean and (biased) variance over the trailing
@@ -138,7 +132,8 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
         raise ValueError(f"layer_norm: normalized_shape={shape} expects an input of shape (*, "
                          f"{', '.join(map(str, shape))}), got {input.shape}")
     _check_affine("layer_norm", input, weight, bias, shape)
-    return _normalized(input, input.shape, tuple(range(-k, 0)), weight, bias, shape, eps)
+    size = math.prod(shape)
+    return normalized(input, weight, bias, (input.numel() // max(size, 1), 1, size, 1), (2, 3), eps)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -160,5 +155,5 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         raise ValueError(f"group_norm: expected more than 1 value per channel when training, got input of shape "
                          f"{input.shape}")
     _check_affine("group_norm", input, weight, bias, (c,))
-    grouped = (n, num_groups, input.numel() // max(n * num_groups, 1))
-    return _normalized(input, grouped, (2,), weight, bias, (1, c) + (1,) * (input.ndim - 2), eps)
+    view = (n, num_groups, c // num_groups, input.numel() // max(n * c, 1))
+    return normalized(input, weight, bias, view, (2, 3), eps)
