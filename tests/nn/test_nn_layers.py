@@ -567,6 +567,35 @@ def test_batchnorm_float16_is_computed_in_float32():
         np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=2e-3, atol=2e-3)
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_batchnorm_eval_with_frozen_parameters(affine):
+    """Inference (no_grad, or parameters that need no gradient) as PyTorch's ``x * scale + shift``."""
+    bn, tbn = nn.BatchNorm2d(3, affine=affine), torch.nn.BatchNorm2d(3, affine=affine)
+    stats = (np.array([0.5, -1.0, 2.0], np.float32), np.array([0.25, 2.0, 1.0], np.float32))
+    bn.running_mean.data, bn.running_var.data = (tg.tensor(s) for s in stats)
+    tbn.running_mean.copy_(torch.tensor(stats[0]))
+    tbn.running_var.copy_(torch.tensor(stats[1]))
+    if affine:
+        with torch.no_grad():
+            tbn.weight.copy_(torch.tensor([1.5, -0.5, 2.0]))
+            tbn.bias.copy_(torch.tensor([0.1, 0.2, -0.3]))
+        bn.weight.data, bn.bias.data = tg.tensor([1.5, -0.5, 2.0]), tg.tensor([0.1, 0.2, -0.3])
+        for p in (*bn.parameters(), *tbn.parameters()):
+            p.requires_grad_(False)
+    bn.eval()
+    tbn.eval()
+    x = randn(4, 3, 5, 2) * 2 + 1
+    with tg.no_grad():
+        ours = bn(tg.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, tbn(torch.tensor(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
+    xs, txs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = bn(xs), tbn(txs)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-6)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(xs.grad.numpy(), txs.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_normalization_saves_its_weight():
     """Changing the weight in place between forward and backward is an error, as in PyTorch."""
     for layer in (nn.LayerNorm(3), nn.GroupNorm(1, 2), nn.BatchNorm1d(2)):
