@@ -201,6 +201,32 @@ def test_conv1d_same_padding_even_kernel_matches_torch():
 
 
 @pytest.mark.torch
+@pytest.mark.parametrize("nd", [1, 2])
+@pytest.mark.parametrize("m", [1, 2])
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(padding=(0, 2), dilation=(2, 1)), dict(stride=2, padding=1),
+                                dict(stride=(1, 2))])
+@pytest.mark.parametrize("special", [None, "x", "w"])
+def test_depthwise_conv_matches_torch(nd, m, kw, special):
+    """Depthwise convolution (one input channel per group, m outputs each) has a direct path: values and the
+    three gradients as PyTorch's, also with an inf or NaN in the input or the weight (stride 1 reads padded
+    positions that stride 2 does not)."""
+    F = _torch().nn.functional
+    rng = np.random.default_rng(3)
+    kw = {k: v[-nd:] if isinstance(v, tuple) else v for k, v in kw.items()}
+    x, w, b = rng.standard_normal((2, 3) + (6, 7)[-nd:]), rng.standard_normal((3 * m, 1) + (3, 2)[-nd:]), \
+        rng.standard_normal(3 * m)
+    if special:  # an inf and a NaN (the input: in its last column, which the wrap-around of a flat tap reads)
+        a = x if special == "x" else w
+        a[(0, a.shape[1] - 1) + (1,) * (a.ndim - 3) + (-1,)], a.flat[4] = np.inf, np.nan
+    conv = C.conv1d if nd == 1 else C.conv2d
+    y, ty, grads = _run_both(lambda *a: conv(*a, groups=3, **kw), lambda *a: getattr(F, f"conv{nd}d")(
+        *a, groups=3, **kw), [x, w, b], rng)
+    _close(y, ty)
+    for ours, ref in grads:
+        _close(ours, ref)
+
+
+@pytest.mark.torch
 def test_benchmark_cnn_shapes_float32_match_torch():
     """The benchmark's layers in float32: values and gradients stay float32 and match PyTorch."""
     torch = _torch()

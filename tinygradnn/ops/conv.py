@@ -23,7 +23,9 @@ im2col copies every window of the padded input into one column of a matrix: ``co
 ``w.reshape(O, -1) @ cols``, which comes out already in the (N, O, Ho*Wo) layout. With ``groups=1``
 the columns are built channels last instead, ``(N*Ho*Wo, kh*kw*C)``, which NumPy copies faster; the
 product is then a single gemm whose result is stored (N, Ho, Wo, O) and returned as an (N, O, Ho, Wo)
-view (see ``_channels_last``). The arithmetic is the same either way.
+view (see ``_channels_last``). The arithmetic is the same either way. Depthwise convolutions (one input
+channel per group) skip the columns: a sum over the kernel taps of shifted inputs times per-channel weights
+(see ``_dw_forward``).
 """
 
 from __future__ import annotations
@@ -294,6 +296,8 @@ def _rows_channels_last(g: np.ndarray) -> np.ndarray:
 def _conv_forward(x, w, b, geom):
     """y = conv(x, w) + b for x (N, C, H, W), w (O, C/groups, kh, kw): (y, the columns for backward)."""
     (n, o), (ho, wo) = (x.shape[0], w.shape[0]), geom.out_size
+    if _depthwise(geom, w.shape):
+        return _dw_forward(x, w, b, geom)
     if _channels_last(geom):
         # the bias is the weight of a column of ones: adding it over (N*Ho*Wo, O) in a pass of its own, a
         # broadcast over short rows, took longer than the whole gemm for the workloads' small convolutions
@@ -307,6 +311,118 @@ def _conv_forward(x, w, b, geom):
     if b is not None:
         y += b.reshape(o, 1, 1)
     return y, cols
+
+
+# Depthwise convolution (one input channel per group, m = O/C output channels per input channel): the
+# per-group matmuls would be kh*kw-long dot products, far too small for BLAS. It is computed directly,
+# as kh*kw whole-array passes: y = sum over the kernel taps (i, j) of w[:, :, i, j] times the padded input
+# shifted by that tap. The arrays are stored channel major, (C, N*Hp*Wp), so that a channel's weight
+# multiplies one long run of numbers. With stride 1 a shifted input is then a plain slice of those runs:
+# the output is computed at every padded position (N*Hp*Wp instead of N*Ho*Wo; the extra ones are cut off
+# at the end), in passes over long contiguous rows (several times faster than (N, C, Ho, Wo) views).
+def _depthwise(geom: _Geometry, w_shape: tuple) -> bool:
+    return geom.groups > 1 and w_shape[1] == 1
+
+
+def _dw_pad(a: np.ndarray, geom: _Geometry) -> np.ndarray:
+    """a (N, C, H, W) zero padded and stored channel major: (C, N*Hp*Wp + the largest tap offset)."""
+    (t, _), (left, _) = geom.pad
+    (n, c, h, w), (hp, wp) = a.shape, geom.padded_size
+    ap = np.zeros((c, n * hp * wp + _dw_offsets(geom, wp)[-1]), dtype=a.dtype)
+    _dw_grid(ap, n, geom)[:, :, t:t + h, left:left + w] = a.transpose(1, 0, 2, 3)
+    return ap
+
+
+def _dw_offsets(geom: _Geometry, wp: int) -> list:
+    """The flat offset of each kernel tap (row-major) in padded rows of width wp."""
+    (dh, dw) = geom.dilation
+    return [i * dh * wp + j * dw for i, j, _ in geom.offsets]
+
+
+def _dw_grid(ap: np.ndarray, n: int, geom: _Geometry) -> np.ndarray:
+    """The (C, N, Hp, Wp) view of a channel-major padded array (C, N*Hp*Wp + spare)."""
+    return ap[:, :n * geom.padded_size[0] * geom.padded_size[1]].reshape((ap.shape[0], n) + geom.padded_size)
+
+
+def _dw_taps(ap: np.ndarray, n: int, geom: _Geometry, flat: bool) -> list:
+    """For each kernel tap (row-major), the view of ap (C, N*Hp*Wp + spare) that it reads: with ``flat`` (stride 1)
+    a slice (C, N*Hp*Wp), read at every padded position, else (C, N, Ho, Wo)."""
+    if flat:
+        size = n * geom.padded_size[0] * geom.padded_size[1]
+        return [ap[:, off:off + size] for off in _dw_offsets(geom, geom.padded_size[1])]
+    grid = _dw_grid(ap, n, geom)
+    return [grid[:, :, rows, cols] for _, _, (rows, cols) in geom.offsets]
+
+
+def _dw_tap_weights(w: np.ndarray, c: int, ndim: int) -> np.ndarray:
+    """w (C*m, 1, kh, kw) as (kh*kw, C, m, 1, ...): each tap's weights, to multiply (C, 1, ...) taps of ndim dims."""
+    k = w.shape[2] * w.shape[3]
+    return w.reshape(c, -1, k).transpose(2, 0, 1).reshape((k, c, -1) + (1,) * (ndim - 1))
+
+
+def _dw_result(y: np.ndarray, n: int, geom: _Geometry) -> np.ndarray:
+    """A tap-layout array (C, m, N*Hp*Wp) or (C, m, N, Ho, Wo) as the (N, C*m, Ho, Wo) view of its outputs."""
+    ho, wo = geom.out_size
+    grid = y.reshape((-1, n) + (geom.padded_size if y.ndim == 3 else (ho, wo)))
+    return grid[:, :, :ho, :wo].transpose(1, 0, 2, 3)
+
+
+@np.errstate(invalid="ignore", over="ignore")  # (inf * 0 is NaN silently, as in BLAS and PyTorch)
+def _dw_forward(x, w, b, geom):
+    """Depthwise y (N, O, Ho, Wo) = sum over taps of the tap's weights times the input it reads, + b; and the
+    padded input (for backward)."""
+    n, c = x.shape[:2]
+    xp = _dw_pad(x, geom)
+    taps = _dw_taps(xp, n, geom, geom.stride == (1, 1))
+    wt = _dw_tap_weights(w, c, taps[0].ndim)
+    y = np.multiply(taps[0][:, None], wt[0])  # (C, m, ...)
+    tmp = np.empty_like(y)
+    for v, wk in zip(taps[1:], wt[1:]):
+        y += np.multiply(v[:, None], wk, out=tmp)
+    y = _dw_result(y, n, geom)
+    if b is None:
+        return np.ascontiguousarray(y), xp
+    return np.add(y, b.reshape(-1, 1, 1), out=np.empty(y.shape, dtype=y.dtype)), xp  # (stored (N, O, Ho, Wo))
+
+
+def _dw_grad_out(g, geom, flat):
+    """g (N, O, Ho, Wo) in the taps' layout: (C, m, N*Hp*Wp) with ``flat``, zero at the extra positions;
+    else (C, m, N, Ho, Wo)."""
+    (n, o, ho, wo), c = g.shape, geom.groups
+    gq = g.reshape(n, c, o // c, ho, wo).transpose(1, 2, 0, 3, 4)
+    if not flat:
+        return gq
+    out = np.zeros((c, o // c, n) + geom.padded_size, dtype=g.dtype)
+    out[..., :ho, :wo] = gq
+    return out.reshape(c, o // c, -1)
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def _dw_backward(g, w, xp, geom, need_x, need_w):
+    """(gx, gw) of ``_dw_forward`` from g (N, O, Ho, Wo), w and the padded input xp (None where not needed).
+
+    gx: each tap's weights times g, added back onto the pixels that tap read; gw: for each tap, the dot products
+    of g and the input that tap read (one batched matmul). Flat taps add the zeros of g at the extra positions
+    times w onto real pixels, and multiply them by whatever xp holds there: only where w and xp are finite.
+    """
+    n, c = g.shape[0], geom.groups
+    flat = geom.stride == (1, 1) and all(np.isfinite(np.add.reduce(a, axis=None)) for a in (w, xp) if a is not None)
+    gq = _dw_grad_out(g, geom, flat)
+    gx = gw = None
+    if need_x:
+        (t, _), (left, _), (h, wd) = *geom.pad, geom.in_size
+        gxp = np.zeros((c, n * geom.padded_size[0] * geom.padded_size[1] + _dw_offsets(geom, geom.padded_size[1])[-1]),
+                       dtype=g.dtype)
+        tmp = np.empty_like(gq)
+        for v, wk in zip(_dw_taps(gxp, n, geom, flat), _dw_tap_weights(w, c, gq.ndim - 1)):
+            np.multiply(gq, wk, out=tmp)
+            v += tmp[:, 0] if tmp.shape[1] == 1 else tmp.sum(axis=1)
+        gx = np.ascontiguousarray(_dw_grid(gxp, n, geom)[:, :, t:t + h, left:left + wd].transpose(1, 0, 2, 3))
+    if need_w:
+        rows = gq.reshape(c, gq.shape[1], -1)  # (C, m, positions)
+        gw = [np.matmul(rows, v.reshape(c, -1, 1)) for v in _dw_taps(xp, n, geom, flat)]  # (C, m, 1) each
+        gw = np.concatenate(gw, axis=-1).reshape((-1, 1) + geom.kernel)
+    return gx, gw
 
 
 def _per_group(g: np.ndarray, groups: int) -> np.ndarray:
@@ -335,6 +451,8 @@ def _weight_from_rows(rows, w_shape):
 def _conv_backward(g, w, cols, geom, need_x, need_w, need_b):
     """(gx, gw, gb) of ``_conv_forward`` from g (N, O, Ho, Wo) and its saved columns (None where not needed)."""
     gx = gw = gb = None
+    if _depthwise(geom, w.shape):
+        return *_dw_backward(g, w, cols, geom, need_x, need_w), (g.sum(axis=(0, 2, 3)) if need_b else None)
     if _channels_last(geom):
         gh = _rows_channels_last(g)  # (N*Ho*Wo, O)
         gx = _col2im_channels_last(gh, w, geom, g.shape[0]) if need_x else None
@@ -362,6 +480,8 @@ def _conv_input_grad(g, w, geom):
 def _conv_weight_grad(x, g, geom):
     """The adjoint of conv in w: x (N, C, H, W), g (N, O, Ho, Wo) -> (O, C/groups, kh, kw)."""
     w_shape = (g.shape[1], x.shape[1] // geom.groups) + geom.kernel
+    if _depthwise(geom, w_shape):
+        return _dw_backward(g, None, _dw_pad(x, geom), geom, False, True)[1]
     if _channels_last(geom):
         return _weight_grad_channels_last(_rows_channels_last(g), _im2col_channels_last(x, geom), w_shape)
     return _weight_grad(g, _im2col(x, geom), w_shape, geom.groups)
