@@ -329,6 +329,25 @@ def test_interpolate_random_against_torch():
                              transpose=shape[0] > 0 and rng.random() < 0.3, backward=not torch_wrong)
 
 
+@pytest.mark.parametrize("mode, shape", [("linear", (2, 3, 5)), ("bilinear", (2, 3, 4, 5)),
+                                         ("trilinear", (1, 2, 3, 4, 3))])
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=2), dict(size=2), dict(scale_factor=1.7, align_corners=True)])
+def test_interpolate_linear_keeps_inf_and_nan_local_as_torch(mode, shape, kwargs):
+    """An inf or NaN in the input (or in the output gradient) reaches only the outputs (input gradients) that mix
+    it, with the values and gradients of PyTorch."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(shape).astype(np.float32)
+    x.flat[3], x.flat[-4] = np.inf, np.nan
+    y, ty, ours, theirs = _both_ways(lambda t: F.interpolate(t, mode=mode, **kwargs),
+                                     lambda t: torch.nn.functional.interpolate(t, mode=mode, **kwargs), x, False)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-6)
+    v = rng.standard_normal(y.shape).astype(np.float32)
+    v.flat[1], v.flat[-2] = -np.inf, np.nan
+    y.backward(tg.tensor(v))
+    ty.backward(torch.tensor(v))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_adaptive_pools_random_against_torch():
     """Seeded random cases with ties, NaN and +-inf, batched or not, non-contiguous, every dtype; values, indices,
     gradients (each maximum's once per bin it wins)."""

@@ -1,8 +1,9 @@
 """``interpolate``: resize the spatial dims of ``(N, C, *spatial)`` by nearest neighbours or (bi/tri)linearly.
 
 Every mode here is separable: each spatial dim is resized in turn, by picking entries (``index_select``)
-and, for the linear modes, mixing two neighbours with constant weights. The gradient is that of the
-composed ops (repeated picks add up), with the source positions computed as PyTorch's CPU kernels do.
+and, for the linear modes, mixing two neighbours with constant weights: ``_Interp``, a matrix of those weights
+applied along the dim (one matmul forward, its transpose backward). The source positions are computed as
+PyTorch's CPU kernels do, and the dims are mixed last first, as PyTorch's loops nest.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import numpy as np
 
 from ... import ops
+from ...autograd.function import Function
 from ...tensor import Tensor, tensor_arg
 
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact"
@@ -45,6 +47,44 @@ def _linear(n: int, out: int, scale_factor, align_corners: bool, dtype):
     lo = np.minimum(np.floor(src).astype(np.int64), n - 1)
     lam = np.clip(src - lo, 0, 1).astype(dtype)
     return lo, np.minimum(lo + 1, n - 1), lam
+
+
+class _Interp(Function):
+    """Linear interpolation along ``axis``: y = A x, where ``taps`` = (lo, hi, lam, A) give output j the weights
+    1 - lam[j] at lo[j] and lam[j] at hi[j] (A (out, n) holds them as a matrix); with ``transpose``, x = A.T y.
+    Each is the other's backward."""
+
+    def forward(ctx, x, taps, axis, transpose):
+        ctx.args = (taps, axis, transpose)
+        return _interp(x, taps, axis, transpose)
+
+    def backward(ctx, g, F):
+        taps, axis, transpose = ctx.args
+        if isinstance(g, np.ndarray):
+            return _interp(g, taps, axis, not transpose), None, None, None
+        return _Interp.apply(g, taps, axis, not transpose), None, None, None
+
+
+@np.errstate(invalid="ignore", over="ignore")  # (an inf times a zero weight is NaN silently, as in PyTorch)
+def _interp(x: np.ndarray, taps: tuple, axis: int, transpose: bool) -> np.ndarray:
+    """A (or A.T) applied along ``axis`` of x: one matmul. A non-finite x is mixed from the two neighbours only
+    (a gather, or for A.T a scatter-add), as in PyTorch: A's other zeros times an inf would be NaN."""
+    lo, hi, lam, a = taps
+    m = a.T if transpose else a  # (result size, x's size) along the axis
+    if np.isfinite(np.add.reduce(x, axis=None)):
+        if axis == x.ndim - 1:
+            return x @ m.T
+        rows = x.reshape(x.shape[:axis + 1] + (int(np.prod(x.shape[axis + 1:])),))
+        return np.matmul(m, rows).reshape(x.shape[:axis] + (m.shape[0],) + x.shape[axis + 1:])
+    xm = np.moveaxis(x, axis, 0)
+    w0, w1 = ((1 - lam).reshape((-1,) + (1,) * (xm.ndim - 1)), lam.reshape((-1,) + (1,) * (xm.ndim - 1)))
+    if transpose:
+        out = np.zeros((m.shape[0],) + xm.shape[1:], x.dtype)
+        np.add.at(out, lo, xm * w0)
+        np.add.at(out, hi, xm * w1)
+    else:
+        out = np.take(xm, lo, 0) * w0 + np.take(xm, hi, 0) * w1
+    return np.moveaxis(out, 0, axis)
 
 
 def _sizes(x: Tensor, size, scale_factor, recompute_scale_factor):
@@ -110,13 +150,16 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f" inputs (dtype {x.dtype}); convert with .float()")
     half = mode in _LINEAR and x.dtype == np.float16  # (as PyTorch: positions and blends in float32, rounded once)
     x = x.float() if half else x
-    for axis, (n, out, s) in enumerate(zip(x.shape[2:], sizes, scales), start=2):
+    dims = list(enumerate(zip(x.shape[2:], sizes, scales), start=2))
+    for axis, (n, out, s) in dims[::-1] if mode in _LINEAR else dims:  # (linear: the last dim first, as PyTorch)
         if mode in _LINEAR:
             if out == n:  # (PyTorch copies a dim whose size is kept, whatever the scale)
                 continue
             lo, hi, lam = _linear(n, out, s, align_corners, x.dtype)
-            lam = Tensor._wrap(lam.reshape((-1,) + (1,) * (x.ndim - 1 - axis)))
-            x = ops.index_select(x, axis, lo) * (1 - lam) + ops.index_select(x, axis, hi) * lam
+            a = np.zeros((out, n), x.dtype)
+            np.add.at(a, (np.arange(out), lo), 1 - lam)
+            np.add.at(a, (np.arange(out), hi), lam)
+            x = _Interp.apply(x, (lo, hi, lam, a), axis, False)
         else:
             idx = _nearest(n, out, s, mode == "nearest-exact", shortcuts=mode == "nearest" and x.ndim == 4)
             if out != n or (idx != np.arange(n)).any():
