@@ -363,6 +363,18 @@ def _dw_tap_weights(w: np.ndarray, c: int, ndim: int) -> np.ndarray:
     return w.reshape(c, -1, k).transpose(2, 0, 1).reshape((k, c, -1) + (1,) * (ndim - 1))
 
 
+def _dw_blocks(a: np.ndarray):
+    """Blocks of the channels of a (C, ...) that fit a cache (about 1 MB each), with a scratch array of the
+    block's shape: a block's kh*kw passes then read and write cached numbers (twice as fast for 32 channels
+    of 32x32 planes)."""
+    per_channel = a[:1].nbytes or 1
+    step = max(1, (1 << 20) // per_channel)
+    tmp = np.empty((min(step, len(a)),) + a.shape[1:], dtype=a.dtype)
+    for start in range(0, len(a), step):
+        ch = slice(start, start + step)
+        yield ch, tmp[:len(a[ch])]
+
+
 def _dw_result(y: np.ndarray, n: int, geom: _Geometry) -> np.ndarray:
     """A tap-layout array (C, m, N*Hp*Wp) or (C, m, N, Ho, Wo) as the (N, C*m, Ho, Wo) view of its outputs."""
     ho, wo = geom.out_size
@@ -378,10 +390,11 @@ def _dw_forward(x, w, b, geom):
     xp = _dw_pad(x, geom)
     taps = _dw_taps(xp, n, geom, geom.stride == (1, 1))
     wt = _dw_tap_weights(w, c, taps[0].ndim)
-    y = np.multiply(taps[0][:, None], wt[0])  # (C, m, ...)
-    tmp = np.empty_like(y)
-    for v, wk in zip(taps[1:], wt[1:]):
-        y += np.multiply(v[:, None], wk, out=tmp)
+    y = np.empty((c, wt.shape[2]) + taps[0].shape[1:], dtype=np.result_type(x, w))  # (C, m, ...)
+    for ch, tmp in _dw_blocks(y):
+        np.multiply(taps[0][ch, None], wt[0][ch], out=y[ch])
+        for v, wk in zip(taps[1:], wt[1:]):
+            y[ch] += np.multiply(v[ch, None], wk[ch], out=tmp)
     y = _dw_result(y, n, geom)
     if b is None:
         return np.ascontiguousarray(y), xp
@@ -416,10 +429,11 @@ def _dw_backward(g, w, xp, geom, need_x, need_w):
         (t, _), (left, _), (h, wd) = *geom.pad, geom.in_size
         gxp = np.zeros((c, n * geom.padded_size[0] * geom.padded_size[1] + _dw_offsets(geom, geom.padded_size[1])[-1]),
                        dtype=g.dtype)
-        tmp = np.empty_like(gq)
-        for v, wk in zip(_dw_taps(gxp, n, geom, flat), _dw_tap_weights(w, c, gq.ndim - 1)):
-            np.multiply(gq, wk, out=tmp)
-            v += tmp[:, 0] if tmp.shape[1] == 1 else tmp.sum(axis=1)
+        taps, wt = _dw_taps(gxp, n, geom, flat), _dw_tap_weights(w, c, gq.ndim - 1)
+        for ch, tmp in _dw_blocks(gq):
+            for v, wk in zip(taps, wt):
+                np.multiply(gq[ch], wk[ch], out=tmp)
+                v[ch] += tmp[:, 0] if tmp.shape[1] == 1 else tmp.sum(axis=1)
         gx = np.ascontiguousarray(_dw_grid(gxp, n, geom)[:, :, t:t + h, left:left + wd].transpose(1, 0, 2, 3))
     if need_w:
         rows = gq.reshape(c, gq.shape[1], -1)  # (C, m, positions)
