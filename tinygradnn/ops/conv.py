@@ -324,6 +324,7 @@ def _conv_forward(x, w, b, geom):
 # the output is computed at every padded position (N*Hp*Wp instead of N*Ho*Wo; the extra ones are cut off
 # at the end), in passes over long contiguous rows (several times faster than (N, C, Ho, Wo) views).
 def _depthwise(geom: _Geometry, w_shape: tuple) -> bool:
+    """True for a grouped convolution with one input channel per group (``_dw_forward`` computes it)."""
     return geom.groups > 1 and w_shape[1] == 1
 
 
