@@ -1069,16 +1069,18 @@ def test_bincount_refuses_what_torch_refuses(call):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
-@pytest.mark.parametrize("shape,index", [((50, 7), (3, 40)), ((50,), (200,)), ((6, 2, 3), (0,)), ((9, 4), (5, 5)),
-                                         ((4, 3), ())])
-def test_the_gradient_of_rows_picked_by_an_int_array_is_np_add_at_bit_for_bit(dtype, shape, index):
-    """x[rows] (an embedding lookup): the rows' gradients summed in np.add.at's order (the sparse-matrix path of
-    float32/float64, the NumPy one of float16), negative and repeated rows included."""
+@pytest.mark.parametrize("shape,axis,index", [((50, 7), 0, (3, 40)), ((50,), 0, (200,)), ((6, 2, 3), 0, (0,)),
+                                              ((9, 4), 0, (5, 5)), ((4, 3), 0, ()), ((6, 5, 4), 1, (9,)),
+                                              ((6, 5, 4), 2, (3, 7)), ((4, 3), 1, (0,))])
+def test_the_gradient_of_entries_picked_by_an_int_array_is_np_add_at_bit_for_bit(dtype, shape, axis, index):
+    """x[rows] and x[:, rows] (an embedding lookup, index_select): the gradients summed in np.add.at's order (the
+    sparse-matrix path of float32/float64, the NumPy one of float16), negative and repeated rows included."""
     rng = np.random.default_rng(0)
-    rows = rng.integers(-shape[0], shape[0], index)
+    rows = rng.integers(-shape[axis], shape[axis], index)
     x = tg.tensor(np.zeros(shape), dtype=dtype, requires_grad=True)
-    g = (rng.standard_normal(index + shape[1:]) * 10.0 ** rng.uniform(-3, 3, index + shape[1:])).astype(dtype)
-    (x[tg.from_numpy(rows)] * tg.from_numpy(g)).sum().backward()
+    picked = x[(slice(None),) * axis + (tg.from_numpy(rows),)]
+    g = (rng.standard_normal(picked.shape) * 10.0 ** rng.uniform(-3, 3, picked.shape)).astype(dtype)
+    (picked * tg.from_numpy(g)).sum().backward()
     expected = np.zeros(shape, dtype)
-    np.add.at(expected, rows, g)
+    np.add.at(expected, (slice(None),) * axis + (rows,), g)
     assert x.grad.dtype == dtype and x.grad.numpy().tobytes() == expected.tobytes()
