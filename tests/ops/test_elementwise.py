@@ -581,3 +581,19 @@ def test_softplus_array_is_within_a_few_ulps_and_never_overflows(dtype, ulps):
     assert float(np.max(np.abs(got - exact) / ulp)) <= ulps
     np.testing.assert_array_equal(softplus_neg_abs(x), softplus_array(-np.abs(x)))
     np.testing.assert_array_equal(softplus_array(np.array([np.inf, -np.inf, np.nan], dtype)), [np.inf, 0, np.nan])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 1.0, 1.5, -0.3])
+def test_leaky_relu_is_its_definition_bit_for_bit(dtype, slope):
+    """leaky_relu's max(x, slope x) forward (0 < slope <= 1) and looked-up backward give the bits of
+    ``where(x > 0, x, slope x)`` and ``where(x > 0, g, slope g)``, signed zeros, infinities and NaN included."""
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-40, -1e-40, 3.0, -3.0, 6e4, -6e4, 0.7, -0.7], dtype)
+    g = np.linspace(-2, 2, x.size).astype(dtype)
+    g[:2] = [np.nan, -np.inf]
+    xt = tg.tensor(x, requires_grad=True)
+    with np.errstate(invalid="ignore", over="ignore"):  # (0 * inf; 6e4 * 1.5 in float16)
+        y = tg.nn.functional.leaky_relu(xt, slope)
+        y.backward(tg.from_numpy(g))
+        assert y.detach().numpy().tobytes() == np.where(x > 0, x, x * slope).astype(dtype).tobytes()
+        assert xt.grad.numpy().tobytes() == np.where(x > 0, g, g * slope).astype(dtype).tobytes()

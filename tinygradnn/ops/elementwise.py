@@ -775,10 +775,17 @@ class ReLU(Function):
 class LeakyReLU(Function):
     def forward(ctx, x, slope):
         ctx.saved, ctx.slope = (x,), slope
-        return where_array(x > 0, x, x * slope)
+        y = x * slope
+        if 0 < slope <= 1 and type(y) is np.ndarray and y.ndim:  # then x > 0 exactly where x > slope x: max is it
+            return np.maximum(x, y, out=y)
+        return where_array(x > 0, x, y)
 
     def backward(ctx, g, F):
         (x,) = ctx.saved
+        if type(g) is np.ndarray and g.ndim and g.dtype == x.dtype:  # g times 1 or the slope, looked up by x > 0
+            d = np.take(np.array([ctx.slope, 1], g.dtype), (x > 0).view(np.uint8))
+            d *= g
+            return d
         return F.where(x > 0, g, g * ctx.slope)
 
 
