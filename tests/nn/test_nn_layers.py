@@ -780,3 +780,16 @@ def test_groupnorm_errors():
     assert F.group_norm(tg.zeros(2, 4, 0), 2).shape == (2, 4, 0)
     with pytest.raises(TypeError, match="num_groups must be an int, got 2.0"):  # (PyTorch: TypeError)
         F.group_norm(tg.ones(2, 4), 2.0)
+
+
+@pytest.mark.parametrize("layer", ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"])
+def test_conv_layers_take_numpy_integers_as_pytorch(layer):
+    """Sizes read from a NumPy array or config (np.int64) work as in PyTorch; they are kept as Python ints."""
+    i = np.int64
+    m = getattr(nn, layer)(i(2), i(4), i(3), stride=i(1), padding=i(1), dilation=i(1), groups=i(2))
+    assert m.kernel_size == (3,) * m._nd and m.groups == 2 and type(m.groups) is int
+    assert all(type(v) is int for v in m.kernel_size + m.stride + m.padding + m.dilation)
+    x = tg.ones(1, 2, *(5,) * m._nd)
+    assert m(x).shape == getattr(torch.nn, layer)(2, 4, 3, padding=1, groups=2)(torch.ones(1, 2, *(5,) * m._nd)).shape
+    with pytest.raises(ValueError, match="groups must be a positive integer"):
+        getattr(nn, layer)(2, 4, 3, groups=np.float64(2.0))

@@ -14,10 +14,16 @@ from ..module import Module
 from ._factory import check_size, empty_parameter
 
 
+def _is_int(v) -> bool:
+    """A Python or NumPy integer (not a bool), as PyTorch's layers take them."""
+    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+
+
 def _ntuple(value, n: int, name: str, what: str, minimum: int = 1) -> tuple:
     out = tuple(value) if isinstance(value, tuple | list) else (value,) * n
-    if len(out) != n or not all(isinstance(v, int) for v in out):
+    if len(out) != n or not all(map(_is_int, out)):
         raise ValueError(f"{name}: {what} must be an int or a tuple of {n} ints, got {value!r}")
+    out = tuple(map(int, out))
     if any(v < minimum for v in out):
         raise ValueError(f"{name}: {what} must be {'positive' if minimum else 'non-negative'}, got {value!r}")
     return out
@@ -36,8 +42,9 @@ class _ConvNd(Module):
         name, nd = type(self).__name__, self._nd
         check_size(name, "in_channels", in_channels)
         check_size(name, "out_channels", out_channels)
-        if not isinstance(groups, int) or groups <= 0:
+        if not _is_int(groups) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+        groups = int(groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
                              f"divisible by groups ({groups})")
