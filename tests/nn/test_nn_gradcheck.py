@@ -239,8 +239,10 @@ def test_linear_double_backward():
 
 def test_cross_entropy_double_backward():
     x, y = t64(normal(0, 4, 3)), tg.tensor([0, 2, 1, 2])
+    x3, y3 = t64(normal(1, 2, 3, 2)), tg.tensor([[0, 2], [1, 1]])  # (N, C, L): the fused node too
     for reduction in ("mean", "sum", "none"):
         assert gradgradcheck(lambda x, r=reduction: F.cross_entropy(x, y, reduction=r), (x,))
+        assert gradgradcheck(lambda x, r=reduction: F.cross_entropy(x, y3, reduction=r), (x3,))
 
 
 def test_mse_double_backward():

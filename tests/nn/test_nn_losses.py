@@ -98,17 +98,40 @@ def test_cross_entropy_unbatched(reduction):
     compare_with_torch(*both("CrossEntropyLoss", reduction=reduction), randn(5), probs)
 
 
-def test_cross_entropy_fast_path_equals_general_path():
-    x, y = tg.tensor(randn(8, 6), requires_grad=True), tg.tensor(rng.integers(0, 6, 8))
-    fast = F.cross_entropy(x, y)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(8, 6), (4, 6, 3), (3, 6, 2, 5), (2, 6, 0), (0, 6, 3)])
+def test_cross_entropy_fast_path_equals_general_path(shape, reduction):
+    """(N, C, *) logits with plain labels take one fused node, with the composed path's numbers."""
+    x = tg.tensor(randn(*shape), requires_grad=True)
+    y = tg.tensor(rng.integers(0, 6, shape[:1] + shape[2:]))
+    fast = F.cross_entropy(x, y, reduction=reduction)
     assert type(fast.grad_fn).__name__ == "CrossEntropyLabels"  # one fused node
-    fast.backward()
+    g = np.ones(fast.shape, np.float32) + rng.random(fast.shape, np.float32)
+    fast.backward(tg.tensor(g))
     g_fast = x.grad.numpy().copy()
     x.grad = None
-    general = F.cross_entropy(x, y, weight=tg.ones(6))
-    general.backward()
-    np.testing.assert_allclose(fast.item(), general.item(), rtol=1e-6)
+    general = F.cross_entropy(x, y, weight=tg.ones(6), reduction=reduction)
+    assert type(general.grad_fn).__name__ != "CrossEntropyLabels"
+    general.backward(tg.tensor(g))
+    np.testing.assert_allclose(fast.detach().numpy(), general.detach().numpy(), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(g_fast, x.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_of_non_contiguous_logits_and_labels(reduction):
+    """The fused node reads logits and labels in any memory layout (a channels-last batch, transposed labels)."""
+    x = np.moveaxis(randn(2, 4, 5, 3), 3, 1)  # (N, C, H, W) in channels-last memory
+    labels = rng.integers(0, 3, (2, 5, 4)).transpose(0, 2, 1)
+    assert not x.flags.c_contiguous and not labels.flags.c_contiguous
+    ours, theirs = tg.from_numpy(x).requires_grad_(), torch.from_numpy(x).requires_grad_()
+    loss = F.cross_entropy(ours, tg.from_numpy(labels), reduction=reduction)
+    tloss = torch.nn.functional.cross_entropy(theirs, torch.from_numpy(labels), reduction=reduction)
+    assert type(loss.grad_fn).__name__ == "CrossEntropyLabels"
+    np.testing.assert_allclose(loss.detach().numpy(), tloss.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = np.asarray(rng.random(tloss.shape, np.float32) + 0.5)
+    loss.backward(tg.tensor(g))
+    tloss.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -71,44 +71,59 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 # ----------------------------------------------------------------------------- cross-entropy
 class CrossEntropyLabels(Function):
-    """Mean/sum/per-sample ``-log softmax(x)[i, y_i]`` for logits ``(N, C)`` and labels ``(N,)``."""
+    """Mean/sum/per-sample ``-log softmax(x)[n, y_n]`` along the class dim 1, for logits ``(N, C, *)`` and labels
+    ``(N, *)``."""
 
-    fresh_grads = True  # (probs * g)
+    fresh_grads = True  # (probs * g, written through the labels)
 
     def forward(ctx, x, labels, reduction):
-        rows = np.arange(len(x))
         shifted = x - np.maximum.reduce(x, axis=1, keepdims=True)  # (the ufunc's reduce: no Python wrapper)
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1, keepdims=True)
-        losses = np.log(total[:, 0]) - shifted[rows, labels]
+        at = _label_offsets(x.shape, labels)  # where each label's logit lies in the flat logits
+        losses = np.log(total[:, 0]) - np.take(shifted, at)
         exp /= total  # now the probabilities
-        ctx.saved, ctx.rows, ctx.labels, ctx.reduction = (x, exp), rows, labels, reduction
+        ctx.saved, ctx.at, ctx.reduction = (x, exp), at, reduction
         if reduction == "none":
             return losses
-        summed = np.add.reduce(losses)  # losses.sum() without its Python wrapper
+        summed = np.add.reduce(losses, axis=None)  # losses.sum() without its Python wrapper
         if reduction == "sum":
             return summed
-        # sum / n: NumPy's float32 mean without its Python wrapper; no samples give nan, as in PyTorch
-        return summed / len(x) if len(x) else losses.mean()
+        # sum / count: NumPy's float32 mean without its Python wrapper; no labels give nan (0 / 0), as in PyTorch
+        return summed / losses.size if losses.size else np.array(np.nan, x.dtype)
 
     def backward(ctx, g, F):
         x, probs = ctx.saved
-        n = len(x)
+        count = ctx.at.size
         if ctx.reduction == "none":
-            g = F.reshape(g, (n, 1))
+            g = F.reshape(g, x.shape[:1] + (1,) + x.shape[2:])  # one factor per label, broadcast over the classes
         elif ctx.reduction == "mean":
-            g = g * (1.0 / n) if n else g
+            g = g * (1.0 / count) if count else g
         if isinstance(x, Tensor):  # create_graph: differentiable softmax so double backward is right
             onehot = np.zeros(x.shape, dtype=x.dtype)
-            onehot[ctx.rows, ctx.labels] = 1
+            onehot.flat[ctx.at] = 1
             return F.softmax(x, 1) * g - onehot * g, None, None
-        grad = probs * g  # d loss_i / d x_ij = g_i (p_ij - [j == y_i])
-        grad[ctx.rows, ctx.labels] -= g[:, 0] if ctx.reduction == "none" else g
+        grad = np.multiply(probs, g, order="C")  # d loss_n / d x_nj = g_n (p_nj - [j == y_n])
+        flat = grad.reshape(-1)  # (a view: grad is new and C-contiguous)
+        flat[ctx.at] -= g.reshape(ctx.at.shape) if ctx.reduction == "none" else g
         return grad, None, None
 
 
+def _label_offsets(shape: tuple, labels: np.ndarray) -> np.ndarray:
+    """The flat index of ``x[n, labels[n, *s], *s]`` in C-contiguous logits ``x`` of ``shape (N, C, *)``, for each
+    label: ``(N, *)``. Unique, so a gradient can be written through them without ``np.add.at``."""
+    n, c = shape[:2]
+    positions = math.prod(shape[2:])  # per sample and class
+    if positions == 1:  # (N, C): the common case
+        return np.arange(0, n * c, c) + labels
+    if not labels.size:
+        return np.zeros(labels.shape, np.intp)
+    firsts = (np.arange(0, n * c * positions, c * positions)[:, None] + np.arange(positions)).reshape(labels.shape)
+    return labels * positions + firsts
+
+
 def cross_entropy_labels(logits: Tensor, labels: np.ndarray, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy of ``logits (N, C)`` against valid int ``labels (N,)`` in one node. No checks."""
+    """Softmax cross-entropy of ``logits (N, C, *)`` against valid int ``labels (N, *)`` in one node. No checks."""
     return CrossEntropyLabels.apply(logits, labels, reduction)
 
 

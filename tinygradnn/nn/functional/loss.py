@@ -328,7 +328,8 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
     if (type(input) is Tensor and type(target) is Tensor and weight is None and not label_smoothing
             and size_average is None and reduce is None and reduction in _REDUCTIONS):
         x, labels = input._data, target._data
-        if x.ndim == 2 and x.dtype.char in "fd" and labels.shape == x.shape[:1] and labels.dtype in _LABEL_DTYPES \
+        if x.ndim >= 2 and x.dtype.char in "fd" and labels.shape == x.shape[:1] + x.shape[2:] \
+                and (labels.dtype is _INT64 or (labels.dtype in _LABEL_DTYPES and x.ndim == 2)) \
                 and not 0 <= ignore_index < x.shape[1] and _valid_labels(labels, x.shape[1]):
             return nnops.cross_entropy_labels(input, labels, reduction)  # the common case, checked in full
     reduction = _reduction("cross_entropy", size_average, reduce, reduction)
@@ -357,7 +358,7 @@ def cross_entropy(input: Tensor, target, weight=None, size_average=None, ignore_
     elif t.dtype.kind in "iub":
         _check_label_dtype("cross_entropy", x, t)
         labels, ignored = _class_labels("cross_entropy", x, t, ignore_index)
-        if x.ndim == 2 and w is None and ignored is None and label_smoothing == 0.0:
+        if w is None and ignored is None and label_smoothing == 0.0:
             out = nnops.cross_entropy_labels(x, labels, reduction)
         else:
             out = _smoothed_labels(x, labels, ignored, w, reduction, label_smoothing)
