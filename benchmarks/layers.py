@@ -2,9 +2,9 @@
 """Layer by layer: forward + backward time of common layers in tinygradnn and PyTorch CPU.
 
 ``run.py`` times whole training loops. This script looks for the layers a model might spend its time
-in: each case builds the layer in PyTorch, copies its ``state_dict`` into tinygradnn's (so both hold
-the same weights), checks that both give the same output, then times ``layer(x)``, ``.sum()`` and
-``backward()`` for both, interleaved, and keeps the fastest repeat of each.
+in (and, last, three whole small models): each case builds the layer in PyTorch, copies its ``state_dict``
+into tinygradnn's (so both hold the same weights), checks that both give the same output, then times
+``layer(x)``, ``.sum()`` and ``backward()`` for both, interleaved, and keeps the fastest repeat of each.
 
 Usage (from the repository root)::
 
@@ -38,6 +38,25 @@ def _self_attention(nn):
             return self.attn(x, x, x, need_weights=False)[0]
 
     return SelfAttention()
+
+
+def _small_cnn(nn):
+    """Two conv blocks with BatchNorm and two Linear layers, for 3x32x32 images."""
+    def block(c_in, c_out):
+        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
+
+    return nn.Sequential(*block(3, 16), *block(16, 32), nn.Flatten(), nn.Linear(32 * 8 * 8, 128), nn.ReLU(),
+                         nn.Linear(128, 10))
+
+
+def _normalized_mlp(nn):
+    return nn.Sequential(nn.Linear(784, 256), nn.BatchNorm1d(256), nn.GELU(), nn.Linear(256, 128),
+                         nn.LayerNorm(128), nn.LeakyReLU(), nn.Linear(128, 10))
+
+
+def _encoder(nn):
+    layer = nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, batch_first=True)
+    return nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
 
 
 # (name, the layer from a framework's nn, input shape)
@@ -74,6 +93,10 @@ CASES = [
     ("LSTM(32, 32, num_layers=2, bidirectional=True)", lambda nn: nn.LSTM(32, 32, 2, bidirectional=True),
      (50, 8, 32)),
     ("LSTM(16, 128, batch_first=True)", lambda nn: nn.LSTM(16, 128, batch_first=True), (64, 16, 16)),  # (usps_lstm.py)
+    # whole small models
+    ("model: CNN, 2 x (Conv2d, BatchNorm2d, ReLU, MaxPool2d), 2 Linear", _small_cnn, (64, 3, 32, 32)),
+    ("model: MLP, Linear, BatchNorm1d, GELU, Linear, LayerNorm, LeakyReLU, Linear", _normalized_mlp, (128, 784)),
+    ("model: TransformerEncoder, 2 x TransformerEncoderLayer(64, 4, 128)", _encoder, (32, 40, 64)),
 ]
 
 
