@@ -647,3 +647,37 @@ def test_gelu_float32_special_values_and_layouts_match_float64():
     xt = x.transpose(2, 0, 1)[:, ::2]  # (not contiguous)
     assert np.array_equal(tg.nn.functional.gelu(tg.tensor(xt)).numpy(),
                           tg.nn.functional.gelu(tg.tensor(np.ascontiguousarray(xt))).numpy())
+
+
+def test_elu_float32_gradient_comes_from_x_as_torch_in_the_far_left_tail():
+    # PyTorch's elu backward is alpha * exp(x) from x; y + alpha (the old rule) cancels: 0 from x = -17 on in float32
+    x = np.concatenate([np.linspace(-30, 5, 700_001, dtype=np.float32), [-0.0, 0.0]]).astype(np.float32)
+    t = tg.tensor(x, requires_grad=True)
+    y = tg.nn.functional.elu(t, 1.5)
+    y.backward(tg.ones_like(y))
+    x64 = x.astype(np.float64)
+    want = np.where(x64 <= 0, 1.5 * np.exp(x64), 1.0)
+    assert _ulps32(t.grad.numpy(), want).max() <= 1.5  # (exp rounded once, then the product)
+    assert t.grad.numpy()[-2:].tolist() == [1.5, 1.5]  # (x <= 0 at both zeros, as PyTorch)
+    assert _ulps32(y.detach().numpy(), np.where(x64 > 0, x64, 1.5 * np.expm1(x64))).max() <= 3  # (NumPy's expm1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elu_special_values_and_layouts(dtype):
+    v = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 3e38, -3e38, 100.0, -1e-40, 2.0], dtype)
+    t = tg.tensor(v, requires_grad=True)
+    y = tg.nn.functional.elu(t, 0.5)
+    y.backward(tg.tensor(np.full_like(v, 3.0)))
+    with np.errstate(over="ignore"):
+        want = np.where(v > 0, v, 0.5 * np.expm1(v))
+        want_grad = np.where(v <= 0, 3.0 * 0.5 * np.exp(v), 3.0)
+    np.testing.assert_array_equal(y.detach().numpy(), want)  # NaN in place; -0.0 for -0.0, as PyTorch
+    assert np.array_equal(np.signbit(y.detach().numpy()), np.signbit(want))
+    np.testing.assert_allclose(t.grad.numpy(), want_grad, rtol=1e-6)  # (a NaN x passes g: 3)
+    x = np.random.default_rng(2).standard_normal((70, 3, 500)).astype(dtype)
+    xt = x.transpose(2, 0, 1)[:, ::2]  # (not contiguous; more than one chunk)
+    a, b = tg.tensor(xt, requires_grad=True), tg.tensor(np.ascontiguousarray(xt), requires_grad=True)
+    tg.nn.functional.elu(a).sum().backward()
+    tg.nn.functional.elu(b).sum().backward()
+    assert np.array_equal(tg.nn.functional.elu(a).detach().numpy(), tg.nn.functional.elu(b).detach().numpy())
+    assert np.array_equal(a.grad.numpy(), b.grad.numpy())

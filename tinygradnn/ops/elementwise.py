@@ -14,7 +14,16 @@ import numpy as np
 from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
 from ..tensor import Tensor, tensor_arg
-from .namespaces import erf_array, gelu_f32, sigmoid_array, sign_array, softplus_array, where_array
+from .namespaces import (
+    elu_array,
+    elu_grad_array,
+    erf_array,
+    gelu_f32,
+    sigmoid_array,
+    sign_array,
+    softplus_array,
+    where_array,
+)
 
 
 def _broadcast_error(op, a, b, err):
@@ -798,13 +807,23 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
+    """``x`` for ``x > 0``, ``alpha * expm1(x)`` otherwise; gradient ``alpha * exp(x)`` for ``x <= 0``. Plain backward
+    takes it from ``x``, as PyTorch (``y + alpha`` loses the small ``exp(x)`` of a very negative ``x`` to cancellation:
+    0 from ``x = -17`` on in float32); the recorded one (create_graph) from the output, as before."""
+
     def forward(ctx, x, alpha):
-        y = where_array(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-        ctx.saved, ctx.alpha = (x, y), alpha
+        ctx.alpha = alpha
+        if type(x) is np.ndarray and x.ndim and x.dtype in _FAST_FLOATS:
+            y = elu_array(x, alpha)
+        else:
+            y = where_array(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        ctx.saved = (x, y)
         return y
 
     def backward(ctx, g, F):
         x, y = ctx.saved
+        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape and x.dtype in _FAST_FLOATS:
+            return elu_grad_array(x, g, ctx.alpha)
         return F.where(x <= 0, g * (y + ctx.alpha), g)  # (a NaN x passes g, as PyTorch)
 
 
@@ -863,6 +882,7 @@ class Softplus(Function):
 # overflows) and elu's gradient y + alpha at -8.4 is 0. The wrappers pick these for float16 inputs (the float32
 # rules, which also run in nn.Sequential's chains, stay as they are); each saves only its float16 input or output.
 _F16, _F32 = np.dtype(np.float16), np.dtype(np.float32)
+_FAST_FLOATS = (_F32, np.dtype(np.float64))  # (the dtypes of the bit-mask kernels)
 
 
 class _Tanh16(Tanh):

@@ -109,10 +109,10 @@ _SIGN_BIT = np.int32(-(2**31))
 _ONE_BITS = np.int32(0x3F800000)  # (1.0 as float32)
 
 
-_GELU_CHUNK = 1 << 15  # elements per step: the float64 and float32 temporaries stay in cache and are reused
+_CHUNK = 1 << 15  # elements per step: the float64 and float32 temporaries stay in cache and are reused
 
 
-def gelu_f32(x, chunk=_GELU_CHUNK):
+def gelu_f32(x, chunk=_CHUNK):
     """``x * Phi(x)`` and its derivative ``Phi(x) + x phi(x)`` of a float32 array (ndim >= 1): two float32 arrays of
     ``x``'s shape. ``Phi``/``phi``: the standard normal CDF/density.
 
@@ -171,6 +171,70 @@ def gelu_f32(x, chunk=_GELU_CHUNK):
             dys = np.multiply(xs, pdf, out=dy[i:i + m])
             dys += cdf
     return y.reshape(x.shape), dy.reshape(x.shape)
+
+
+def _flat(a):
+    return np.ascontiguousarray(a).reshape(-1)
+
+
+def elu_array(x, alpha, chunk=_CHUNK):
+    """ELU of a float32/float64 array (ndim >= 1): ``x`` where its sign bit is clear, else ``alpha * expm1(x)``,
+    selected by bit masks (no comparison, no branch per element), ``chunk`` elements at a time with reused
+    temporaries (fresh 8 MB temporaries cost as much as the arithmetic). ``+0.0`` gives ``x``, as ``x > 0`` would
+    give ``alpha * expm1(+0.0) = +0.0``; a NaN stays NaN either way."""
+    flat = _flat(x)
+    y = np.empty(flat.shape, flat.dtype)
+    bits = _MASK_BITS[flat.dtype]
+    k = min(flat.size, chunk)
+    e_buf, m_buf = np.empty(k, flat.dtype), np.empty(k, bits)
+    with np.errstate(over="ignore", invalid="ignore"):  # (expm1 of the positive side may overflow: unused)
+        for i in range(0, flat.size, k):
+            xs = flat[i:i + k]
+            e, mask = (e_buf, m_buf) if xs.size == k else (e_buf[:xs.size], m_buf[:xs.size])
+            np.expm1(xs, out=e)
+            e *= alpha
+            xb, eb = xs.view(bits), e.view(bits)
+            np.right_shift(xb, bits.itemsize * 8 - 1, out=mask)  # (arithmetic: all ones where the sign bit is set)
+            eb &= mask
+            np.invert(mask, out=mask)
+            mask &= xb
+            np.bitwise_or(eb, mask, out=y[i:i + k].view(bits))
+    return y.reshape(x.shape)
+
+
+def elu_grad_array(x, g, alpha, chunk=_CHUNK):
+    """ELU's gradient for float32/float64 ``x`` and ``g`` of one shape and dtype: ``g * alpha * exp(x)`` where
+    ``x <= 0`` (PyTorch's order of the products), else ``g`` (a NaN ``x`` passes ``g``, as PyTorch); chunked, bit
+    masks, as :func:`elu_array`. float32: ``exp`` in float64, rounded once, as PyTorch's is within 1 ulp (NumPy's
+    float32 exp is up to 2.5 ulps off; with it this function is a third faster)."""
+    fx, fg = _flat(x), _flat(g)
+    d = np.empty(fx.shape, fx.dtype)
+    bits = _MASK_BITS[fx.dtype]
+    k = min(fx.size, chunk)
+    e_buf, c_buf, m_buf = np.empty(k, fx.dtype), np.empty(k, np.bool_), np.empty(k, bits)
+    e64_buf = np.empty(k) if fx.dtype == np.float32 else None
+    with np.errstate(over="ignore", invalid="ignore"):  # (exp of the positive side may overflow: unused)
+        for i in range(0, fx.size, k):
+            xs, gs, ds = fx[i:i + k], fg[i:i + k], d[i:i + k]
+            e, c, mask = (e_buf, c_buf, m_buf) if xs.size == k else (
+                e_buf[:xs.size], c_buf[:xs.size], m_buf[:xs.size])
+            np.multiply(gs, alpha, out=ds)
+            if e64_buf is None:
+                np.exp(xs, out=e)
+            else:
+                e64 = e64_buf[:xs.size]
+                e64[...] = xs
+                np.exp(e64, out=e64)
+                e[...] = e64
+            ds *= e
+            np.less_equal(xs, 0, out=c)
+            np.negative(c, out=mask, dtype=bits)  # all ones where x <= 0
+            db = ds.view(bits)
+            db &= mask
+            np.invert(mask, out=mask)
+            mask &= gs.view(bits)
+            db |= mask
+    return d.reshape(x.shape)
 
 
 def softplus_neg_abs(x, out=None):
