@@ -105,7 +105,6 @@ def where_array(cond, a, b):
 _MILLS_P = tuple(map(np.float32, (68.32205200195312, 34.26594543457031, 8.855884552001953, 0.9992475509643555)))
 _MILLS_Q = tuple(map(np.float32, (85.62899017333984, 81.94371795654297, 36.72246170043945, 8.82701587677002)))
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-_SIGN_BIT = np.int32(-(2**31))
 _ONE_BITS = np.int32(0x3F800000)  # (1.0 as float32)
 
 
@@ -158,15 +157,14 @@ def gelu_f32(x, chunk=_CHUNK):
             tail = np.divide(pdf, num, out=num)  # Phi(-|x|)
             if not np.isfinite(tail).all():  # where |x| is huge or inf (phi is 0) the tail is 0; NaN stays NaN
                 tail[a > 16] = 0
-            # Phi: the tail for x < 0 (-0 too), else 1 - tail, by bits (a select by a mask is 10x slower): the tail
-            # takes x's sign, then Phi = step - signed tail, where step is 0 if x's sign bit is set, else 1
-            np.bitwise_and(xs.view(np.int32), _SIGN_BIT, out=sign)
-            np.bitwise_or(tail.view(np.int32), sign, out=tail.view(np.int32))
-            np.right_shift(sign, 31, out=sign)  # -1 where x < 0, else 0
-            np.invert(sign, out=sign)
+            # Phi: the tail for x < 0 (-0 too), else 1 - tail: |step - tail| with step 0 where x's sign bit is set,
+            # else 1, made from the bits (a select by a mask is 10x slower)
+            np.invert(xs.view(np.int32), out=sign)
+            np.right_shift(sign, 31, out=sign)  # (arithmetic: all ones where the sign bit of x is clear)
             np.bitwise_and(sign, _ONE_BITS, out=sign)
             cdf = sign.view(np.float32)
             cdf -= tail
+            np.abs(cdf, out=cdf)
             np.multiply(xs, cdf, out=y[i:i + m])
             dys = np.multiply(xs, pdf, out=dy[i:i + m])
             dys += cdf
