@@ -681,3 +681,20 @@ def test_elu_special_values_and_layouts(dtype):
     tg.nn.functional.elu(b).sum().backward()
     assert np.array_equal(tg.nn.functional.elu(a).detach().numpy(), tg.nn.functional.elu(b).detach().numpy())
     assert np.array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_gelu_float32_without_grad_and_double_backward():
+    x = np.linspace(-4, 4, 41, dtype=np.float32)
+    t = tg.tensor(x, requires_grad=True)
+    y = tg.nn.functional.gelu(t)
+    with tg.no_grad():  # (no gradient kept: the same values)
+        assert np.array_equal(tg.nn.functional.gelu(t).numpy(), y.detach().numpy())
+    assert np.array_equal(tg.nn.functional.gelu(tg.tensor(x)).numpy(), y.detach().numpy())
+    (gx,) = tg.autograd.grad(y.sum(), t, create_graph=True)
+    (ggx,) = tg.autograd.grad(gx.sum(), t)
+    x64 = x.astype(np.float64)
+    pdf = np.exp(-x64 * x64 / 2) / np.sqrt(2 * np.pi)
+    np.testing.assert_allclose(ggx.numpy(), pdf * (2 - x64 * x64), rtol=1e-5, atol=1e-6)  # (Phi + x phi)'
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.sum().backward()

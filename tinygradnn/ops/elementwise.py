@@ -13,6 +13,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype, promote_types
 from ..autograd.function import Function
+from ..autograd.grad_mode import _State
 from ..tensor import Tensor, tensor_arg
 from .namespaces import (
     elu_array,
@@ -830,26 +831,26 @@ class ELU(Function):
 class GELU(Function):
     """Exact GELU: ``x * Phi(x)`` with Phi the standard normal CDF; gradient ``Phi(x) + x phi(x)``.
 
-    float32 arrays: :func:`gelu_f32` gives both in one pass (no error function), and forward keeps the gradient.
-    Else forward keeps ``Phi(x)`` for backward (scipy's error function costs ten times an ``exp``)."""
+    float32 arrays: :func:`gelu_f32` gives both in one pass (no error function), and forward keeps the gradient
+    (``grad``: whether it will be needed). Else forward keeps ``Phi(x)`` for backward (scipy's error function costs
+    ten times an ``exp``)."""
 
-    def forward(ctx, x):
+    def forward(ctx, x, grad=True):
         if type(x) is np.ndarray and x.dtype == _F32 and x.ndim:
-            y, ctx.slope = gelu_f32(x)
-            ctx.saved = (x, None)
+            y, slope = gelu_f32(x, grad)
+            ctx.saved = (x, None, slope)  # (in saved: the engine frees it after backward)
             return y
-        ctx.slope = None
         cdf = erf_array(x / math.sqrt(2))
         cdf += 1
         cdf *= 0.5
-        ctx.saved = (x, cdf)
+        ctx.saved = (x, cdf, None)
         return x * cdf
 
     def backward(ctx, g, F):
-        x, cdf = ctx.saved
-        if type(g) is np.ndarray and g.ndim:
-            if ctx.slope is not None:
-                return g * ctx.slope
+        x, cdf, slope = ctx.saved
+        if type(g) is np.ndarray and g.ndim and slope is not None:
+            return g * slope
+        if type(g) is np.ndarray and g.ndim and cdf is not None:
             d = x * x  # plain backward: x phi(x) + Phi(x) in one temporary array
             d *= -0.5
             np.exp(d, out=d)
@@ -976,7 +977,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         return 0.5 * x * (1 + tanh(inner))
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GELU.apply(x)
+    return GELU.apply(x, x._requires_grad and _State.enabled)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

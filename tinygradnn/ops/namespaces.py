@@ -111,9 +111,9 @@ _ONE_BITS = np.int32(0x3F800000)  # (1.0 as float32)
 _CHUNK = 1 << 15  # elements per step: the float64 and float32 temporaries stay in cache and are reused
 
 
-def gelu_f32(x, chunk=_CHUNK):
-    """``x * Phi(x)`` and its derivative ``Phi(x) + x phi(x)`` of a float32 array (ndim >= 1): two float32 arrays of
-    ``x``'s shape. ``Phi``/``phi``: the standard normal CDF/density.
+def gelu_f32(x, grad=True, chunk=_CHUNK):
+    """``x * Phi(x)`` and its derivative ``Phi(x) + x phi(x)`` (None unless ``grad``) of a float32 array (ndim >= 1):
+    float32 arrays of ``x``'s shape. ``Phi``/``phi``: the standard normal CDF/density.
 
     ``0.5 * (1 + erf(x / sqrt 2))`` with scipy's float32 erf costs about five times this (scipy runs float64 scalar
     code) and loses the left tail to cancellation. Here ``Phi(-|x|) = phi(x) / (|x| + S(|x|))``, ``S`` a rational
@@ -122,7 +122,7 @@ def gelu_f32(x, chunk=_CHUNK):
     ``x * Phi`` within 5 ulps where ``Phi`` is not subnormal (``x > -13``). Runs ``chunk`` elements at a time,
     reusing the temporaries: fresh 8 MB arrays cost page faults, as much as the arithmetic."""
     flat = np.ascontiguousarray(x).reshape(-1)
-    y, dy = np.empty(flat.shape, np.float32), np.empty(flat.shape, np.float32)
+    y, dy = np.empty(flat.shape, np.float32), np.empty(flat.shape, np.float32) if grad else None
     k = min(flat.size, chunk)
     e_buf = np.empty(k)
     pdf_buf, a_buf, num_buf, den_buf = (np.empty(k, np.float32) for _ in range(4))
@@ -166,9 +166,10 @@ def gelu_f32(x, chunk=_CHUNK):
             cdf -= tail
             np.abs(cdf, out=cdf)
             np.multiply(xs, cdf, out=y[i:i + m])
-            dys = np.multiply(xs, pdf, out=dy[i:i + m])
-            dys += cdf
-    return y.reshape(x.shape), dy.reshape(x.shape)
+            if grad:
+                dys = np.multiply(xs, pdf, out=dy[i:i + m])
+                dys += cdf
+    return y.reshape(x.shape), dy.reshape(x.shape) if grad else None
 
 
 def _flat(a):
