@@ -624,14 +624,22 @@ def test_gelu_float32_is_within_a_few_ulps_of_float64_left_tail_included():
     # the gradient Phi + x phi has a zero near -0.75: its error in ulps of the terms' size
     scale = np.spacing((cdf + np.abs(x64) * pdf).astype(np.float32)).astype(np.float64)
     assert (np.abs(t.grad.numpy() - (cdf + x64 * pdf)) / scale).max() <= 6
+    # small tensors (up to 4096 elements) take scipy's float64 normal CDF: rounded once
+    t = tg.tensor(x[::500], requires_grad=True)
+    y = tg.nn.functional.gelu(t)
+    y.backward(tg.ones_like(y))
+    assert _ulps32(y.detach().numpy(), (x64 * cdf)[::500]).max() <= 0.5
+    assert (np.abs(t.grad.numpy() - (cdf + x64 * pdf)[::500]) / scale[::500]).max() <= 1
     # where Phi is subnormal (x < -13) the error is in Phi's last bits, times |x|: absolute, a few subnormal steps
     x = -np.linspace(13, 14.2, 10_001, dtype=np.float32)
     y = tg.nn.functional.gelu(tg.tensor(x)).numpy()
     assert np.abs(y - x.astype(np.float64) * ndtr(x.astype(np.float64))).max() <= 14 * 2.0 ** -149
 
 
-def test_gelu_float32_special_values_and_layouts_match_float64():
+@pytest.mark.parametrize("pad", [0, 10_000])  # (small tensors take float64, larger the float32 kernel)
+def test_gelu_float32_special_values_and_layouts_match_float64(pad):
     v = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 3e38, -3e38, -20.0, 20.0, 1e-40, -1e-40, 5e9, -5e9])
+    v = np.concatenate([v, np.linspace(-3, 3, pad)])
     outs = []
     for dtype in (np.float32, np.float64):
         t = tg.tensor(v.astype(dtype), requires_grad=True)
@@ -639,9 +647,9 @@ def test_gelu_float32_special_values_and_layouts_match_float64():
             y = tg.nn.functional.gelu(t)
             y.sum().backward()
         outs.append((y.detach().numpy().astype(np.float64), t.grad.numpy().astype(np.float64)))
-    for a, b in zip(*outs):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-44)  # (float32 subnormals at +-1e-40)
-    (y32, _), (y64, _) = outs
+    (y32, g32), (y64, g64) = outs
+    np.testing.assert_allclose(y32, y64, rtol=1e-6, atol=1e-44)  # (float32 subnormals at +-1e-40)
+    np.testing.assert_allclose(g32, g64, rtol=1e-6, atol=1e-7)  # (the gradient crosses 0 near x = -0.75)
     assert np.array_equal(np.signbit(y32[2:]), np.signbit(y64[2:]))  # (-0.0 where x is -0.0 or very negative)
     x = np.random.default_rng(1).standard_normal((70, 3, 500)).astype(np.float32)
     xt = x.transpose(2, 0, 1)[:, ::2]  # (not contiguous)
@@ -662,9 +670,11 @@ def test_elu_float32_gradient_comes_from_x_as_torch_in_the_far_left_tail():
     assert _ulps32(y.detach().numpy(), np.where(x64 > 0, x64, 1.5 * np.expm1(x64))).max() <= 3  # (NumPy's expm1)
 
 
+@pytest.mark.parametrize("pad", [0, 10_000])  # (small tensors: one expression; larger: the chunked kernels)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_elu_special_values_and_layouts(dtype):
+def test_elu_special_values_and_layouts(dtype, pad):
     v = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 3e38, -3e38, 100.0, -1e-40, 2.0], dtype)
+    v = np.concatenate([v, np.linspace(-3, 3, pad, dtype=dtype)])
     t = tg.tensor(v, requires_grad=True)
     y = tg.nn.functional.elu(t, 0.5)
     y.backward(tg.tensor(np.full_like(v, 3.0)))
@@ -684,12 +694,16 @@ def test_elu_special_values_and_layouts(dtype):
 
 
 def test_gelu_float32_without_grad_and_double_backward():
+    for n in (41, 10_001):  # (small tensors take float64, larger the float32 kernel)
+        x = np.linspace(-4, 4, n, dtype=np.float32)
+        t = tg.tensor(x, requires_grad=True)
+        y = tg.nn.functional.gelu(t)
+        with tg.no_grad():  # (no gradient kept: the same values)
+            assert np.array_equal(tg.nn.functional.gelu(t).numpy(), y.detach().numpy())
+        assert np.array_equal(tg.nn.functional.gelu(tg.tensor(x)).numpy(), y.detach().numpy())
     x = np.linspace(-4, 4, 41, dtype=np.float32)
     t = tg.tensor(x, requires_grad=True)
     y = tg.nn.functional.gelu(t)
-    with tg.no_grad():  # (no gradient kept: the same values)
-        assert np.array_equal(tg.nn.functional.gelu(t).numpy(), y.detach().numpy())
-    assert np.array_equal(tg.nn.functional.gelu(tg.tensor(x)).numpy(), y.detach().numpy())
     (gx,) = tg.autograd.grad(y.sum(), t, create_graph=True)
     (ggx,) = tg.autograd.grad(gx.sum(), t)
     x64 = x.astype(np.float64)
