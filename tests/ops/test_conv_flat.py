@@ -131,3 +131,29 @@ def test_flat_conv2d_double_backward_matches_torch():
     ((tgx ** 2).sum() + (tgw * tgw).sum()).backward()
     for ours, ref in ((gx, tgx), (gw, tgw), (x.grad, tx.grad), (w.grad, tw.grad)):
         np.testing.assert_allclose(ours.detach().numpy(), ref.detach().numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1), dict(stride=3, padding=2),
+                                dict(stride=(2, 3), dilation=(2, 1)), dict(stride=2, dilation=3, padding=(3, 1)),
+                                dict(stride=(1, 2), padding="valid")])
+@pytest.mark.parametrize("c", [3, 16])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flat_input_gradient_of_strided_convolutions_matches_torch(kw, c, dtype):
+    """Strided convolutions take the flat input gradient for big kernels or few channels (pixels grouped by
+    their offset modulo the stride; stride 3 with a 2-wide kernel leaves classes no tap reaches)."""
+    rng = np.random.default_rng(6)
+    k = (4, 4) if c == 16 else (2, 3)
+    x0, w0, b0 = rng.standard_normal((2, c, 11, 12)), rng.standard_normal((5, c) + k), rng.standard_normal(5)
+    _check(_both(x0, w0, b0, lambda x, w, b: C.conv2d(x, w, b, **kw),
+                 lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), dtype), dtype)
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1), dict(stride=2, padding=1, output_padding=1),
+                                dict(stride=3, padding=0, dilation=2), dict(stride=(2, 1), padding=(1, 2))])
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_flat_strided_conv_transpose2d_matches_torch(kw, n):
+    rng = np.random.default_rng(7)
+    x0, w0, b0 = rng.standard_normal((n, 6, 5, 7)), rng.standard_normal((6, 4, 4, 4)), rng.standard_normal(4)
+    make = lambda a: np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)  # noqa: E731
+    _check(_both(x0, w0, b0, lambda x, w, b: C.conv_transpose2d(x, w, b, **kw),
+                 lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, **kw), np.float32, make), np.float32)

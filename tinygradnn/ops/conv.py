@@ -338,16 +338,18 @@ class _FlatCols:
 
 
 def _flat_ok(geom: _Geometry, x: np.ndarray, w: np.ndarray, input_grad: bool = False) -> bool:
-    """True when the flat kernels compute this convolution: stride 1, groups 1, float32/float64, and a kernel
-    larger than 3x3; for the input gradient (``input_grad``) also any kernel on fewer than 8 input channels.
+    """True when the flat kernels compute this convolution: groups 1, float32/float64, and a kernel larger than
+    3x3; the forward and weight gradient also need stride 1, the input gradient (``input_grad``) also takes any
+    kernel on fewer than 8 input channels.
 
     (Measured, forward + backward: 5x5 kernels 10-15% faster; 3x3 kernels as fast or slower, the extra padded
     positions costing what the smaller copies save. The channels-last input gradient of few channels is a
     gemm per tap with C = 1 or 3 output columns, 3-4x slower than the flat one.)
     """
-    if not (geom.stride == (1, 1) and geom.groups == 1 and x.dtype == w.dtype and x.dtype in (np.float32, np.float64)):
+    if not (geom.groups == 1 and x.dtype == w.dtype and x.dtype in (np.float32, np.float64)):
         return False
-    return geom.kernel[0] * geom.kernel[1] > 9 or (input_grad and w.shape[1] < 8)
+    big = geom.kernel[0] * geom.kernel[1] > 9
+    return big or w.shape[1] < 8 if input_grad else big and geom.stride == (1, 1)
 
 
 def _flat_columns(x: np.ndarray, pad: tuple, kernel: tuple, dilation: tuple) -> np.ndarray:
@@ -395,37 +397,72 @@ def _flat_forward(x, w, b, pad, dilation, out_size):
     return y[:, :, :ho, :wo].transpose(1, 0, 2, 3), cols
 
 
+def _flat_grid(geom: _Geometry) -> tuple:
+    """(Hq, Wq): the padded size divided by the stride, rounded up (the padded size itself for stride 1)."""
+    (hp, wp), (sh, sw) = geom.padded_size, geom.stride
+    return -(-hp // sh), -(-wp // sw)
+
+
 def _flat_grad_out(g, geom):
-    """g (N, O, Ho, Wo) at every padded position, flat like the columns: (O, N*Hp*Wp), zero at the extra ones."""
-    (n, o, ho, wo), (hp, wp) = g.shape, geom.padded_size
-    gf = np.zeros((o, n, hp, wp), dtype=g.dtype)
+    """g (N, O, Ho, Wo) on the (Hq, Wq) grid of ``_flat_grid`` (with stride 1 every padded position), flat like
+    the columns: (O, N*Hq*Wq), zero at the extra positions."""
+    (n, o, ho, wo), grid = g.shape, _flat_grid(geom)
+    gf = np.zeros((o, n) + grid, dtype=g.dtype)
     gf[:, :, :ho, :wo] = g.transpose(1, 0, 2, 3)
     return gf.reshape(o, -1)
 
 
-def _row_chunks(kh: int, kw: int, c: int) -> list:
-    """Kernel rows grouped so that a group has about 64 (tap, channel) rows: tiny products are merged (3 input
-    channels: one (27, O) @ (O, positions) gemm beats three (9, O) ones), large ones not (their results stay
-    small)."""
-    step = max(1, 64 // (kw * c))
-    return [range(i, min(i + step, kh)) for i in range(0, kh, step)]
+def _tap_classes(geom: _Geometry, wq: int) -> dict:
+    """The kernel taps grouped by the padded pixels they reach: tap (i, j) of the output position (p, q) reads
+    the padded pixel (p*sh + i*dh, q*sw + j*dw). With (a, r) = divmod(i*dh, sh) (and likewise b, s for the
+    columns) that pixel is in the class (r, s) of pixels (sh*u + r, sw*v + s), at (u, v) = (p + a, q + b): a shift
+    of a*wq + b on a flat (N, Hq, Wq) grid. Returns {(r, s): [(tap index i*kw + j, shift), ...]}."""
+    (kh, kw), (sh, sw), (dh, dw) = geom.kernel, geom.stride, geom.dilation
+    classes = {}
+    for i in range(kh):
+        a, r = divmod(i * dh, sh)
+        for j in range(kw):
+            b, s = divmod(j * dw, sw)
+            classes.setdefault((r, s), []).append((i * kw + j, a * wq + b))
+    return classes
 
 
 @np.errstate(invalid="ignore", over="ignore")  # (inf * 0 is NaN silently, as in BLAS and PyTorch)
 def _flat_input_grad(gf, w, geom):
-    """The input gradient (N, C, H, W) of a stride-1 conv from gf (O, N*Hp*Wp) (``_flat_grad_out``): for each
-    kernel row, D = that row's weights (kw*C, O) @ gf, and D's rows added back, shifted by each tap's offset."""
-    (o, c, kh, kw), (dh, dw), ((t, _), (left, _)) = w.shape, geom.dilation, geom.pad
-    (h, wd), (hp, wp), size = geom.in_size, geom.padded_size, gf.shape[1]
-    n = size // (hp * wp)
-    gxf = np.zeros((c, size + (kh - 1) * dh * wp + (kw - 1) * dw), dtype=gf.dtype)
-    wt = w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # rows in (i, j, c) order
-    for rows in _row_chunks(kh, kw, c):
-        d = wt[rows[0] * kw * c:(rows[-1] + 1) * kw * c] @ gf  # (len(rows)*kw*C, N*Hp*Wp)
-        for k, (i, j) in enumerate((i, j) for i in rows for j in range(kw)):
-            off = i * dh * wp + j * dw
-            gxf[:, off:off + size] += d[k * c:(k + 1) * c]
-    return gxf[:, :size].reshape(c, n, hp, wp)[:, :, t:t + h, left:left + wd].transpose(1, 0, 2, 3)
+    """The input gradient (N, C, H, W) of a groups=1 conv from gf (O, N*Hq*Wq) (``_flat_grad_out``).
+
+    For each class of padded pixels (``_tap_classes``; one class for stride 1), D = the class's tap weights
+    (taps*C, O) @ gf in gemms of about 64 rows, and D's rows added back at each tap's shift: contiguous adds on
+    a flat (C, N*Hq*Wq) grid, then one strided copy of the class into the padded (C, N, Hp, Wp) result.
+    """
+    (o, c, kh, kw), ((t, _), (left, _)), (h, wd), (hp, wp) = w.shape, geom.pad, geom.in_size, geom.padded_size
+    (sh, sw), (hq, wq), size = geom.stride, _flat_grid(geom), gf.shape[1]
+    n = size // (hq * wq)
+    wt = w.transpose(2, 3, 1, 0).reshape(kh * kw, c, o)  # (tap, C, O)
+    classes = _tap_classes(geom, wq)
+    spare = max(shift for taps in classes.values() for _, shift in taps)
+    step = max(1, 64 // c)  # taps per gemm: (3 channels: one (27, O) @ gf beats nine (3, O) ones)
+    gxp = None if (sh, sw) == (1, 1) else np.zeros((c, n, hp, wp), dtype=gf.dtype)
+    for (r, s), taps in classes.items():
+        sub = np.zeros((c, size + spare), dtype=gf.dtype)
+        for start in range(0, len(taps), step):
+            chunk = taps[start:start + step]
+            d = wt[[k for k, _ in chunk]].reshape(-1, o) @ gf  # (len(chunk)*C, N*Hq*Wq)
+            for m, (_, shift) in enumerate(chunk):
+                sub[:, shift:shift + size] += d[m * c:(m + 1) * c]
+        sub = sub[:, :size].reshape(c, n, hq, wq)
+        if gxp is None:
+            gxp = sub
+        else:
+            gxp[:, :, r::sh, s::sw] = sub[:, :, :len(range(r, hp, sh)), :len(range(s, wp, sw))]
+    return gxp[:, :, t:t + h, left:left + wd].transpose(1, 0, 2, 3)
+
+
+def _row_chunks(kh: int, kw: int, c: int) -> list:
+    """Kernel rows grouped so that a group has about 64 (tap, channel) rows: tiny products are merged into one
+    gemm, large ones not (their operands stay small)."""
+    step = max(1, 64 // (kw * c))
+    return [range(i, min(i + step, kh)) for i in range(0, kh, step)]
 
 
 def _flat_weight_grad(gf, cols, geom, w_shape):
@@ -710,6 +747,12 @@ class ConvTranspose(Function):
     def backward(ctx, gx, F):
         (g, w), geom = ctx.saved, ctx.geom
         ng, nw, nb = ctx.needs_input_grad[:3]
+        if isinstance(gx, np.ndarray) and ng and nw:  # conv(gx, w) and the weight gradient share gx's columns
+            g4, w4 = _as4d(g), _as4d(w)
+            y, cols = _conv_forward(_as4d(gx), w4, None, geom)
+            gw = _conv_backward(g4, w4, cols, geom, False, True, False)[1]
+            return (_from4d(y, geom), _from4d(gw, geom),
+                    F.sum(gx, _bias_axes(gx.ndim)) if nb else None, None)
         conv, weight = _kernels(gx)
         return (conv(gx, w, None, geom) if ng else None,
                 weight(gx, g, geom) if nw else None,
