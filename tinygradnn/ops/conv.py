@@ -371,14 +371,18 @@ def _flat_columns(x: np.ndarray, pad: tuple, kernel: tuple, dilation: tuple) -> 
 
 
 def _flat_product(cols: np.ndarray, w: np.ndarray, b, grid: tuple, dh: int) -> np.ndarray:
-    """sum over kernel rows i of w's row i (O, kw*C) @ the columns shifted by i*dh*Wp, + b: (O, N*Hp*Wp)."""
+    """sum over kernel rows i of w's row i (O, kw*C) @ the columns shifted by i*dh*Wp, + b: (O, N*Hp*Wp).
+
+    One gemm Z = (kh*O, kw*C) @ columns gives every kernel row's product at every position, then kh shifted
+    adds: faster than kh gemms of O rows (O = 16: (80, 80) @ (80, positions) is 1.3-1.4x faster than 5 x
+    (16, 80) @ (80, positions)).
+    """
     o, c, kh, kw = w.shape
     wp, size = grid[-1], int(np.prod(grid))
-    wr = w.transpose(2, 0, 3, 1).reshape(kh, o, kw * c)  # (a copy: small)
-    y = np.matmul(wr[0], cols[:, :size])
-    tmp = np.empty_like(y) if kh > 1 else None
+    z = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c) @ cols  # (kh*O, rows), row block i = kernel row i
+    y = z[:o, :size].copy()
     for i in range(1, kh):
-        y += np.matmul(wr[i], cols[:, i * dh * wp:i * dh * wp + size], out=tmp)
+        y += z[i * o:(i + 1) * o, i * dh * wp:i * dh * wp + size]
     if b is not None:
         y += b[:, None]
     return y
@@ -458,42 +462,40 @@ def _flat_input_grad(gf, w, geom):
     return gxp[:, :, t:t + h, left:left + wd].transpose(1, 0, 2, 3)
 
 
-def _row_chunks(kh: int, kw: int, c: int) -> list:
-    """Kernel rows grouped so that a group has about 64 (tap, channel) rows: tiny products are merged into one
-    gemm, large ones not (their operands stay small)."""
-    step = max(1, 64 // (kw * c))
-    return [range(i, min(i + step, kh)) for i in range(0, kh, step)]
-
-
-def _flat_weight_grad(gf, cols, geom, w_shape):
-    """gw (O, C, kh, kw) from gf (O, N*Hp*Wp) and the saved columns: kernel row i's is gf @ the columns shifted
-    by i*dh*Wp (transposed), (O, kw*C); small ones stacked into one gemm."""
-    (_, c, kh, kw), (dh, wp), size = w_shape, (geom.dilation[0], geom.padded_size[1]), gf.shape[1]
-    parts = []
-    for rows in _row_chunks(kh, kw, c):
-        shifted = [cols[:, i * dh * wp:i * dh * wp + size] for i in rows]
-        block = shifted[0] if len(rows) == 1 else np.concatenate(shifted)  # (len(rows)*kw*C, N*Hp*Wp)
-        parts.append(gf @ block.T)
-    rows = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)  # (O, kh*kw*C) in (i, j, c) order
-    return _weight_from_rows(rows, w_shape)
-
-
 @np.errstate(invalid="ignore", over="ignore")  # (inf * 0 is NaN silently, as in BLAS and PyTorch)
 def _flat_backward(g, w, saved, geom, need_x, need_w, need_b):
-    """(gx, gw, gb) of ``_flat_forward`` from g (N, O, Ho, Wo) and its saved columns.
+    """(gx, gw, gb) of ``_flat_forward`` from g (N, O, Ho, Wo) and its saved columns X (kw*C, rows).
 
-    g is spread to every padded position with zeros at the extra ones. Those zeros meet other pixels' values
-    (gw) and every weight (gx): where an inf would make them NaN, the channels-last kernels run instead.
+    The adjoint of ``_flat_product``: g at every padded position, gf (O, N*Hp*Wp) (zero at the extra ones), is
+    stacked shifted by each kernel row's offset, Gs (kh*O, rows) (the adjoint of the shifted adds); then
+    gw = Gs @ X.T (kh*O, kw*C) and the columns' gradient Wz.T @ Gs (kw*C, rows), whose kw row blocks are added
+    back at their column shift. Both are one gemm with Gs built once. The zeros of gf meet other pixels'
+    values (gw) and every weight (gx): where an inf would make them NaN, the channels-last kernels run instead.
     """
+    (o, c, kh, kw), (dh, dw), (hp, wp) = w.shape, geom.dilation, geom.padded_size
     gf = _flat_grad_out(g, geom)
+    size, rows = gf.shape[1], saved.cols.shape[1]
+    ok_x = need_x and np.isfinite(np.add.reduce(w, axis=None))
+    ok_w = need_w and np.isfinite(np.add.reduce(saved.x, axis=None))
     gx = gw = None
-    if need_x:
-        gx = _flat_input_grad(gf, w, geom) if np.isfinite(np.add.reduce(w, axis=None)) else _conv_input_grad(g, w, geom)
-    if need_w:
-        if np.isfinite(np.add.reduce(saved.x, axis=None)):
-            gw = _flat_weight_grad(gf, saved.cols, geom, w.shape)
-        else:
-            gw = _weight_grad_channels_last(_rows_channels_last(g), _im2col_channels_last(saved.x, geom), w.shape)
+    if ok_x or ok_w:
+        gs = np.zeros((kh, o, rows), dtype=gf.dtype)
+        for i in range(kh):
+            gs[i, :, i * dh * wp:i * dh * wp + size] = gf
+        gs = gs.reshape(kh * o, rows)
+    if ok_w:
+        gw = np.ascontiguousarray((gs @ saved.cols.T).reshape(kh, o, kw, c).transpose(1, 3, 0, 2))
+    elif need_w:
+        gw = _weight_grad_channels_last(_rows_channels_last(g), _im2col_channels_last(saved.x, geom), w.shape)
+    if ok_x:
+        (t, _), (left, _), (h, wd) = *geom.pad, geom.in_size
+        dcols = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c).T @ gs  # (kw*C, rows): X[j*C + c, r] read
+        gxf = np.zeros((c, rows + (kw - 1) * dw), dtype=dcols.dtype)  # xf[c, r + j*dw]
+        for j in range(kw):
+            gxf[:, j * dw:j * dw + rows] += dcols[j * c:(j + 1) * c]
+        gx = gxf[:, :size].reshape(c, -1, hp, wp)[:, :, t:t + h, left:left + wd].transpose(1, 0, 2, 3)
+    elif need_x:
+        gx = _conv_input_grad(g, w, geom)
     return gx, gw, (np.add.reduce(gf, axis=1) if need_b else None)
 
 
