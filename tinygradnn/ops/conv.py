@@ -23,9 +23,11 @@ im2col copies every window of the padded input into one column of a matrix: ``co
 ``w.reshape(O, -1) @ cols``, which comes out already in the (N, O, Ho*Wo) layout. With ``groups=1``
 the columns are built channels last instead, ``(N*Ho*Wo, kh*kw*C)``, which NumPy copies faster; the
 product is then a single gemm whose result is stored (N, Ho, Wo, O) and returned as an (N, O, Ho, Wo)
-view (see ``_channels_last``). The arithmetic is the same either way. Depthwise convolutions (one input
-channel per group) skip the columns: a sum over the kernel taps of shifted inputs times per-channel weights
-(see ``_dw_forward``).
+view (see ``_channels_last``). The arithmetic is the same either way. Stride-1 convolutions with kernels
+larger than 3x3 copy kw shifts of the flattened input instead of kh*kw, and the input gradients of big
+kernels and of few channels likewise avoid the per-tap gemms (see ``_flat_forward``); those results are
+views of (C, N, H, W)-ordered arrays. Depthwise convolutions (one input channel per group) skip the
+columns: a sum over the kernel taps of shifted inputs times per-channel weights (see ``_dw_forward``).
 """
 
 from __future__ import annotations
@@ -319,16 +321,16 @@ def _conv_forward(x, w, b, geom):
     return y, cols
 
 
-# Stride-1 convolutions with groups == 1 ("flat" columns). The input is zero padded, stored channel major
-# and flattened over (N, Hp, Wp): xf (C, N*Hp*Wp + spare). Computed at every padded position (the extra
-# outputs, at most (kh-1)*dh rows and (kw-1)*dw columns per image, are cut off at the end), the kernel tap
-# (i, j) reads xf shifted by i*dh*Wp + j*dw: a plain slice. The columns hold the kw column shifts only,
-# X (kw*C, rows), and kernel row i reads the contiguous slice of X shifted by i*dh*Wp. So the product is kh
-# gemms (O, kw*C) @ (kw*C, N*Hp*Wp), accumulated: the copies move kw times the input (im2col: kh*kw times;
-# 25x for a 5x5 kernel) and the gemms have N*Hp*Wp columns (the channels-last gemm's O columns, 16 or 32,
-# were OpenBLAS's slow shape). Backward spreads the output gradient over the padded positions the same way
-# (zero at the extra ones): the input gradient is a gemm per kernel row, (kw*C, O) @ (O, N*Hp*Wp), whose rows
-# are added back at each tap's offset; the weight gradient a gemm per kernel row against the saved columns.
+# Stride-1 convolutions with groups == 1 and kernels larger than 3x3 ("flat" columns; see ``_flat_ok``). The
+# input is zero padded, stored channel major and flattened over (N, Hp, Wp): xf (C, N*Hp*Wp + spare). Computed
+# at every padded position (the extra outputs, (kh-1)*dh rows and (kw-1)*dw columns per image, are cut off at
+# the end), kernel tap (i, j) reads xf shifted by i*dh*Wp + j*dw: a plain slice. The columns hold the kw column
+# shifts only, X (kw*C, rows), and kernel row i reads X shifted by i*dh*Wp. So the copies move kw times the
+# input (im2col: kh*kw times, 25x for a 5x5 kernel), and the product is one gemm Z = (kh*O, kw*C) @ X followed
+# by kh shifted adds (the channels-last gemm had O = 16 or 32 output columns, OpenBLAS's slow shape). Backward
+# is its adjoint (``_flat_backward``). The input gradient alone (a transposed convolution, or the backward of
+# a few-channel convolution computed channels last) has its own flat kernel for any stride
+# (``_flat_input_grad``): taps grouped by the class of the pixels they reach modulo the stride.
 @dataclass(frozen=True)
 class _FlatCols:
     """What ``_flat_forward`` saves for backward: the columns X (kw*C, rows) and the input x."""
