@@ -54,6 +54,8 @@ CASES_2D = [  # (C, O, kernel, keyword arguments)
     (2, 3, (1, 1), dict(padding=2)),  # padding larger than the kernel
     (3, 2, (3, 3), dict(padding=4, dilation=1)),
     (9, 4, (5, 3), dict(padding=(0, 1))),
+    (2, 40, (5, 5), dict(padding=1)),  # many output channels: a gemm per kernel row (``_row_groups``)
+    (3, 5, (7, 5), dict(padding=(3, 2))),  # kernel rows in groups of 3
 ]
 
 

@@ -372,19 +372,30 @@ def _flat_columns(x: np.ndarray, pad: tuple, kernel: tuple, dilation: tuple) -> 
     return cols.reshape(kw * c, rows)
 
 
+def _row_groups(w_shape: tuple) -> list:
+    """Kernel rows in groups of kw*C // O (at least 1): a group's stacked product (rows*O, positions) is then no
+    larger than the columns (kw*C, positions), so few input and many output channels cannot blow up memory."""
+    o, c, kh, kw = w_shape
+    step = max(1, kw * c // o)
+    return [range(i, min(i + step, kh)) for i in range(0, kh, step)]
+
+
 def _flat_product(cols: np.ndarray, w: np.ndarray, b, grid: tuple, dh: int) -> np.ndarray:
     """sum over kernel rows i of w's row i (O, kw*C) @ the columns shifted by i*dh*Wp, + b: (O, N*Hp*Wp).
 
-    One gemm Z = (kh*O, kw*C) @ columns gives every kernel row's product at every position, then kh shifted
-    adds: faster than kh gemms of O rows (O = 16: (80, 80) @ (80, positions) is 1.3-1.4x faster than 5 x
-    (16, 80) @ (80, positions)).
+    One gemm Z = (rows*O, kw*C) @ columns per group of kernel rows (``_row_groups``: usually all kh) gives their
+    products at every position, then one shifted add per kernel row: faster than a gemm of O rows per kernel
+    row (O = 16: (80, 80) @ (80, positions) is 1.3-1.4x faster than 5 x (16, 80) @ (80, positions)).
     """
     o, c, kh, kw = w.shape
     wp, size = grid[-1], int(np.prod(grid))
-    z = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c) @ cols  # (kh*O, rows), row block i = kernel row i
-    y = z[:o, :size].copy()
-    for i in range(1, kh):
-        y += z[i * o:(i + 1) * o, i * dh * wp:i * dh * wp + size]
+    wz = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c)  # row block i = kernel row i
+    y = None
+    for group in _row_groups(w.shape):
+        z = wz[group[0] * o:(group[-1] + 1) * o] @ cols  # (len(group)*O, rows)
+        for k, i in enumerate(group):
+            part = z[k * o:(k + 1) * o, i * dh * wp:i * dh * wp + size]
+            y = part.copy() if y is None else np.add(y, part, out=y)
     if b is not None:
         y += b[:, None]
     return y
@@ -469,9 +480,9 @@ def _flat_backward(g, w, saved, geom, need_x, need_w, need_b):
     """(gx, gw, gb) of ``_flat_forward`` from g (N, O, Ho, Wo) and its saved columns X (kw*C, rows).
 
     The adjoint of ``_flat_product``: g at every padded position, gf (O, N*Hp*Wp) (zero at the extra ones), is
-    stacked shifted by each kernel row's offset, Gs (kh*O, rows) (the adjoint of the shifted adds); then
-    gw = Gs @ X.T (kh*O, kw*C) and the columns' gradient Wz.T @ Gs (kw*C, rows), whose kw row blocks are added
-    back at their column shift. Both are one gemm with Gs built once. The zeros of gf meet other pixels'
+    stacked shifted by each kernel row's offset, Gs (kh*O, rows) (the adjoint of the shifted adds; by groups of
+    kernel rows as in ``_flat_product``); then gw = Gs @ X.T (kh*O, kw*C) and the columns' gradient
+    Wz.T @ Gs (kw*C, rows), whose kw row blocks are added back at their column shift. The zeros of gf meet other pixels'
     values (gw) and every weight (gx): where an inf would make them NaN, the channels-last kernels run instead.
     """
     (o, c, kh, kw), (dh, dw), (hp, wp) = w.shape, geom.dilation, geom.padded_size
@@ -480,18 +491,24 @@ def _flat_backward(g, w, saved, geom, need_x, need_w, need_b):
     ok_x = need_x and np.isfinite(np.add.reduce(w, axis=None))
     ok_w = need_w and np.isfinite(np.add.reduce(saved.x, axis=None))
     gx = gw = None
-    if ok_x or ok_w:
-        gs = np.zeros((kh, o, rows), dtype=gf.dtype)
-        for i in range(kh):
-            gs[i, :, i * dh * wp:i * dh * wp + size] = gf
-        gs = gs.reshape(kh * o, rows)
+    wz, gw_rows, dcols = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c), [], None
+    for group in _row_groups(w.shape) if ok_x or ok_w else ():
+        gs = np.zeros((len(group), o, rows), dtype=gf.dtype)
+        for k, i in enumerate(group):
+            gs[k, :, i * dh * wp:i * dh * wp + size] = gf
+        gs = gs.reshape(-1, rows)  # (len(group)*O, rows)
+        if ok_w:
+            gw_rows.append(gs @ saved.cols.T)  # (len(group)*O, kw*C)
+        if ok_x:  # X[j*C + c, r] read xf[c, r + j*dw]: the columns' gradient (kw*C, rows)
+            d = wz[group[0] * o:(group[-1] + 1) * o].T @ gs
+            dcols = d if dcols is None else np.add(dcols, d, out=dcols)
     if ok_w:
-        gw = np.ascontiguousarray((gs @ saved.cols.T).reshape(kh, o, kw, c).transpose(1, 3, 0, 2))
+        gw = np.concatenate(gw_rows) if len(gw_rows) > 1 else gw_rows[0]
+        gw = np.ascontiguousarray(gw.reshape(kh, o, kw, c).transpose(1, 3, 0, 2))
     elif need_w:
         gw = _weight_grad_channels_last(_rows_channels_last(g), _im2col_channels_last(saved.x, geom), w.shape)
     if ok_x:
         (t, _), (left, _), (h, wd) = *geom.pad, geom.in_size
-        dcols = w.transpose(2, 0, 3, 1).reshape(kh * o, kw * c).T @ gs  # (kw*C, rows): X[j*C + c, r] read
         gxf = np.zeros((c, rows + (kw - 1) * dw), dtype=dcols.dtype)  # xf[c, r + j*dw]
         for j in range(kw):
             gxf[:, j * dw:j * dw + rows] += dcols[j * c:(j + 1) * c]
