@@ -531,3 +531,51 @@ def test_norm_with_p_none_is_the_2_norm_as_torch():
     x = np.array([[3.0, -4.0], [1.0, 2.0]])
     assert tg.norm(tg.tensor(x), p=None).item() == pytest.approx(np.sqrt((x * x).sum()))
     np.testing.assert_allclose(tg.tensor(x).norm(None, 1).numpy(), np.sqrt((x * x).sum(1)))
+
+
+# softmax takes exp(x) unshifted when |x| <= 60 (float32) or 600 (float64), else shifts each row by its maximum;
+# these inputs cover both ways, rows of very different maxima, masks of -inf, a NaN and an infinity
+_SOFTMAX_INPUTS = {
+    "small": lambda r: r.standard_normal((6, 5, 7)) * 4,
+    "at_the_bound": lambda r: np.clip(r.standard_normal((6, 5, 7)) * 40, -60, 60),
+    "large": lambda r: r.standard_normal((6, 5, 7)) * 300 + 100,
+    "rows_far_apart": lambda r: r.standard_normal((6, 5, 7)) + np.arange(30).reshape(6, 5, 1) * 5.0 - 80,
+    "masked": lambda r: np.where(r.random((6, 5, 7)) < 0.3, -np.inf, r.standard_normal((6, 5, 7))),
+    "nan": lambda r: np.where(np.arange(210).reshape(6, 5, 7) == 17, np.nan, r.standard_normal((6, 5, 7))),
+    "inf": lambda r: np.where(np.arange(210).reshape(6, 5, 7) == 17, np.inf, r.standard_normal((6, 5, 7))),
+}
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", list(_SOFTMAX_INPUTS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dim", [-1, 1])
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_matches_torch_within_rounding_on_both_paths(op, dim, dtype, kind):
+    """Values and gradients (a random upstream gradient) within a few ulps of PyTorch's, NaN where it has NaN."""
+    import torch
+
+    r = np.random.default_rng(0)
+    v = _SOFTMAX_INPUTS[kind](r).astype(dtype)
+    g = r.standard_normal(v.shape).astype(dtype)
+    x, xt = tg.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+    y, yt = getattr(tg, op)(x, dim), getattr(torch, op)(xt, dim)
+    y.backward(tg.tensor(g))
+    yt.backward(torch.tensor(g))
+    eps = np.finfo(dtype).eps
+    # (log_softmax: a difference of numbers as large as the input; its gradient: of the exps' size)
+    atol = 8 * eps * (1 + np.abs(v[np.isfinite(v)]).max()) if op == "log_softmax" else 8 * eps * 1e-3
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=16 * eps, atol=atol)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=64 * eps, atol=64 * eps)
+
+
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_softmax_of_equal_values_and_of_one_element_is_exact(dim):
+    """exp(x) / sum(exp(x)) without a shift still gives exactly 1 for one element and 1/n for equal ones."""
+    for v in (np.full((1, 1), 3.7, np.float32), np.zeros((4, 4), np.float32), np.full((8, 8), 1.5, np.float32)):
+        y = tg.softmax(tg.tensor(v), dim).numpy()
+        n = v.shape[dim]
+        np.testing.assert_allclose(y, np.full(v.shape, 1 / n), rtol=2 * np.finfo(np.float32).eps)
+        if n == 1:
+            assert (y == 1.0).all()

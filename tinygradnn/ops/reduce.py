@@ -173,8 +173,29 @@ class LogSumExp(Function):
 
 
 def _shifted(x, axis):
-    """``x - max(x, axis)`` as a new array (the ufunc's reduce: no Python wrapper)."""
-    return np.subtract(x, np.maximum.reduce(x, axis, keepdims=True))
+    """``x - max(x, axis)`` as a new array. ``fmax`` reduces about 1.5x faster than ``maximum`` (no NaN test per
+    element); a NaN it skips still makes its whole softmax row NaN, through the sum of exps, as in PyTorch.
+    ``inf - inf`` gives NaN silently, as in PyTorch."""
+    with np.errstate(invalid="ignore"):
+        return np.subtract(x, np.fmax.reduce(x, axis, keepdims=True))
+
+
+# A bound on |x| under which exp(x) is a normal number (no overflow, no precision lost to subnormals) and a sum of
+# up to 1e12 of them is finite: softmax then needs no shift by the maximum of each row (see _exp_unshifted)
+_EXP_BOUND = {np.dtype(np.float32): 60.0, np.dtype(np.float64): 600.0}
+
+
+def _exp_unshifted(x):
+    """``exp(x)`` as a new array when every element lies within ``_EXP_BOUND``, else None.
+
+    Softmax is ``exp(x - c) / sum(exp(x - c))`` for any ``c``; PyTorch's ``c = max(x, axis)`` only keeps the
+    exps finite and normal. Within the bound they are so with ``c = 0``, and each exp carries the same relative
+    error, so the result is within float rounding of PyTorch's. Two whole-array reductions cost far less than
+    the maximum of each row (slow for short rows) and the subtraction. Infinities and NaN fail the test."""
+    bound = _EXP_BOUND.get(x.dtype)
+    if bound is None or not (-bound <= np.minimum.reduce(x, None) and np.maximum.reduce(x, None) <= bound):
+        return None
+    return np.exp(x)
 
 
 def _sum_kept(a, axis):
@@ -199,8 +220,10 @@ class Softmax(Function):
             y = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
             y = y / np.sum(y, axis=axis, keepdims=True)
         else:
-            y = _shifted(x, axis)
-            np.exp(y, out=y)
+            y = _exp_unshifted(x)
+            if y is None:
+                y = _shifted(x, axis)
+                np.exp(y, out=y)
             y /= _sum_kept(y, axis)
         ctx.saved = (y,)
         return y
@@ -214,8 +237,11 @@ class Softmax(Function):
         if type(g) is not np.ndarray or y.ndim == 0:  # (create_graph: on Tensors)
             gy = g * y
             return gy - y * F.sum(gy, ctx.axis, True)
-        gx = np.multiply(g, y)
-        np.subtract(g, _sum_kept(gx, ctx.axis), out=gx)
+        if ctx.axis == y.ndim - 1:  # the sums of g * y by einsum, without the product array: a pass fewer
+            gx = np.subtract(g, np.einsum("...i,...i->...", g, y)[..., None])
+        else:
+            gx = np.multiply(g, y)
+            np.subtract(g, _sum_kept(gx, ctx.axis), out=gx)
         gx *= y
         return gx
 
