@@ -764,6 +764,75 @@ def test_groupnorm_matches_torch(n, groups, per, spatial, affine, bias):
     compare_with_torch(gn, tgn, randn(n, c, *spatial) * 3 + 1, rtol=1e-4, atol=1e-5)
 
 
+# The fused normalisation node's ways (ops/normalization.py): x - mean saved and 1/std folded into one scale
+# (batch_norm, group_norm with 4+ values per channel, no weight), x-hat saved (layer_norm's weight, group_norm with
+# fewer), rows of 512+ elements (a smaller ufunc buffer), non-contiguous inputs, weight or bias alone
+_NORM_CASES = {
+    "layer_norm": ("layer", (6, 5, 16), True, True),
+    "layer_norm_plain": ("layer", (6, 5, 16), False, False),
+    "layer_norm_weight_only": ("layer", (6, 5, 16), True, False),
+    "layer_norm_bias_only": ("layer", (6, 5, 16), False, True),
+    "layer_norm_long_rows": ("layer", (3, 600), True, True),
+    "layer_norm_transposed": ("layer_t", (16, 12), True, True),
+    "group_norm": ("group", (4, 6, 8, 8), True, True),
+    "group_norm_plain": ("group", (4, 6, 8, 8), False, False),
+    "group_norm_short": ("group", (4, 6, 2), True, True),
+    "group_norm_long_rows": ("group", (2, 4, 32, 32), True, True),
+    "batch_norm": ("batch", (8, 5, 6, 7), True, True),
+    "batch_norm_plain": ("batch", (8, 5, 6, 7), False, False),
+    "batch_norm_1d": ("batch", (16, 10), True, True),
+    "batch_norm_long_rows": ("batch", (4, 3, 32, 32), True, False),
+    "batch_norm_permuted": ("batch_t", (6, 7, 4, 5), True, True),
+}
+
+
+def _norm_call(m, kind, x, w, b):
+    if kind == "layer":
+        return m.layer_norm(x, x.shape[-1:], w, b, 1e-5)
+    if kind == "layer_t":  # (a transposed, non-contiguous input)
+        return m.layer_norm(x.transpose(0, 1), x.shape[:1], w, b, 1e-5)
+    if kind == "group":
+        return m.group_norm(x, 2, w, b, 1e-5)
+    if kind == "batch":
+        return m.batch_norm(x, None, None, w, b, True, 0.1, 1e-5)
+    return m.batch_norm(x.permute(0, 3, 1, 2), None, None, w, b, True, 0.1, 1e-5)  # (permuted: channels last)
+
+
+@pytest.mark.parametrize("case", list(_NORM_CASES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_normalization_ways_match_torch_and_float64(case, dtype):
+    """Output and the gradients of x, weight and bias (random upstream gradient) against PyTorch in the same
+    dtype, and, for float32, no farther from the float64 result than PyTorch's float32 is (plus a few ulps)."""
+    kind, shape, has_w, has_b = _NORM_CASES[case]
+    bufsize = np.getbufsize()
+    r = np.random.default_rng(1)
+    v = r.standard_normal(shape) * 3 + 2
+    c = shape[{"layer": -1, "layer_t": 0, "group": 1, "batch": 1, "batch_t": -1}[kind]]
+    params = [r.uniform(-1.5, 1.5, c) if has else None for has in (has_w, has_b)]
+    out_shape = tuple(_norm_call(torch.nn.functional, kind, torch.tensor(v), *(
+        None if p is None else torch.tensor(p) for p in params)).shape)
+    g = r.standard_normal(out_shape)
+
+    def run(m, make, dt):
+        x = make(v.astype(dt))
+        ps = [None if p is None else make(p.astype(dt)) for p in params]
+        y = _norm_call(m, kind, x, *ps)
+        y.backward(make(g.astype(dt)) if m is F else torch.tensor(g.astype(dt)))
+        return [np.asarray(a.detach().numpy(), np.float64) for a in [y, x.grad] + [p.grad for p in ps if p is not None]]
+
+    ours = run(F, lambda a: tg.tensor(a, requires_grad=True), dtype)
+    theirs = run(torch.nn.functional, lambda a: torch.tensor(a, requires_grad=True), dtype)
+    eps = np.finfo(dtype).eps
+    for a, b, what in zip(ours, theirs, ["output", "x.grad", "weight.grad", "bias.grad"]):
+        np.testing.assert_allclose(a, b, rtol=256 * eps, atol=256 * eps * np.abs(b).max(), err_msg=what)
+    if dtype == np.float32:
+        exact = run(torch.nn.functional, lambda a: torch.tensor(a, requires_grad=True), np.float64)
+        for a, b, e, what in zip(ours, theirs, exact, ["output", "x.grad", "weight.grad", "bias.grad"]):
+            ours_err, torch_err = np.abs(a - e).max(), np.abs(b - e).max()
+            assert ours_err <= 2 * torch_err + 8 * eps * np.abs(e).max(), (what, ours_err, torch_err)
+    assert np.getbufsize() == bufsize  # (the long rows' smaller ufunc buffer is put back)
+
+
 def test_groupnorm_errors():
     with pytest.raises(ValueError, match=r"num_channels \(4\) must be divisible by num_groups \(3\)"):
         nn.GroupNorm(3, 4)

@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .elementwise import cast
-from .namespaces import ones_vector
+from .namespaces import ones_vector, row_buffer
 
 
 def _per_channel(a: np.ndarray) -> np.ndarray:
@@ -60,82 +60,130 @@ class Normalize(Function):
     fresh_grads = True
 
     def forward(ctx, x, weight, bias, view, axes, eps, stats):
+        run = view[3] if view[3] > 1 else view[2]  # (the rows each broadcast runs along: S, or C for S = 1)
+        if run < row_buffer.MIN_RUN:
+            return ctx._forward(x, weight, bias, view, axes, eps, stats)
+        with row_buffer(run):
+            return ctx._forward(x, weight, bias, view, axes, eps, stats)
+
+    def _forward(ctx, x, weight, bias, view, axes, eps, stats):
         half = x.dtype == np.float16
         xv = x.reshape(view)
         xv = xv.astype(np.float32) if half else np.ascontiguousarray(xv)
         count = math.prod(view[a] for a in axes)
         mean = _sums(xv, axes)
         mean /= count
-        xhat = np.subtract(xv, mean)
-        var = _dots(xhat, xhat, axes)
+        centered = np.subtract(xv, mean)
+        var = _dots(centered, centered, axes)
         var /= count
         if stats is not None:
             stats.extend((mean, var))
         inv_std = np.sqrt(var + eps)
         np.reciprocal(inv_std, out=inv_std)
-        xhat *= inv_std
-        ctx.saved, ctx.view, ctx.axes, ctx.count = (xhat, inv_std, weight), view, axes, count
-        ctx.shapes = (None if weight is None else weight.shape, None if bias is None else bias.shape)
         affine = _affine(view)
-        if weight is not None:
-            out = np.multiply(xhat, weight.reshape(affine), dtype=xhat.dtype)
-            if bias is not None:
-                np.add(out, bias.reshape(affine), out=out, dtype=xhat.dtype)
-        elif bias is not None:
-            out = np.add(xhat, bias.reshape(affine), dtype=xhat.dtype)
+        w = None if weight is None else weight.reshape(affine)
+        # Saved: x - mean where 1/std folds into a small scale (one multiply for the output, and none to make
+        # x-hat), else x-hat (layer_norm's weight: 1/std per row and weight per column, two multiplies anyway)
+        ctx.xhat = w is not None and not _small_scale(view, axes)
+        if ctx.xhat:
+            centered *= inv_std
+            out = np.multiply(centered, w, dtype=centered.dtype)
         else:
-            out = xhat if not half else xhat.copy()  # (saved: the engine sees an in-place change of the output)
+            out = np.multiply(centered, inv_std if w is None else inv_std * w, dtype=centered.dtype)
+        if bias is not None:
+            np.add(out, bias.reshape(affine), out=out, dtype=out.dtype)
+        ctx.saved, ctx.view, ctx.axes, ctx.count = (centered, inv_std, weight), view, axes, count
+        ctx.shapes = (None if weight is None else weight.shape, None if bias is None else bias.shape)
         out = out.reshape(x.shape)
         return out.astype(np.float16) if half else out
 
     def backward(ctx, g, F):
         if type(g) is not np.ndarray:  # create_graph: record x-hat again and run the rule on Tensors
             return _backward_recorded(ctx, g)
-        xhat, inv_std, weight = ctx.saved
+        run = ctx.view[3] if ctx.view[3] > 1 else ctx.view[2]
+        if run < row_buffer.MIN_RUN:
+            return ctx._backward(g)
+        with row_buffer(run):
+            return ctx._backward(g)
+
+    def _backward(ctx, g):
+        """The rule ``gx = (g * w - mean(g * w) - xhat * mean(g * w * xhat)) / std``, ``gw = sum(g * xhat)``,
+        ``gb = sum(g)``, with ``x - mean`` or x-hat saved (``ctx.xhat``): 4 to 5 passes over x."""
+        saved, inv_std, weight = ctx.saved  # (saved: x - mean, or x-hat)
         nx, nw, nb = ctx.needs_input_grad[:3]
-        (n, groups, c, _), dtype = ctx.view, g.dtype
-        gv = np.ascontiguousarray(g.reshape(ctx.view), dtype=xhat.dtype)
-        per_channel = ctx.axes == (0, 3)  # (else the groups lie along (C, S))
-        ones = ones_vector(n, xhat.dtype)
-        sum_g = _per_channel(gv)  # (N, G * C): summed over S
-        if per_channel:
-            gw = _dots(gv, xhat, (0, 3)).reshape(-1) if nw or nx else None
+        view, dtype, ftype = ctx.view, g.dtype, saved.dtype
+        n, groups, c, s = view
+        gv = np.ascontiguousarray(g.reshape(view), dtype=ftype)
+        sum_g = _per_channel(gv)  # (N, G * C): g summed over S
+        if s > 1:  # the sums over S of g * saved, read without their product array
+            sum_gs = np.einsum("ij,ij->i", gv.reshape(-1, s), saved.reshape(-1, s)).reshape(n, groups * c)
+            prod = None
         else:
-            prod = np.multiply(gv, xhat)
-            sum_gx = _per_channel(prod)
-            gw = ones @ sum_gx if nw else None
-        gb = ones @ sum_g if nb or (nx and per_channel) else None
-        gx = None
-        if nx:
-            w = np.ones(groups * c, xhat.dtype) if weight is None else weight.reshape(-1).astype(xhat.dtype)
-            k = 1.0 / ctx.count
-            buf = np.empty(g.shape, xhat.dtype)  # (gx, returned as is: the engine keeps it as a leaf's .grad)
-            if per_channel:  # gx = g * w / std - xhat * a - b with a and b per channel
-                scale = (w * inv_std.reshape(-1)).reshape(_affine(ctx.view))
-                gx = np.multiply(gv, scale, out=buf.reshape(ctx.view))
-                gx -= np.multiply(xhat, scale * (gw.reshape(scale.shape) * k))
-                gx -= scale * (gb.reshape(scale.shape) * k)
-            else:  # the means of g * w and g * w * xhat per (n, g)
-                if groups == 1:
-                    mean_g, mean_gx = sum_g @ w, sum_gx @ w
+            prod = np.multiply(gv, saved)
+            sum_gs = prod.reshape(n, groups * c)
+        k = 1.0 / ctx.count
+        w = None if weight is None else weight.reshape(-1)
+        w = w if w is None or w.dtype == ftype else w.astype(ftype)
+        affine = _affine(view)
+        ones = ones_vector(n, ftype)
+        gw = gb = gx = None
+        buf = np.empty(g.shape, ftype) if nx else None  # (gx, returned as is: the engine keeps it as a leaf's .grad)
+        if ctx.axes == (0, 3):  # batch_norm: statistics per channel, inv_std (1, G, C, 1), x - mean saved
+            inv = inv_std.reshape(-1)
+            gb = ones @ sum_g
+            gw = inv * (ones @ sum_gs)  # sum(g * x-hat)
+            if nx:  # gx = g * scale - (x - mean) * a - b per channel, scale = weight / std
+                scale = inv if w is None else w * inv
+                a, b = (scale * inv * gw * k), (scale * gb * k)
+                gx = np.multiply(gv, scale.reshape(affine), out=buf.reshape(view))
+                gx -= np.multiply(saved, a.reshape(affine))
+                gx -= b.reshape(affine)
+        else:  # layer_norm, group_norm: statistics per (n, g), inv_std (N, G, 1, 1)
+            if nw:  # the sum over n of sum(g * x-hat)
+                if ctx.xhat:
+                    gw = ones @ sum_gs
+                elif groups == 1:
+                    gw = inv_std.reshape(n) @ sum_gs
+                else:
+                    gw = np.einsum("ng,ngc->gc", inv_std.reshape(n, groups), sum_gs.reshape(n, groups, c)).reshape(-1)
+            if nb:
+                gb = ones @ sum_g
+            if nx:  # the sums over each (n, g) of g * w and g * w * saved
+                if w is None:
+                    sum_gw, sum_gws = sum_g.reshape(n, groups, c).sum(2), sum_gs.reshape(n, groups, c).sum(2)
+                elif groups == 1:
+                    sum_gw, sum_gws = sum_g @ w, sum_gs @ w
                 else:
                     w2 = w.reshape(groups, c)
-                    mean_g = np.einsum("ngc,gc->ng", sum_g.reshape(n, groups, c), w2)
-                    mean_gx = np.einsum("ngc,gc->ng", sum_gx.reshape(n, groups, c), w2)
-                gx = buf.reshape(ctx.view)
-                if weight is not None:
-                    np.multiply(gv, w.reshape(_affine(ctx.view)), out=gx)
-                else:
-                    np.copyto(gx, gv)
-                gx -= (mean_g * k).reshape(n, groups, 1, 1)
-                gx -= np.multiply(xhat, (mean_gx * k).reshape(n, groups, 1, 1), out=prod)
-                gx *= inv_std
-            gx = buf
+                    sum_gw = np.einsum("ngc,gc->ng", sum_g.reshape(n, groups, c), w2)
+                    sum_gws = np.einsum("ngc,gc->ng", sum_gs.reshape(n, groups, c), w2)
+                shape = inv_std.shape
+                gx = buf.reshape(view)
+                if ctx.xhat:  # (g * w - mean(g * w) - x-hat * mean(g * w * x-hat)) / std
+                    np.multiply(gv, w.reshape(affine), out=gx)
+                    gx -= (sum_gw * k).reshape(shape)
+                    gx -= np.multiply(saved, (sum_gws * k).reshape(shape), out=prod)
+                    gx *= inv_std
+                else:  # g * (w / std) - (x - mean) * a - b, with a and b per (n, g): one multiply for g
+                    np.multiply(gv, inv_std if w is None else inv_std * w.reshape(affine), out=gx)
+                    ik = inv_std * k
+                    a = sum_gws.reshape(shape) * ik
+                    a *= inv_std
+                    a *= inv_std
+                    gx -= np.multiply(saved, a, out=prod)
+                    gx -= sum_gw.reshape(shape) * ik
+        gx = buf
         gw = _own(gw, ctx.shapes[0]) if nw else None
         gb = _own(gb, ctx.shapes[1]) if nb else None
         if dtype == np.float16:
             gx, gw, gb = (None if a is None else a.astype(np.float16) for a in (gx, gw, gb))
         return gx, gw, gb, None, None, None, None
+
+
+def _small_scale(view: tuple, axes: tuple) -> bool:
+    """Whether ``1/std * weight`` (the product of a ``(N, G, 1, 1)`` or ``(1, G, C, 1)`` array and the
+    ``(1, G, C, 1)`` weight) is small beside x: batch_norm, or several elements per channel (S)."""
+    return axes == (0, 3) or view[3] >= 4
 
 
 def _backward_recorded(ctx, g: Tensor) -> tuple:
