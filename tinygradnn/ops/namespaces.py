@@ -33,10 +33,10 @@ class row_buffer:
     """
 
     __slots__ = ("size", "old")
-    MIN_RUN = 512
+    MIN_RUN, MAX_RUN = 512, 8192
 
     def __init__(self, run: int):
-        self.size = -(-run // 16) * 16 if row_buffer.MIN_RUN <= run < 8192 else 0  # (NumPy: a multiple of 16)
+        self.size = -(-run // 16) * 16 if row_buffer.MIN_RUN <= run < row_buffer.MAX_RUN else 0  # (16k: NumPy)
         self.old = 0
 
     def __enter__(self):
@@ -47,6 +47,14 @@ class row_buffer:
     def __exit__(self, *exc):
         if self.size:
             np.setbufsize(self.old)
+
+
+def in_rows(run: int, fn, *args):
+    """``fn(*args)``, under :class:`row_buffer` for rows of ``run`` elements where that helps (no cost else)."""
+    if run < row_buffer.MIN_RUN or run >= row_buffer.MAX_RUN:
+        return fn(*args)
+    with row_buffer(run):
+        return fn(*args)
 
 
 @functools.lru_cache(maxsize=32)

@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .elementwise import cast
-from .namespaces import ones_vector, row_buffer
+from .namespaces import in_rows, ones_vector
 
 
 def _per_channel(a: np.ndarray) -> np.ndarray:
@@ -60,11 +60,8 @@ class Normalize(Function):
     fresh_grads = True
 
     def forward(ctx, x, weight, bias, view, axes, eps, stats):
-        run = view[3] if view[3] > 1 else view[2]  # (the rows each broadcast runs along: S, or C for S = 1)
-        if run < row_buffer.MIN_RUN:
-            return ctx._forward(x, weight, bias, view, axes, eps, stats)
-        with row_buffer(run):
-            return ctx._forward(x, weight, bias, view, axes, eps, stats)
+        # (the rows that the broadcasts run along: S, or C for S = 1)
+        return in_rows(view[3] if view[3] > 1 else view[2], ctx._forward, x, weight, bias, view, axes, eps, stats)
 
     def _forward(ctx, x, weight, bias, view, axes, eps, stats):
         half = x.dtype == np.float16
@@ -100,11 +97,7 @@ class Normalize(Function):
     def backward(ctx, g, F):
         if type(g) is not np.ndarray:  # create_graph: record x-hat again and run the rule on Tensors
             return _backward_recorded(ctx, g)
-        run = ctx.view[3] if ctx.view[3] > 1 else ctx.view[2]
-        if run < row_buffer.MIN_RUN:
-            return ctx._backward(g)
-        with row_buffer(run):
-            return ctx._backward(g)
+        return in_rows(ctx.view[3] if ctx.view[3] > 1 else ctx.view[2], ctx._backward, g)
 
     def _backward(ctx, g):
         """The rule ``gx = (g * w - mean(g * w) - xhat * mean(g * w * xhat)) / std``, ``gw = sum(g * xhat)``,

@@ -14,7 +14,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import MaxMin, Tensor
 from .elementwise import _floating
-from .namespaces import ones_vector
+from .namespaces import in_rows, ones_vector
 
 
 def normalize_dims(dim, ndim: int, op: str) -> tuple[int, ...]:
@@ -220,11 +220,7 @@ class Softmax(Function):
             y = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
             y = y / np.sum(y, axis=axis, keepdims=True)
         else:
-            y = _exp_unshifted(x)
-            if y is None:
-                y = _shifted(x, axis)
-                np.exp(y, out=y)
-            y /= _sum_kept(y, axis)
+            y = in_rows(_run(x.shape, axis), _softmax, x, axis)
         ctx.saved = (y,)
         return y
 
@@ -237,13 +233,7 @@ class Softmax(Function):
         if type(g) is not np.ndarray or y.ndim == 0:  # (create_graph: on Tensors)
             gy = g * y
             return gy - y * F.sum(gy, ctx.axis, True)
-        if ctx.axis == y.ndim - 1:  # the sums of g * y by einsum, without the product array: a pass fewer
-            gx = np.subtract(g, np.einsum("...i,...i->...", g, y)[..., None])
-        else:
-            gx = np.multiply(g, y)
-            np.subtract(g, _sum_kept(gx, ctx.axis), out=gx)
-        gx *= y
-        return gx
+        return in_rows(_run(y.shape, ctx.axis), _softmax_backward, g, y, ctx.axis)
 
 
 class LogSoftmax(Function):
@@ -261,11 +251,7 @@ class LogSoftmax(Function):
             y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) if x.size else shifted
             ctx.saved = (y,)
             return y
-        y = _shifted(x, axis)
-        probs = np.exp(y)
-        total = _sum_kept(probs, axis)
-        probs /= total
-        y -= np.log(total, out=total)
+        y, probs = in_rows(_run(x.shape, axis), _log_softmax, x, axis)
         ctx.saved = (y, probs)
         return y
 
@@ -276,8 +262,46 @@ class LogSoftmax(Function):
             return F.cast(g - F.exp(y) * F.sum(g, ctx.axis, True), np.float16)
         if type(g) is not np.ndarray or len(ctx.saved) == 1:  # (create_graph: on Tensors; 0-d, empty)
             return g - F.exp(y) * F.sum(g, ctx.axis, True)
-        gx = np.multiply(ctx.saved[1], _sum_kept(g, ctx.axis))
-        return np.subtract(g, gx, out=gx)
+        return in_rows(_run(y.shape, ctx.axis), _log_softmax_backward, g, ctx.saved[1], ctx.axis)
+
+
+def _run(shape: tuple, axis: int) -> int:
+    """The contiguous rows that a softmax's per-row values broadcast along (see :func:`.namespaces.in_rows`)."""
+    return shape[-1] if axis == len(shape) - 1 else math.prod(shape[axis + 1:])
+
+
+def _softmax(x, axis):
+    y = _exp_unshifted(x)
+    if y is None:
+        y = _shifted(x, axis)
+        np.exp(y, out=y)
+    y /= _sum_kept(y, axis)
+    return y
+
+
+def _softmax_backward(g, y, axis):
+    if axis == y.ndim - 1:  # the sums of g * y by einsum, without the product array: a pass fewer
+        gx = np.subtract(g, np.einsum("...i,...i->...", g, y)[..., None])
+    else:
+        gx = np.multiply(g, y)
+        np.subtract(g, _sum_kept(gx, axis), out=gx)
+    gx *= y
+    return gx
+
+
+def _log_softmax(x, axis):
+    """``(log_softmax(x), softmax(x))``."""
+    y = _shifted(x, axis)
+    probs = np.exp(y)
+    total = _sum_kept(probs, axis)
+    probs /= total
+    y -= np.log(total, out=total)
+    return y, probs
+
+
+def _log_softmax_backward(g, probs, axis):
+    gx = np.multiply(probs, _sum_kept(g, axis))
+    return np.subtract(g, gx, out=gx)
 
 
 def _integer_result(data: np.ndarray, dtype) -> np.dtype | None:
