@@ -60,8 +60,9 @@ class Normalize(Function):
     fresh_grads = True
 
     def forward(ctx, x, weight, bias, view, axes, eps, stats):
-        # (the rows that the broadcasts run along: S, or C for S = 1)
-        return in_rows(view[3] if view[3] > 1 else view[2], ctx._forward, x, weight, bias, view, axes, eps, stats)
+        if x.size < 4096:  # (small: in_rows would cost more than it saves)
+            return ctx._forward(x, weight, bias, view, axes, eps, stats)
+        return in_rows(_run(view, axes), ctx._forward, x, weight, bias, view, axes, eps, stats)
 
     def _forward(ctx, x, weight, bias, view, axes, eps, stats):
         half = x.dtype == np.float16
@@ -97,7 +98,9 @@ class Normalize(Function):
     def backward(ctx, g, F):
         if type(g) is not np.ndarray:  # create_graph: record x-hat again and run the rule on Tensors
             return _backward_recorded(ctx, g)
-        return in_rows(ctx.view[3] if ctx.view[3] > 1 else ctx.view[2], ctx._backward, g)
+        if g.size < 4096:
+            return ctx._backward(g)
+        return in_rows(_run(ctx.view, ctx.axes), ctx._backward, g)
 
     def _backward(ctx, g):
         """The rule ``gx = (g * w - mean(g * w) - xhat * mean(g * w * xhat)) / std``, ``gw = sum(g * xhat)``,
@@ -171,6 +174,13 @@ class Normalize(Function):
         if dtype == np.float16:
             gx, gw, gb = (None if a is None else a.astype(np.float16) for a in (gx, gw, gb))
         return gx, gw, gb, None, None, None, None
+
+
+def _run(view: tuple, axes: tuple) -> int:
+    """The rows for :func:`.namespaces.in_rows`: the broadcasts of per-channel values (weight; batch_norm's
+    statistics) run along S, those of per-(n, g) statistics along C * S; S when long enough for both."""
+    s = view[3]
+    return s if axes == (0, 3) or s >= 512 else view[2] * s
 
 
 def _small_scale(view: tuple, axes: tuple) -> bool:

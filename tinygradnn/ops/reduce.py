@@ -220,7 +220,7 @@ class Softmax(Function):
             y = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
             y = y / np.sum(y, axis=axis, keepdims=True)
         else:
-            y = in_rows(_run(x.shape, axis), _softmax, x, axis)
+            y = _softmax(x, axis) if x.size < 4096 else in_rows(_run(x.shape, axis), _softmax, x, axis)
         ctx.saved = (y,)
         return y
 
@@ -233,6 +233,8 @@ class Softmax(Function):
         if type(g) is not np.ndarray or y.ndim == 0:  # (create_graph: on Tensors)
             gy = g * y
             return gy - y * F.sum(gy, ctx.axis, True)
+        if y.size < 4096:  # (small: in_rows would cost more than it saves)
+            return _softmax_backward(g, y, ctx.axis)
         return in_rows(_run(y.shape, ctx.axis), _softmax_backward, g, y, ctx.axis)
 
 
@@ -251,7 +253,7 @@ class LogSoftmax(Function):
             y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) if x.size else shifted
             ctx.saved = (y,)
             return y
-        y, probs = in_rows(_run(x.shape, axis), _log_softmax, x, axis)
+        y, probs = _log_softmax(x, axis) if x.size < 4096 else in_rows(_run(x.shape, axis), _log_softmax, x, axis)
         ctx.saved = (y, probs)
         return y
 
@@ -262,6 +264,8 @@ class LogSoftmax(Function):
             return F.cast(g - F.exp(y) * F.sum(g, ctx.axis, True), np.float16)
         if type(g) is not np.ndarray or len(ctx.saved) == 1:  # (create_graph: on Tensors; 0-d, empty)
             return g - F.exp(y) * F.sum(g, ctx.axis, True)
+        if y.size < 4096:
+            return _log_softmax_backward(g, ctx.saved[1], ctx.axis)
         return in_rows(_run(y.shape, ctx.axis), _log_softmax_backward, g, ctx.saved[1], ctx.axis)
 
 
