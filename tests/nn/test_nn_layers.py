@@ -766,7 +766,8 @@ def test_groupnorm_matches_torch(n, groups, per, spatial, affine, bias):
 
 # The fused normalisation node's ways (ops/normalization.py): x - mean saved and 1/std folded into one scale
 # (batch_norm, group_norm with 4+ values per channel, no weight), x-hat saved (layer_norm's weight, group_norm with
-# fewer), rows of 512+ elements (a smaller ufunc buffer), non-contiguous inputs, weight or bias alone
+# fewer), rows of 512+ elements (a smaller ufunc buffer), large layer_norms (weight and bias applied to several rows
+# at a time), non-contiguous inputs, weight or bias alone
 _NORM_CASES = {
     "layer_norm": ("layer", (6, 5, 16), True, True),
     "layer_norm_plain": ("layer", (6, 5, 16), False, False),
@@ -774,6 +775,8 @@ _NORM_CASES = {
     "layer_norm_bias_only": ("layer", (6, 5, 16), False, True),
     "layer_norm_long_rows": ("layer", (3, 600), True, True),
     "layer_norm_transposed": ("layer_t", (16, 12), True, True),
+    "layer_norm_large": ("layer", (8, 40, 256), True, True),  # (per_column: 8 rows at a time)
+    "layer_norm_large_ragged": ("layer", (64, 33, 40), True, True),  # (51 rows at a time, 21 left over)
     "group_norm": ("group", (4, 6, 8, 8), True, True),
     "group_norm_plain": ("group", (4, 6, 8, 8), False, False),
     "group_norm_short": ("group", (4, 6, 2), True, True),

@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .elementwise import cast
-from .namespaces import in_rows, ones_vector
+from .namespaces import in_rows, ones_vector, per_column
 
 
 def _per_channel(a: np.ndarray) -> np.ndarray:
@@ -83,12 +83,20 @@ class Normalize(Function):
         # Saved: x - mean where 1/std folds into a small scale (one multiply for the output, and none to make
         # x-hat), else x-hat (layer_norm's weight: 1/std per row and weight per column, two multiplies anyway)
         ctx.xhat = w is not None and not _small_scale(view, axes)
+        # (S = 1: weight and bias per column, for per_column where large)
+        columns = (view[0], view[1] * view[2]) if view[3] == 1 and x.size >= 65536 else None
         if ctx.xhat:
             centered *= inv_std
-            out = np.multiply(centered, w, dtype=centered.dtype)
+            if columns:
+                out = per_column(np.multiply, centered.reshape(columns), weight.reshape(-1),
+                                 np.empty(columns, centered.dtype))
+            else:
+                out = np.multiply(centered, w, dtype=centered.dtype)
         else:
             out = np.multiply(centered, inv_std if w is None else inv_std * w, dtype=centered.dtype)
-        if bias is not None:
+        if bias is not None and columns:
+            per_column(np.add, out.reshape(columns), bias.reshape(-1), out.reshape(columns))
+        elif bias is not None:
             np.add(out, bias.reshape(affine), out=out, dtype=out.dtype)
         ctx.saved, ctx.view, ctx.axes, ctx.count = (centered, inv_std, weight), view, axes, count
         ctx.shapes = (None if weight is None else weight.shape, None if bias is None else bias.shape)
@@ -156,7 +164,10 @@ class Normalize(Function):
                 shape = inv_std.shape
                 gx = buf.reshape(view)
                 if ctx.xhat:  # (g * w - mean(g * w) - x-hat * mean(g * w * x-hat)) / std
-                    np.multiply(gv, w.reshape(affine), out=gx)
+                    if s == 1 and g.size >= 65536:
+                        per_column(np.multiply, gv.reshape(n, -1), w, gx.reshape(n, -1))
+                    else:
+                        np.multiply(gv, w.reshape(affine), out=gx)
                     gx -= (sum_gw * k).reshape(shape)
                     gx -= np.multiply(saved, (sum_gws * k).reshape(shape), out=prod)
                     gx *= inv_std
