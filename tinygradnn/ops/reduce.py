@@ -240,7 +240,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     """``x - max - log(sum(exp(x - max)))`` along ``axis``; the gradient ``g - softmax * sum(g)``, with the
-    softmax saved from the forward pass (recomputed as ``exp(y)`` for create_graph). float16 in float32."""
+    exps and their sums saved from the forward pass (the softmax recomputed as ``exp(y)`` for create_graph).
+    float16 in float32."""
 
     def forward(ctx, x, axis):
         if x.dtype == np.float16:  # in float32, as PyTorch (the sum of exps may overflow float16)
@@ -253,8 +254,8 @@ class LogSoftmax(Function):
             y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) if x.size else shifted
             ctx.saved = (y,)
             return y
-        y, probs = _log_softmax(x, axis) if x.size < 4096 else in_rows(_run(x.shape, axis), _log_softmax, x, axis)
-        ctx.saved = (y, probs)
+        y, exps, total = _log_softmax(x, axis) if x.size < 4096 else in_rows(_run(x.shape, axis), _log_softmax, x, axis)
+        ctx.saved = (y, exps, total)
         return y
 
     def backward(ctx, g, F):
@@ -265,8 +266,8 @@ class LogSoftmax(Function):
         if type(g) is not np.ndarray or len(ctx.saved) == 1:  # (create_graph: on Tensors; 0-d, empty)
             return g - F.exp(y) * F.sum(g, ctx.axis, True)
         if y.size < 4096:
-            return _log_softmax_backward(g, ctx.saved[1], ctx.axis)
-        return in_rows(_run(y.shape, ctx.axis), _log_softmax_backward, g, ctx.saved[1], ctx.axis)
+            return _log_softmax_backward(g, *ctx.saved[1:], ctx.axis)
+        return in_rows(_run(y.shape, ctx.axis), _log_softmax_backward, g, *ctx.saved[1:], ctx.axis)
 
 
 def _run(shape: tuple, axis: int) -> int:
@@ -294,17 +295,18 @@ def _softmax_backward(g, y, axis):
 
 
 def _log_softmax(x, axis):
-    """``(log_softmax(x), softmax(x))``."""
+    """``(log_softmax(x), exp(x - max), sum(exp(x - max)))``: the softmax, for backward, left unnormalised (its
+    division folds into backward's per-row factor, a pass fewer)."""
     y = _shifted(x, axis)
-    probs = np.exp(y)
-    total = _sum_kept(probs, axis)
-    probs /= total
-    y -= np.log(total, out=total)
-    return y, probs
+    exps = np.exp(y)
+    total = _sum_kept(exps, axis)
+    y -= np.log(total)
+    return y, exps, total
 
 
-def _log_softmax_backward(g, probs, axis):
-    gx = np.multiply(probs, _sum_kept(g, axis))
+def _log_softmax_backward(g, exps, total, axis):
+    """``g - softmax * sum(g)`` with ``softmax = exps / total``."""
+    gx = np.multiply(exps, _sum_kept(g, axis) / total)
     return np.subtract(g, gx, out=gx)
 
 
