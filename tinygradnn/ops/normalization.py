@@ -2,13 +2,17 @@
 
 The input is viewed as ``(N, G, C, S)`` and normalised over ``axes``: ``(2, 3)`` (each ``(n, g)``: layer_norm
 with ``G = 1``, group_norm) or ``(0, 3)`` (each channel: batch_norm in training); ``weight`` and ``bias`` are
-viewed as ``(1, G, C, 1)``. Forward saves the normalised x-hat and ``1/std``; backward is the textbook rule
+viewed as ``(1, G, C, 1)``. Forward saves ``1/std`` and ``x - mean`` (or x-hat for layer_norm's weight, see
+``Normalize.forward``); backward is the textbook rule
 
     dx = (gxh - mean(gxh) - xhat * mean(gxh * xhat)) / std,   gxh = g * weight,
     dweight = sum(g * xhat),   dbias = sum(g),
 
-with the sums as BLAS products with ones (:func:`.namespaces.ones_vector`), several times faster than NumPy's
-reductions over these axes. float16 is computed in float32 and rounded once, as PyTorch. With
+with the sums as BLAS products with ones (:func:`.namespaces.ones_vector`) or einsum, several times faster than
+NumPy's reductions over these axes, and ``1/std`` folded into per-row or per-channel factors. Each pass over x
+is a NumPy ufunc; the broadcasts along rows of 512+ elements run under :func:`.namespaces.in_rows` and
+layer_norm's weight and bias under :func:`.namespaces.per_column` (both about 1.6x faster per pass).
+float16 is computed in float32 and rounded once, as PyTorch. With
 ``create_graph=True`` the rule records x-hat again from the input and runs on Tensors, so the gradient can be
 differentiated again.
 """
