@@ -207,8 +207,9 @@ def _sum_kept(a, axis):
 
 
 class Softmax(Function):
-    """``exp(x - max) / sum(exp(x - max))`` along ``axis``; the gradient ``y * (g - sum(g * y))`` from the
-    saved output. float16 in float32, rounded once (as PyTorch: the sum of exps may overflow float16)."""
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis`` (without the shift where no exp can overflow or lose
+    precision: :func:`_exp_unshifted`); the gradient ``y * (g - sum(g * y))`` from the saved output. float16
+    in float32, rounded once (as PyTorch: the sum of exps may overflow float16)."""
 
     def forward(ctx, x, axis):
         if x.dtype == np.float16:
