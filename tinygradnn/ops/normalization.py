@@ -63,12 +63,7 @@ class Normalize(Function):
 
     fresh_grads = True
 
-    def forward(ctx, x, weight, bias, view, axes, eps, stats):
-        if x.size < 4096:  # (small: in_rows would cost more than it saves)
-            return ctx._forward(x, weight, bias, view, axes, eps, stats)
-        return in_rows(_run(view, axes), ctx._forward, x, weight, bias, view, axes, eps, stats)
-
-    def _forward(ctx, x, weight, bias, view, axes, eps, stats):
+    def forward(ctx, x, weight, bias, view, axes, eps, stats):  # (run under in_rows by `normalized`)
         half = x.dtype == np.float16
         xv = x.reshape(view)
         xv = xv.astype(np.float32) if half else np.ascontiguousarray(xv)
@@ -84,25 +79,26 @@ class Normalize(Function):
         np.reciprocal(inv_std, out=inv_std)
         affine = _affine(view)
         w = None if weight is None else weight.reshape(affine)
-        # Saved: x - mean where 1/std folds into a small scale (one multiply for the output, and none to make
-        # x-hat), else x-hat (layer_norm's weight: 1/std per row and weight per column, two multiplies anyway)
-        ctx.xhat = w is not None and not _small_scale(view, axes)
-        # (S = 1: weight and bias per column, for per_column where large)
-        columns = (view[0], view[1] * view[2]) if view[3] == 1 and x.size >= 65536 else None
-        if ctx.xhat:
+        # Saved: x - mean where 1/std * weight is small beside x (batch_norm, or 4+ elements S per channel): one
+        # multiply for the output and none to make x-hat; else x-hat (layer_norm's weight: 1/std per row and weight
+        # per column would make a product as large as x, two multiplies anyway)
+        saves_xhat = w is not None and axes != (0, 3) and view[3] < 4
+        columns = view[3] == 1 and x.size >= 65536  # (weight and bias per column of (N, G * C): per_column)
+        if saves_xhat:
             centered *= inv_std
             if columns:
-                out = per_column(np.multiply, centered.reshape(columns), weight.reshape(-1),
-                                 np.empty(columns, centered.dtype))
+                out = per_column(np.multiply, centered.reshape(view[0], -1), weight.reshape(-1),
+                                 np.empty(centered.shape, centered.dtype).reshape(view[0], -1)).reshape(view)
             else:
                 out = np.multiply(centered, w, dtype=centered.dtype)
         else:
             out = np.multiply(centered, inv_std if w is None else inv_std * w, dtype=centered.dtype)
-        if bias is not None and columns:
-            per_column(np.add, out.reshape(columns), bias.reshape(-1), out.reshape(columns))
-        elif bias is not None:
-            np.add(out, bias.reshape(affine), out=out, dtype=out.dtype)
-        ctx.saved, ctx.view, ctx.axes, ctx.count = (centered, inv_std, weight), view, axes, count
+        if bias is not None:
+            if columns:
+                per_column(np.add, out.reshape(view[0], -1), bias.reshape(-1), out.reshape(view[0], -1))
+            else:
+                np.add(out, bias.reshape(affine), out=out, dtype=out.dtype)
+        ctx.saved, ctx.view, ctx.axes, ctx.count, ctx.xhat = (centered, inv_std, weight), view, axes, count, saves_xhat
         ctx.shapes = (None if weight is None else weight.shape, None if bias is None else bias.shape)
         out = out.reshape(x.shape)
         return out.astype(np.float16) if half else out
@@ -198,12 +194,6 @@ def _run(view: tuple, axes: tuple) -> int:
     return s if axes == (0, 3) or s >= 512 else view[2] * s
 
 
-def _small_scale(view: tuple, axes: tuple) -> bool:
-    """Whether ``1/std * weight`` (the product of a ``(N, G, 1, 1)`` or ``(1, G, C, 1)`` array and the
-    ``(1, G, C, 1)`` weight) is small beside x: batch_norm, or several elements per channel (S)."""
-    return axes == (0, 3) or view[3] >= 4
-
-
 def _backward_recorded(ctx, g: Tensor) -> tuple:
     """:class:`Normalize`'s backward for ``create_graph``: x-hat and ``1/std`` recorded again from the input,
     then the same rule on Tensors, so that the gradients can be differentiated again."""
@@ -257,4 +247,6 @@ def normalized(x: Tensor, weight: Tensor | None, bias: Tensor | None, view: tupl
     variance (keepdims arrays of the view). No checks; an empty ``x`` takes the composed ops."""
     if x._data.size == 0:
         return normalized_composed(x, weight, bias, view, axes, eps)
-    return Normalize.apply(x, weight, bias, view, axes, eps, stats)
+    if x._data.size < 4096:  # (small: in_rows would cost more than it saves)
+        return Normalize.apply(x, weight, bias, view, axes, eps, stats)
+    return in_rows(_run(view, axes), Normalize.apply, x, weight, bias, view, axes, eps, stats)
