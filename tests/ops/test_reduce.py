@@ -533,14 +533,19 @@ def test_norm_with_p_none_is_the_2_norm_as_torch():
     np.testing.assert_allclose(tg.tensor(x).norm(None, 1).numpy(), np.sqrt((x * x).sum(1)))
 
 
-# softmax takes exp(x) unshifted when |x| <= 60 (float32) or 600 (float64), else shifts each row by its maximum;
-# these inputs cover both ways, rows of very different maxima, masks of -inf, a NaN and an infinity
+# softmax takes exp(x) unshifted when |x| <= 60 (float32) or 600 (float64), -inf (masks) allowed, else shifts each
+# row by its maximum; these inputs cover both ways, rows of very different maxima, masks of -inf (whole rows too,
+# which give NaN), -inf beside very negative values, a NaN and an infinity
 _SOFTMAX_INPUTS = {
     "small": lambda r: r.standard_normal((6, 5, 7)) * 4,
     "at_the_bound": lambda r: np.clip(r.standard_normal((6, 5, 7)) * 40, -60, 60),
     "large": lambda r: r.standard_normal((6, 5, 7)) * 300 + 100,
     "rows_far_apart": lambda r: r.standard_normal((6, 5, 7)) + np.arange(30).reshape(6, 5, 1) * 5.0 - 80,
     "masked": lambda r: np.where(r.random((6, 5, 7)) < 0.3, -np.inf, r.standard_normal((6, 5, 7))),
+    "masked_rows": lambda r: np.where((r.random((6, 5, 7)) < 0.3) | (np.arange(30).reshape(6, 5, 1) % 7 == 0),
+                                      -np.inf, r.standard_normal((6, 5, 7))),
+    "masked_and_very_negative": lambda r: np.where(r.random((6, 5, 7)) < 0.3, -np.inf,
+                                                   r.standard_normal((6, 5, 7)) - np.arange(7) * 15.0),
     "nan": lambda r: np.where(np.arange(210).reshape(6, 5, 7) == 17, np.nan, r.standard_normal((6, 5, 7))),
     "inf": lambda r: np.where(np.arange(210).reshape(6, 5, 7) == 17, np.inf, r.standard_normal((6, 5, 7))),
 }

@@ -186,16 +186,22 @@ _EXP_BOUND = {np.dtype(np.float32): 60.0, np.dtype(np.float64): 600.0}
 
 
 def _exp_unshifted(x):
-    """``exp(x)`` as a new array when every element lies within ``_EXP_BOUND``, else None.
+    """``(exp(x), masked)`` when every element lies within ``_EXP_BOUND`` or is -inf (``masked``: some is), else
+    None.
 
     Softmax is ``exp(x - c) / sum(exp(x - c))`` for any ``c``; PyTorch's ``c = max(x, axis)`` only keeps the
     exps finite and normal. Within the bound they are so with ``c = 0``, and each exp carries the same relative
-    error, so the result is within float rounding of PyTorch's. Two whole-array reductions cost far less than
-    the maximum of each row (slow for short rows) and the subtraction. Infinities and NaN fail the test."""
+    error, so the result is within float rounding of PyTorch's; -inf (an attention mask) gives 0 either way. Two
+    whole-array reductions cost far less than the maximum of each row (slow for short rows) and the subtraction.
+    NaN and +inf fail the test."""
     bound = _EXP_BOUND.get(x.dtype)
-    if bound is None or not (-bound <= np.minimum.reduce(x, None) and np.maximum.reduce(x, None) <= bound):
+    if bound is None or not np.maximum.reduce(x, None) <= bound:
         return None
-    return np.exp(x)
+    lo = np.minimum.reduce(x, None)
+    masked = lo == -np.inf
+    if not (lo >= -bound or masked and np.count_nonzero(x < -bound) == np.count_nonzero(x == -np.inf)):
+        return None
+    return np.exp(x), masked
 
 
 def _sum_kept(a, axis):
@@ -277,10 +283,15 @@ def _run(shape: tuple, axis: int) -> int:
 
 
 def _softmax(x, axis):
-    y = _exp_unshifted(x)
-    if y is None:
-        y = _shifted(x, axis)
-        np.exp(y, out=y)
+    unshifted = _exp_unshifted(x)
+    if unshifted is not None:
+        y, masked = unshifted
+        total = _sum_kept(y, axis)
+        if not masked or total.all():  # (a row of -inf only: the shifted way gives its NaN, as PyTorch)
+            y /= total
+            return y
+    y = _shifted(x, axis)
+    np.exp(y, out=y)
     y /= _sum_kept(y, axis)
     return y
 
