@@ -160,11 +160,7 @@ _MILLS_P = tuple(map(np.float32, (68.32205200195312, 34.26594543457031, 8.855884
 _MILLS_Q = tuple(map(np.float32, (85.62899017333984, 81.94371795654297, 36.72246170043945, 8.82701587677002)))
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _ONE_BITS = np.int32(0x3F800000)  # (1.0 as float32)
-
-
 _CHUNK = 1 << 15  # elements per step: the float64 and float32 temporaries stay in cache and are reused
-
-
 _SMALL = 4096  # up to this many elements, whole-array float64 expressions: fewer NumPy calls than a chunked kernel
 
 
