@@ -114,7 +114,7 @@ def _label_offsets(shape: tuple, labels: np.ndarray) -> np.ndarray:
     label: ``(N, *)``. Unique, so a gradient can be written through them without ``np.add.at``."""
     n, c = shape[:2]
     positions = math.prod(shape[2:])  # per sample and class
-    if positions == 1:  # (N, C): the common case
+    if labels.ndim == 1:  # (N, C): the common case
         return np.arange(0, n * c, c) + labels
     if not labels.size:
         return np.zeros(labels.shape, np.intp)
