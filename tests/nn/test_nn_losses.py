@@ -99,7 +99,8 @@ def test_cross_entropy_unbatched(reduction):
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("shape", [(8, 6), (4, 6, 3), (3, 6, 2, 5), (2, 6, 0), (0, 6, 3), (4, 6, 1), (3, 6, 1, 1), (0, 6, 1)])
+@pytest.mark.parametrize("shape", [(8, 6), (4, 6, 3), (3, 6, 2, 5), (2, 6, 0), (0, 6, 3), (4, 6, 1), (3, 6, 1, 1),
+                                   (0, 6, 1)])
 def test_cross_entropy_fast_path_equals_general_path(shape, reduction):
     """(N, C, *) logits with plain labels take one fused node, with the composed path's numbers."""
     x = tg.tensor(randn(*shape), requires_grad=True)

@@ -712,3 +712,48 @@ def test_gelu_float32_without_grad_and_double_backward():
     y.sum().backward()
     with pytest.raises(RuntimeError, match="second time"):
         y.sum().backward()
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("size", [41, 20_000])
+def test_silu_is_one_node_with_torchs_values_and_gradients(size):
+    import torch
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.standard_normal(size - 9) * 8, [0.0, -0.0, 1e-30, -100.0, 100.0, 88.0, -88.0, np.inf,
+                                                            -np.inf]]).astype(np.float32)
+    g = rng.standard_normal(size).astype(np.float32)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = tg.nn.functional.silu(ours), torch.nn.functional.silu(theirs)
+    assert y.grad_fn.name() == "SiLUBackward"
+    y.backward(tg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=2e-6, atol=1e-30)
+    # (the gradient crosses 0 near x = -1.28, where both formulas cancel: an absolute tolerance there)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_silu_double_backward():
+    x = tg.tensor(np.random.default_rng(4).standard_normal(7) * 3, requires_grad=True)
+    assert tg.autograd.gradgradcheck(tg.nn.functional.silu, (x,))
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("size", [41, 20_000])
+def test_softplus_float32_default_threshold_matches_torch_around_it(size):
+    import torch
+
+    rng = np.random.default_rng(5)
+    edge = np.array([19.9, 20.0, 20.000002, 20.1, 30.0, 100.0, 1e30, np.inf, -np.inf, -100.0, -20.0, 0.0, -0.0])
+    x = np.concatenate([rng.standard_normal(size - edge.size) * 12, edge]).astype(np.float32)
+    g = rng.standard_normal(size).astype(np.float32)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = tg.nn.functional.softplus(ours), torch.nn.functional.softplus(theirs)
+    y.backward(tg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=5e-7, atol=1e-38)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=5e-7, atol=1e-38)
+    big = x > 20
+    assert np.array_equal(y.detach().numpy()[big], x[big]) and np.array_equal(ours.grad.numpy()[big], g[big])

@@ -779,6 +779,33 @@ class Sigmoid(Function):
         return g * (1 - y) * y  # (PyTorch's order of the products)
 
 
+class SiLU(Function):
+    """``x * sigmoid(x)`` as PyTorch computes it, ``x / (1 + exp(-x))``; gradient
+    ``sigmoid(x) (1 + x (1 - sigmoid(x)))`` from the saved ``1 + exp(-x)``."""
+
+    def forward(ctx, x):
+        with np.errstate(over="ignore", invalid="ignore"):  # (exp(-x) overflows below x = -88 in float32: y = -0)
+            e = np.exp(-x)
+            e += 1
+            y = x / e
+        ctx.saved = (x, e)
+        return y
+
+    def backward(ctx, g, F):
+        x, e = ctx.saved
+        with np.errstate(invalid="ignore"):  # (0 * inf at x = +-inf: NaN, as PyTorch)
+            if type(g) is np.ndarray and g.ndim:  # plain backward: two temporary arrays
+                s = np.reciprocal(e)
+                d = _ONE - s
+                d *= x
+                d += _ONE
+                d *= s
+                d *= g
+                return d
+            s = F.sigmoid(x) if isinstance(g, Tensor) else 1 / e  # (create_graph: differentiable, from x)
+            return g * s * (1 + x * (1 - s))
+
+
 class ReLU(Function):
     def forward(ctx, x, out=None):
         y = np.maximum(x, 0) if out is None else np.maximum(x, 0, out=out)  # (NumPy 2.4: out by keyword)
@@ -870,13 +897,24 @@ class Softplus(Function):
 
     def forward(ctx, x, beta, threshold):
         ctx.saved, ctx.beta, ctx.threshold = (x,), beta, threshold
+        if _defaults32(ctx, x):  # (above 20, x + log1p(exp(-x)) rounds to x in float32: PyTorch's linear part)
+            return softplus_array(x)
         bx = x * beta
         return where_array(bx > threshold, x, softplus_array(bx) / beta).astype(x.dtype, copy=False)
 
     def backward(ctx, g, F):
         (x,) = ctx.saved
+        if type(g) is np.ndarray and g.dtype == x.dtype and _defaults32(ctx, x):  # (sigmoid(x) rounds to 1 above 20)
+            d = sigmoid_array(x)
+            d *= g
+            return d
         bx = x * ctx.beta
         return F.where(bx > ctx.threshold, g, g * F.sigmoid(bx))
+
+
+def _defaults32(ctx, x) -> bool:
+    """Whether softplus has PyTorch's defaults (beta 1, threshold 20) on a float32 array: no select needed."""
+    return ctx.beta == 1 and ctx.threshold == 20 and type(x) is np.ndarray and x.dtype == _F32
 
 
 # float16: PyTorch computes these in float32 and rounds once; in float16 steps sigmoid(-11.1) is 0 (exp(11.1)
@@ -947,6 +985,11 @@ def sigmoid(x: Tensor) -> Tensor:
     """Logistic sigmoid ``1 / (1 + exp(-x))``, stable for large ``|x|`` (float16 in float32, rounded once)."""
     x = _floating(x)
     return (_Sigmoid16 if x._data.dtype is _F16 else Sigmoid).apply(x)
+
+
+def silu(x: Tensor) -> Tensor:
+    """``x * sigmoid(x)`` (swish) as one node; float inputs (float16: see ``F.silu``)."""
+    return SiLU.apply(_floating(x))
 
 
 def relu(x: Tensor) -> Tensor:

@@ -58,7 +58,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``; ``(*) -> (*)``. float16 in float32, rounded once (as PyTorch)."""
     if isinstance(input, Tensor) and input._data.dtype is _F16:
         return ops.cast(silu(ops.cast(input, np.float32)), _F16)
-    return input * ops.sigmoid(input)
+    return ops.elementwise.silu(tensor_arg(input, "silu"))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
