@@ -757,3 +757,34 @@ def test_softplus_float32_default_threshold_matches_torch_around_it(size):
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=5e-7, atol=1e-38)
     big = x > 20
     assert np.array_equal(y.detach().numpy()[big], x[big]) and np.array_equal(ours.grad.numpy()[big], g[big])
+
+
+@requires_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_tanh_is_one_node_with_torchs_values_and_gradients(dtype):
+    import torch
+
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.standard_normal(5000) * 4, [0.0, -0.0, 30.0, -30.0, 1e5, -1e5, np.inf, -np.inf,
+                                                        np.nan]]).astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype)
+    ours, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = tg.nn.functional.gelu(ours, approximate="tanh")  # (no RuntimeWarning where x**3 overflows or at inf)
+    assert y.grad_fn.name() == "GELUTanhBackward"
+    y.backward(tg.tensor(g))
+    ty = torch.nn.functional.gelu(theirs, approximate="tanh")
+    ty.backward(torch.tensor(g))
+    # the same formula; where t = tanh(...) is near -1 (x below -3), 1 + t cancels and tanh's last bits (NumPy's
+    # and PyTorch's differ) show: an error bound in ulps of the terms' size, 1 + |x|
+    bound = 8 * np.finfo(dtype).eps * (1 + np.abs(x.astype(np.float64)))
+    for a, b in ((y.detach().numpy(), ty.detach().numpy()), (ours.grad.numpy(), theirs.grad.numpy())):
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        assert np.array_equal(np.isnan(a), np.isnan(b))
+        with np.errstate(invalid="ignore"):  # (inf - inf where both are inf)
+            assert ((a == b) | np.isnan(a) | (np.abs(a - b) <= bound)).all()
+
+
+def test_gelu_tanh_double_backward():
+    x = tg.tensor(np.random.default_rng(7).standard_normal(7) * 2, requires_grad=True)
+    assert tg.autograd.gradgradcheck(lambda t: tg.nn.functional.gelu(t, approximate="tanh"), (x,))

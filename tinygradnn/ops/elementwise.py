@@ -892,6 +892,36 @@ class GELU(Function):
         return g * (cdf + x * pdf)
 
 
+class GELUTanh(Function):
+    """GELU's tanh approximation, PyTorch's formulas: ``y = 0.5 x (1 + t)`` with ``t = tanh(b (x + k x^3))``,
+    ``b = sqrt(2 / pi)``, ``k = 0.044715``; gradient ``0.5 (1 + t) + 0.5 x (1 - t^2) b (1 + 3 k x^2)``, from the
+    saved ``t``."""
+
+    _b, _k = math.sqrt(2 / math.pi), 0.044715
+
+    @np.errstate(over="ignore", invalid="ignore")  # (x^3 overflows for |x| > 7e12 in float32: inf, NaN as PyTorch)
+    def forward(ctx, x):
+        t = x * x
+        t *= x
+        t *= GELUTanh._k
+        t += x
+        t *= GELUTanh._b
+        t = np.tanh(t, out=t) if type(t) is np.ndarray else np.tanh(t)
+        y = t + 1
+        y *= x
+        y *= 0.5
+        ctx.saved = (x, t)
+        return y
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def backward(ctx, g, F):
+        x, t = ctx.saved
+        b, k = GELUTanh._b, GELUTanh._k
+        if isinstance(g, Tensor):  # create_graph: t again from x, so that it can be differentiated
+            t = F.tanh((x + k * x * x * x) * b)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * b * (1 + 3 * k * x * x))
+
+
 class Softplus(Function):
     """``log(1 + exp(beta x)) / beta``, linear above ``threshold`` as in PyTorch."""
 
@@ -1016,8 +1046,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     if x._data.dtype == np.float16 and approximate in ("none", "tanh"):  # in float32, as PyTorch (x * x overflows)
         return gelu(x.float(), approximate).half()
     if approximate == "tanh":
-        inner = (x + 0.044715 * x * x * x) * math.sqrt(2 / math.pi)
-        return 0.5 * x * (1 + tanh(inner))
+        return GELUTanh.apply(x)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(x, x._requires_grad and _State.enabled)
