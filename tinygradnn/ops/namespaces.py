@@ -164,6 +164,10 @@ _CHUNK = 1 << 15  # elements per step: the float64 and float32 temporaries stay 
 _SMALL = 4096  # up to this many elements, whole-array float64 expressions: fewer NumPy calls than a chunked kernel
 
 
+def _flat(a):
+    return np.ascontiguousarray(a).reshape(-1)
+
+
 def gelu_f32(x, grad=True, chunk=_CHUNK):
     """``x * Phi(x)`` and its derivative ``Phi(x) + x phi(x)`` (None unless ``grad``) of a float32 array (ndim >= 1):
     float32 arrays of ``x``'s shape. ``Phi``/``phi``: the standard normal CDF/density.
@@ -190,7 +194,7 @@ def gelu_f32(x, grad=True, chunk=_CHUNK):
             d *= x64
             d += cdf
             return y, d.astype(np.float32)
-    flat = np.ascontiguousarray(x).reshape(-1)
+    flat = _flat(x)
     y, dy = np.empty(flat.shape, np.float32), np.empty(flat.shape, np.float32) if grad else None
     k = min(flat.size, chunk)
     e_buf = np.empty(k)
@@ -239,10 +243,6 @@ def gelu_f32(x, grad=True, chunk=_CHUNK):
                 dys = np.multiply(xs, pdf, out=dy[i:i + m])
                 dys += cdf
     return y.reshape(x.shape), dy.reshape(x.shape) if grad else None
-
-
-def _flat(a):
-    return np.ascontiguousarray(a).reshape(-1)
 
 
 def elu_array(x, alpha, chunk=_CHUNK):
